@@ -1,0 +1,181 @@
+"""Conditions of a ConditionStep.
+
+Build them with the short functions (``eq``, ``gt``, ``ge``, ``lt``, ``le``, ``in_``, ``not_``, ``or_``,
+``and_``). SageMaker has no ``And`` condition type: a ConditionStep's list of conditions is an AND, so an
+``and_`` at the top of a condition is flattened into that list, and one nested inside ``Or``/``Not`` is
+rewritten with De Morgan's law (``a and b`` == ``not (not a or not b)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
+
+from .expressions import Expression, parse_value, render
+
+COMPARISONS = ("Equals", "GreaterThan", "GreaterThanOrEqualTo", "LessThan", "LessThanOrEqualTo")
+ORDERINGS = COMPARISONS[1:]
+
+
+class Condition:
+    def to_request(self) -> dict[str, Any]:
+        raise NotImplementedError  # pragma: no cover - every subclass defines it
+
+    def operands(self) -> Iterator[Any]:
+        """The values (expressions or primitives) this condition reads."""
+        return iter(())
+
+    def conditions(self) -> Iterator[Condition]:
+        """This condition and all nested in it."""
+        yield self
+
+
+@dataclass(frozen=True)
+class Comparison(Condition):
+    type: str
+    left: Any
+    right: Any
+
+    def __post_init__(self) -> None:
+        if self.type not in COMPARISONS:
+            raise PipelineDefinitionError(f"unknown comparison {self.type!r}")
+
+    def to_request(self) -> dict[str, Any]:
+        return {"Type": self.type, "LeftValue": render(self.left), "RightValue": render(self.right)}
+
+    def operands(self) -> Iterator[Any]:
+        return iter((self.left, self.right))
+
+
+@dataclass(frozen=True)
+class In(Condition):
+    value: Any
+    values: tuple[Any, ...]
+
+    def to_request(self) -> dict[str, Any]:
+        return {"Type": "In", "QueryValue": render(self.value), "Values": [render(v) for v in self.values]}
+
+    def operands(self) -> Iterator[Any]:
+        yield self.value
+        yield from self.values
+
+
+@dataclass(frozen=True)
+class Not(Condition):
+    condition: Condition
+
+    def to_request(self) -> dict[str, Any]:
+        return {"Type": "Not", "Condition": self.condition.to_request()}
+
+    def conditions(self) -> Iterator[Condition]:
+        yield self
+        yield from self.condition.conditions()
+
+
+@dataclass(frozen=True)
+class Or(Condition):
+    items: tuple[Condition, ...]
+
+    def to_request(self) -> dict[str, Any]:
+        return {"Type": "Or", "Conditions": [c.to_request() for c in self.items]}
+
+    def conditions(self) -> Iterator[Condition]:
+        yield self
+        for item in self.items:
+            yield from item.conditions()
+
+
+@dataclass(frozen=True)
+class And(Condition):
+    """Only exists before compilation: see the module docstring."""
+
+    items: tuple[Condition, ...]
+
+    def to_request(self) -> dict[str, Any]:
+        return Not(Or(tuple(_negate(c) for c in self.items))).to_request()
+
+    def conditions(self) -> Iterator[Condition]:
+        yield self
+        for item in self.items:
+            yield from item.conditions()
+
+
+def _negate(condition: Condition) -> Condition:
+    return condition.condition if isinstance(condition, Not) else Not(condition)
+
+
+def _check(condition: Any, where: str) -> Condition:
+    if not isinstance(condition, Condition):
+        raise PipelineDefinitionError(
+            f"{where} expects conditions built with conditions.eq/gt/ge/lt/le/in_/not_/or_/and_, "
+            f"got {type(condition).__name__}"
+        )
+    return condition
+
+
+def eq(left: Any, right: Any) -> Comparison:
+    return Comparison("Equals", left, right)
+
+
+def gt(left: Any, right: Any) -> Comparison:
+    return Comparison("GreaterThan", left, right)
+
+
+def ge(left: Any, right: Any) -> Comparison:
+    return Comparison("GreaterThanOrEqualTo", left, right)
+
+
+def lt(left: Any, right: Any) -> Comparison:
+    return Comparison("LessThan", left, right)
+
+
+def le(left: Any, right: Any) -> Comparison:
+    return Comparison("LessThanOrEqualTo", left, right)
+
+
+def in_(value: Any, values: list[Any] | tuple[Any, ...]) -> In:
+    if isinstance(values, Expression | str):
+        raise PipelineDefinitionError("in_() needs a list of values to look the query value up in")
+    return In(value, tuple(values))
+
+
+def not_(condition: Condition) -> Not:
+    return Not(_check(condition, "not_()"))
+
+
+def or_(*conditions: Condition) -> Or:
+    if not conditions:
+        raise PipelineDefinitionError("or_() needs at least one condition")
+    return Or(tuple(_check(c, "or_()") for c in conditions))
+
+
+def and_(*conditions: Condition) -> And:
+    if not conditions:
+        raise PipelineDefinitionError("and_() needs at least one condition")
+    return And(tuple(_check(c, "and_()") for c in conditions))
+
+
+def flatten(condition: Condition | list[Condition] | tuple[Condition, ...]) -> list[Condition]:
+    """The ConditionStep's ``Conditions`` list (an implicit AND) for what the user wrote."""
+    items = list(condition) if isinstance(condition, list | tuple) else [condition]
+    out: list[Condition] = []
+    for item in items:
+        item = _check(item, "ConditionStep")
+        out.extend(flatten(list(item.items)) if isinstance(item, And) else [item])
+    return out
+
+
+def from_request(request: dict[str, Any]) -> Condition:
+    type_ = request.get("Type")
+    if type_ in COMPARISONS:
+        return Comparison(type_, parse_value(request["LeftValue"]), parse_value(request["RightValue"]))
+    if type_ == "In":
+        return In(parse_value(request["QueryValue"]), tuple(parse_value(v) for v in request["Values"]))
+    if type_ == "Not":
+        return Not(from_request(request["Condition"]))
+    if type_ == "Or":
+        return Or(tuple(from_request(c) for c in request["Conditions"]))
+    raise PipelineDefinitionError(f"unknown condition type {type_!r}")

@@ -1,0 +1,131 @@
+"""Typed pipeline parameters: what may change from one execution to the next."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
+
+from .expressions import PARAMETER_TYPES
+
+
+def check_value(type_: str, value: Any) -> str | None:
+    """None when ``value`` is a valid value of SageMaker parameter type ``type_``, else why not."""
+    if type_ == "String":
+        ok = isinstance(value, str)
+    elif type_ == "Integer":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif type_ == "Float":
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    elif type_ == "Boolean":
+        ok = isinstance(value, bool)
+    else:
+        return f"unknown parameter type {type_!r} (expected one of {', '.join(PARAMETER_TYPES)})"
+    return None if ok else f"{value!r} ({type(value).__name__}) is not a {type_}"
+
+
+def coerce_value(type_: str, value: Any) -> Any:
+    """Convert a per-run value (often a string from Jinja or a form) to the declared type.
+
+    Raises PipelineDefinitionError naming the type when the value does not fit.
+    """
+    if type_ == "String":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, bool | int | float):
+            return str(value)
+    elif type_ == "Boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+    elif type_ == "Integer":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+    elif type_ == "Float":
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                number = float(value.strip())
+            except ValueError:
+                number = math.nan
+            if math.isfinite(number):
+                return number
+    raise PipelineDefinitionError(f"{value!r} ({type(value).__name__}) is not a valid {type_}")
+
+
+@dataclass(frozen=True)
+class PipelineParameter:
+    """A parameter declaration: type, default value and, for strings, the allowed values.
+
+    The name comes from the key it is declared under (``parameters={"MinAuc": ...}``).
+    """
+
+    type: str
+    default: Any = None
+    enum_values: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.type not in PARAMETER_TYPES:
+            raise PipelineDefinitionError(
+                f"unknown parameter type {self.type!r} (expected one of {', '.join(PARAMETER_TYPES)})"
+            )
+        if self.enum_values is not None:
+            object.__setattr__(self, "enum_values", tuple(self.enum_values))
+
+    @classmethod
+    def string(cls, default: str | None = None, enum_values: list[str] | None = None) -> PipelineParameter:
+        return cls("String", default, tuple(enum_values) if enum_values is not None else None)
+
+    @classmethod
+    def integer(cls, default: int | None = None) -> PipelineParameter:
+        return cls("Integer", default)
+
+    @classmethod
+    def float(cls, default: float | None = None) -> PipelineParameter:
+        return cls("Float", default)
+
+    @classmethod
+    def boolean(cls, default: bool | None = None) -> PipelineParameter:
+        return cls("Boolean", default)
+
+    def problems(self) -> list[str]:
+        """What SageMaker would reject in this declaration."""
+        out: list[str] = []
+        if self.default is not None:
+            why = check_value(self.type, self.default)
+            if why:
+                out.append(f"default value {why}")
+        if self.enum_values is not None:
+            if self.type != "String":
+                out.append(f"enum values are only allowed on String parameters, not {self.type}")
+            elif not self.enum_values:
+                out.append("enum values must not be empty")
+            elif not all(isinstance(v, str) for v in self.enum_values):
+                out.append("enum values must all be strings")
+            elif self.default is not None and self.default not in self.enum_values:
+                out.append(f"default value {self.default!r} is not one of the enum values {list(self.enum_values)}")
+        return out
+
+    def to_request(self, name: str) -> dict[str, Any]:
+        request: dict[str, Any] = {"Name": name, "Type": self.type}
+        if self.default is not None:
+            request["DefaultValue"] = self.default
+        if self.enum_values is not None:
+            request["EnumValues"] = list(self.enum_values)
+        return request
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any]) -> tuple[str, PipelineParameter]:
+        enum = request.get("EnumValues")
+        return request["Name"], cls(request["Type"], request.get("DefaultValue"), tuple(enum) if enum else None)

@@ -1,0 +1,263 @@
+"""Pipeline steps as SageMaker's definition JSON has them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
+
+from . import conditions as C
+from .expressions import parse_value, render
+
+
+class StepType:
+    """The ``Type`` strings SageMaker knows (as SageMaker SDK v3 emits them)."""
+
+    PROCESSING = "Processing"
+    TRAINING = "Training"
+    TUNING = "Tuning"
+    TRANSFORM = "Transform"
+    CREATE_MODEL = "Model"
+    REGISTER_MODEL = "RegisterModel"
+    CONDITION = "Condition"
+    FAIL = "Fail"
+    CALLBACK = "Callback"
+    LAMBDA = "Lambda"
+    QUALITY_CHECK = "QualityCheck"
+    CLARIFY_CHECK = "ClarifyCheck"
+    EMR = "EMR"
+    EMR_SERVERLESS = "EMRServerless"
+    AUTOML = "AutoML"
+    ENDPOINT_CONFIG = "EndpointConfig"
+    ENDPOINT = "Endpoint"
+    INFERENCE_COMPONENT = "InferenceComponent"
+    LINEAGE = "Lineage"
+    JOB = "Job"
+    CLEANUP = "Cleanup"
+    FOR_EACH = "ForEach"
+
+
+KNOWN_STEP_TYPES = frozenset(v for k, v in vars(StepType).items() if k.isupper())
+
+#: Step types whose ``Arguments`` SageMaker caches (``CacheConfig``) and retries (``RetryPolicies``).
+CACHEABLE_STEP_TYPES = frozenset({"Processing", "Training", "Tuning", "Transform", "QualityCheck",
+                                  "ClarifyCheck", "EMR", "AutoML", "Callback", "Lambda", "EMRServerless"})
+RETRYABLE_STEP_TYPES = frozenset({"Processing", "Training", "Tuning", "Transform", "Model", "RegisterModel",
+                                  "EMR", "AutoML", "QualityCheck", "ClarifyCheck", "EMRServerless"})
+
+STEP_EXCEPTION_TYPES = ("Step.SERVICE_FAULT", "Step.THROTTLING")
+JOB_EXCEPTION_TYPES = (
+    "SageMaker.JOB_INTERNAL_ERROR",
+    "SageMaker.CAPACITY_ERROR",
+    "SageMaker.RESOURCE_LIMIT",
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """One entry of a step's ``RetryPolicies``.
+
+    ``exception_types`` are ``Step.SERVICE_FAULT``/``Step.THROTTLING`` (retries of the step's own service
+    calls) and/or ``SageMaker.JOB_INTERNAL_ERROR``/``CAPACITY_ERROR``/``RESOURCE_LIMIT`` (retries of the job).
+    Give ``max_attempts`` or ``expire_after_minutes``, not both.
+    """
+
+    exception_types: tuple[str, ...]
+    interval_seconds: int = 1
+    backoff_rate: float = 2.0
+    max_attempts: int | None = None
+    expire_after_minutes: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "exception_types", tuple(self.exception_types))
+
+    def problems(self) -> list[str]:
+        out = []
+        known = STEP_EXCEPTION_TYPES + JOB_EXCEPTION_TYPES
+        for exc in self.exception_types:
+            if exc not in known:
+                out.append(f"unknown retry exception type {exc!r} (known: {', '.join(known)})")
+        if not self.exception_types:
+            out.append("a retry policy needs at least one exception type")
+        if self.max_attempts is not None and self.expire_after_minutes is not None:
+            out.append("a retry policy takes max_attempts or expire_after_minutes, not both")
+        if self.max_attempts is not None and not 1 <= self.max_attempts <= 20:
+            out.append(f"retry max_attempts must be between 1 and 20, got {self.max_attempts}")
+        if self.expire_after_minutes is not None and not 0 <= self.expire_after_minutes <= 14400:
+            out.append(f"retry expire_after_minutes must be between 0 and 14400, got {self.expire_after_minutes}")
+        if not 0 <= self.interval_seconds <= 43200:
+            out.append(f"retry interval_seconds must be between 0 and 43200, got {self.interval_seconds}")
+        if self.backoff_rate < 0:
+            out.append(f"retry backoff_rate must not be negative, got {self.backoff_rate}")
+        return out
+
+    def to_request(self) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "ExceptionType": list(self.exception_types),
+            "IntervalSeconds": self.interval_seconds,
+            "BackoffRate": self.backoff_rate,
+        }
+        if self.max_attempts is not None:
+            request["MaxAttempts"] = self.max_attempts
+        if self.expire_after_minutes is not None:
+            request["ExpireAfterMin"] = self.expire_after_minutes
+        return request
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any]) -> RetryPolicy:
+        return cls(
+            tuple(request["ExceptionType"]),
+            request.get("IntervalSeconds", 1),
+            request.get("BackoffRate", 2.0),
+            request.get("MaxAttempts"),
+            request.get("ExpireAfterMin"),
+        )
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    """``CacheConfig``: reuse a previous successful run of the step with the same arguments.
+
+    ``expire_after`` is an ISO 8601 duration (``P30D``, ``PT12H``).
+    """
+
+    enabled: bool = True
+    expire_after: str | None = None
+
+    def to_request(self) -> dict[str, Any]:
+        request: dict[str, Any] = {"Enabled": self.enabled}
+        if self.expire_after is not None:
+            request["ExpireAfter"] = self.expire_after
+        return request
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any]) -> CacheConfig:
+        return cls(request.get("Enabled", False), request.get("ExpireAfter"))
+
+
+@dataclass(frozen=True)
+class PropertyFile:
+    """A JSON file a Processing step writes to one of its outputs, readable with ``JsonGet``."""
+
+    name: str
+    output_name: str
+    path: str
+
+    def to_request(self) -> dict[str, Any]:
+        return {"PropertyFileName": self.name, "OutputName": self.output_name, "FilePath": self.path}
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any]) -> PropertyFile:
+        return cls(request["PropertyFileName"], request["OutputName"], request["FilePath"])
+
+
+@dataclass
+class Step:
+    """One step. ``extra`` holds the type-specific top-level keys (``SqsQueueUrl``, ``FunctionArn``,
+    ``OutputParameters``, ...) in the order SageMaker SDK v3 writes them."""
+
+    name: str
+    type: str
+    arguments: Any = field(default_factory=dict)
+    depends_on: list[str] = field(default_factory=list)
+    display_name: str | None = None
+    description: str | None = None
+    retry_policies: list[RetryPolicy] = field(default_factory=list)
+    cache_config: CacheConfig | None = None
+    property_files: list[PropertyFile] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_request(self) -> dict[str, Any]:
+        request: dict[str, Any] = {"Name": self.name, "Type": self.type, "Arguments": self.request_arguments()}
+        if self.depends_on:
+            request["DependsOn"] = list(self.depends_on)
+        if self.display_name:
+            request["DisplayName"] = self.display_name
+        if self.description:
+            request["Description"] = self.description
+        if self.retry_policies:
+            request["RetryPolicies"] = [p.to_request() for p in self.retry_policies]
+        if self.cache_config is not None:
+            request["CacheConfig"] = self.cache_config.to_request()
+        if self.property_files:
+            request["PropertyFiles"] = [f.to_request() for f in self.property_files]
+        request.update(render(self.extra))
+        return request
+
+    def request_arguments(self) -> Any:
+        return render(self.arguments)
+
+    def values(self) -> Iterator[Any]:
+        """Every value of this step that may hold expressions (not nested steps)."""
+        yield self.arguments
+        yield self.extra
+
+    def walk(self) -> Iterator[Step]:
+        """This step and the steps nested in it (condition branches)."""
+        yield self
+
+
+@dataclass
+class ConditionStep(Step):
+    """A Condition step: its branches are nested inline in ``Arguments.IfSteps``/``ElseSteps``."""
+
+    type: str = StepType.CONDITION
+    conditions: list[C.Condition] = field(default_factory=list)
+    if_steps: list[Step] = field(default_factory=list)
+    else_steps: list[Step] = field(default_factory=list)
+
+    def request_arguments(self) -> Any:
+        return {
+            "Conditions": [c.to_request() for c in self.conditions],
+            "IfSteps": [s.to_request() for s in self.if_steps],
+            "ElseSteps": [s.to_request() for s in self.else_steps],
+        }
+
+    def values(self) -> Iterator[Any]:
+        yield self.extra
+        for condition in self.conditions:
+            for nested in condition.conditions():
+                yield from nested.operands()
+
+    def walk(self) -> Iterator[Step]:
+        yield self
+        for step in (*self.if_steps, *self.else_steps):
+            yield from step.walk()
+
+
+def step_from_request(request: dict[str, Any]) -> Step:
+    """Read one step (and, for conditions, its branches) from definition JSON."""
+    try:
+        common: dict[str, Any] = {
+            "name": request["Name"],
+            "depends_on": list(request.get("DependsOn", [])),
+            "display_name": request.get("DisplayName"),
+            "description": request.get("Description"),
+            "retry_policies": [RetryPolicy.from_request(p) for p in request.get("RetryPolicies", [])],
+            "cache_config": CacheConfig.from_request(request["CacheConfig"]) if "CacheConfig" in request else None,
+            "property_files": [PropertyFile.from_request(f) for f in request.get("PropertyFiles", [])],
+            "extra": {
+                k: parse_value(v)
+                for k, v in request.items()
+                if k not in _COMMON_KEYS
+            },
+        }
+        if request["Type"] == StepType.CONDITION:
+            args = request.get("Arguments", {})
+            return ConditionStep(
+                conditions=[C.from_request(c) for c in args.get("Conditions", [])],
+                if_steps=[step_from_request(s) for s in args.get("IfSteps", [])],
+                else_steps=[step_from_request(s) for s in args.get("ElseSteps", [])],
+                **common,
+            )
+        return Step(type=request["Type"], arguments=parse_value(request.get("Arguments", {})), **common)
+    except KeyError as exc:
+        raise PipelineDefinitionError(
+            f"step {request.get('Name', '?')!r}: missing required key {exc.args[0]!r}"
+        ) from None
+
+
+_COMMON_KEYS = frozenset({"Name", "Type", "Arguments", "DependsOn", "DisplayName", "Description",
+                          "RetryPolicies", "CacheConfig", "PropertyFiles"})

@@ -1,0 +1,386 @@
+"""What SageMaker would reject in a definition, found before anything is sent.
+
+``find_problems`` returns every problem (so a user fixes them in one go); ``validate`` raises the first
+errors together. Problems name the step and the field they are in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
+
+from . import conditions as C
+from .expressions import (
+    Expression,
+    JsonGet,
+    Key,
+    ParameterRef,
+    StepProperty,
+)
+from .pipeline import MAX_INLINE_DEFINITION_BYTES, PipelineDefinition
+from .steps import (
+    CACHEABLE_STEP_TYPES,
+    KNOWN_STEP_TYPES,
+    RETRYABLE_STEP_TYPES,
+    ConditionStep,
+    Step,
+    StepType,
+)
+
+STEP_NAME = re.compile(r"^[A-Za-z0-9\-_]{1,64}$")
+PARAMETER_NAME = re.compile(r"^[A-Za-z0-9\-_]{1,256}$")
+PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
+NUMERIC = frozenset({"Integer", "Float"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    step: str | None = None
+    field: str | None = None
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = []
+        if self.step:
+            where.append(f"step {self.step!r}")
+        if self.field:
+            where.append(f"field {self.field}")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+def pipeline_name_problem(name: Any) -> str | None:
+    if not isinstance(name, str) or not PIPELINE_NAME.match(name):
+        return (
+            f"pipeline name {name!r} is not valid: SageMaker takes 1-256 letters, digits and single or "
+            "repeated hyphens between them (pattern [a-zA-Z0-9](-*[a-zA-Z0-9]){0,255})"
+        )
+    return None
+
+
+def step_name_problem(name: Any) -> str | None:
+    if not isinstance(name, str) or not STEP_NAME.match(name):
+        return (
+            f"step name {name!r} is not valid: SageMaker takes 1-64 letters, digits, '-' and '_' "
+            "(set step_name= to choose another name than the task id)"
+        )
+    return None
+
+
+def _walk(value: Any, path: str) -> Iterator[tuple[str, Expression]]:
+    if isinstance(value, Expression):
+        for expr in value.walk():
+            yield path, expr
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from _walk(item, f"{path}[{i}]")
+
+
+def _step_expressions(step: Step) -> Iterator[tuple[str, Expression]]:
+    if isinstance(step, ConditionStep):
+        for i, cond in enumerate(step.conditions):
+            for nested in cond.conditions():
+                for operand in nested.operands():
+                    yield from _walk(operand, f"Conditions[{i}]")
+    else:
+        yield from _walk(step.arguments, "Arguments")
+    yield from _walk(step.extra, "")
+
+
+def data_dependencies(step: Step) -> set[str]:
+    """Names of the steps whose properties or property files this step reads (not nested steps)."""
+    names: set[str] = set()
+    for _, expr in _step_expressions(step):
+        if isinstance(expr, StepProperty):
+            names.add(expr.step_name)
+        elif isinstance(expr, JsonGet) and expr.property_file is not None:
+            names.add(expr.property_file.step_name)
+    return names
+
+
+def dependency_graph(definition: PipelineDefinition) -> dict[str, set[str]]:
+    """step -> the steps it waits for: DependsOn, data dependencies and the condition it is nested in."""
+    graph: dict[str, set[str]] = {}
+
+    def visit(step: Step, parent: str | None) -> None:
+        upstream = set(step.depends_on) | data_dependencies(step)
+        if parent is not None:
+            upstream.add(parent)
+        graph.setdefault(step.name, set()).update(upstream)
+        if isinstance(step, ConditionStep):
+            for child in (*step.if_steps, *step.else_steps):
+                visit(child, step.name)
+
+    for step in definition.steps:
+        visit(step, None)
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A cycle as a list of step names (first == last), or None. Iterative: graphs can be deep."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    for root in sorted(graph):
+        if state.get(root):
+            continue
+        stack: list[tuple[str, Iterator[str]]] = [(root, iter(sorted(graph.get(root, ()))))]
+        state[root] = 1
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if child not in graph:
+                    continue
+                if state.get(child) == 1:
+                    path = [n for n, _ in stack]
+                    return [*path[path.index(child):], child]
+                if not state.get(child):
+                    state[child] = 1
+                    stack.append((child, iter(sorted(graph.get(child, ())))))
+                    break
+            else:
+                state[node] = 2
+                stack.pop()
+    return None
+
+
+def _property_checks() -> tuple[Any, Any] | None:
+    """The generated property schema (``properties.py``) when it is there."""
+    try:
+        from .properties import property_type, validate_property_path
+    except ImportError:  # pragma: no cover - the schema module ships with the package
+        return None
+    return validate_property_path, property_type
+
+
+def _operand_type(value: Any, definition: PipelineDefinition, steps: dict[str, Step]) -> str | None:
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int):
+        return "Integer"
+    if isinstance(value, float):
+        return "Float"
+    if isinstance(value, str):
+        return "String"
+    if isinstance(value, ParameterRef):
+        param = definition.parameters.get(value.name)
+        return param.type if param else value.type
+    if isinstance(value, StepProperty):
+        producer = steps.get(value.step_name)
+        if producer is None:
+            return None
+        outputs = _output_parameters(producer)
+        if outputs is not None and len(value.path) == 2 and value.path[0] == "OutputParameters":
+            key = value.path[1]
+            return outputs.get(key.key) if isinstance(key, Key) else None
+        checks = _property_checks()
+        if checks is None:
+            return None
+        scalar = checks[1](producer.type, value.path_text)
+        return {"string": "String", "integer": "Integer", "float": "Float", "boolean": "Boolean"}.get(
+            scalar or ""
+        )
+    if isinstance(value, Expression):
+        return value.type_name
+    return None
+
+
+def _output_parameters(step: Step) -> dict[str, str] | None:
+    if step.type not in (StepType.CALLBACK, StepType.LAMBDA):
+        return None
+    return {
+        p.get("OutputName"): p.get("OutputType", "String")
+        for p in step.extra.get("OutputParameters", [])
+        if isinstance(p, dict)
+    }
+
+
+def _check_comparison(
+    cond: C.Condition, definition: PipelineDefinition, steps: dict[str, Step]
+) -> str | None:
+    if isinstance(cond, C.Comparison):
+        left = _operand_type(cond.left, definition, steps)
+        right = _operand_type(cond.right, definition, steps)
+        if cond.type in C.ORDERINGS:
+            for side, kind in (("left", left), ("right", right)):
+                if kind is not None and kind not in NUMERIC:
+                    return f"{cond.type} compares numbers, but its {side} value is a {kind}"
+        elif left and right and left != right and not {left, right} <= NUMERIC:
+            return f"Equals compares a {left} with a {right}: it can never be true"
+    elif isinstance(cond, C.In):
+        query = _operand_type(cond.value, definition, steps)
+        for value in cond.values:
+            kind = _operand_type(value, definition, steps)
+            if query and kind and query != kind and not {query, kind} <= NUMERIC:
+                return f"In looks a {query} up among values that include a {kind}"
+    return None
+
+
+def find_problems(definition: PipelineDefinition, *, check_size: bool = True) -> list[Problem]:
+    problems: list[Problem] = []
+
+    for name, param in definition.parameters.items():
+        if not isinstance(name, str) or not PARAMETER_NAME.match(name):
+            problems.append(Problem(
+                f"parameter name {name!r} is not valid: 1-256 letters, digits, '-' and '_'",
+                field=f"Parameters.{name}",
+            ))
+        for why in param.problems():
+            problems.append(Problem(why, field=f"Parameters.{name}"))
+
+    all_steps = definition.all_steps()
+    steps: dict[str, Step] = {}
+    for step in all_steps:
+        why = step_name_problem(step.name)
+        if why:
+            problems.append(Problem(why, step=str(step.name)))
+        if step.name in steps:
+            problems.append(Problem(
+                "duplicate step name: every step of a pipeline, nested ones included, needs its own name",
+                step=step.name,
+            ))
+        steps.setdefault(step.name, step)
+
+    for step in all_steps:
+        problems.extend(_step_problems(step, definition, steps))
+
+    cycle = find_cycle(dependency_graph(definition))
+    if cycle:
+        problems.append(Problem(f"the steps form a cycle: {' -> '.join(cycle)}", step=cycle[0]))
+
+    if check_size and not problems:
+        size = len(definition.to_json().encode())
+        if size > MAX_INLINE_DEFINITION_BYTES:
+            problems.append(Problem(
+                f"the definition is {size / 1024 / 1024:.1f} MiB, over SageMaker's 1 MiB inline limit: "
+                "it will be uploaded to S3 and passed as PipelineDefinitionS3Location at upsert",
+                severity="warning",
+            ))
+    return problems
+
+
+def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, Step]) -> Iterator[Problem]:
+    name = step.name
+    if step.type not in KNOWN_STEP_TYPES:
+        yield Problem(
+            f"unsupported step type {step.type!r}: SageMaker knows {', '.join(sorted(KNOWN_STEP_TYPES))}",
+            step=name, field="Type",
+        )
+    for dep in step.depends_on:
+        if dep == name:
+            yield Problem("a step cannot depend on itself", step=name, field="DependsOn")
+        elif dep not in steps:
+            yield Problem(f"depends on unknown step {dep!r}", step=name, field="DependsOn")
+    if step.cache_config is not None and step.type not in CACHEABLE_STEP_TYPES:
+        yield Problem(f"{step.type} steps cannot be cached", step=name, field="CacheConfig")
+    if step.retry_policies and step.type not in RETRYABLE_STEP_TYPES:
+        yield Problem(f"{step.type} steps take no retry policies", step=name, field="RetryPolicies")
+    for i, policy in enumerate(step.retry_policies):
+        for why in policy.problems():
+            yield Problem(why, step=name, field=f"RetryPolicies[{i}]")
+    if step.property_files and step.type != StepType.PROCESSING:
+        yield Problem("only Processing steps have property files", step=name, field="PropertyFiles")
+    file_names = [f.name for f in step.property_files]
+    for dup in sorted({n for n in file_names if file_names.count(n) > 1}):
+        yield Problem(f"property file {dup!r} is declared twice", step=name, field="PropertyFiles")
+
+    if isinstance(step, ConditionStep):
+        if not step.conditions:
+            yield Problem("the condition is empty: give at least one condition", step=name, field="Conditions")
+        for i, cond in enumerate(step.conditions):
+            for nested in cond.conditions():
+                why = _check_comparison(nested, definition, steps)
+                if why:
+                    yield Problem(why, step=name, field=f"Conditions[{i}]")
+    yield from _type_specific_problems(step)
+
+    checks = _property_checks()
+    for where, expr in _step_expressions(step):
+        field_name = where or None
+        if isinstance(expr, ParameterRef) and expr.name not in definition.parameters:
+            known = ", ".join(sorted(definition.parameters)) or "none"
+            yield Problem(f"unknown parameter {expr.name!r} (declared: {known})", step=name, field=field_name)
+        elif isinstance(expr, StepProperty):
+            producer = steps.get(expr.step_name)
+            if expr.step_name == name:
+                yield Problem("a step cannot read its own properties", step=name, field=field_name)
+            elif producer is None:
+                yield Problem(f"reads a property of unknown step {expr.step_name!r}", step=name, field=field_name)
+            else:
+                why = _property_path_problem(producer, expr, checks)
+                if why:
+                    yield Problem(why, step=name, field=field_name)
+        elif isinstance(expr, JsonGet) and expr.property_file is not None:
+            ref = expr.property_file
+            producer = steps.get(ref.step_name)
+            if producer is None:
+                yield Problem(f"JsonGet reads a property file of unknown step {ref.step_name!r}",
+                              step=name, field=field_name)
+            elif ref.name not in {f.name for f in producer.property_files}:
+                declared = ", ".join(f.name for f in producer.property_files) or "none"
+                yield Problem(
+                    f"JsonGet reads property file {ref.name!r}, which step {ref.step_name!r} does not declare "
+                    f"(declared: {declared})",
+                    step=name, field=field_name,
+                )
+
+
+def _property_path_problem(producer: Step, expr: StepProperty, checks: Any) -> str | None:
+    outputs = _output_parameters(producer)
+    if outputs is not None and expr.path and expr.path[0] == "OutputParameters":
+        key = expr.path[1] if len(expr.path) == 2 else None
+        if not isinstance(key, Key):
+            return f"read an output parameter of {producer.type} step {producer.name!r} as OutputParameters['name']"
+        if key.key not in outputs:
+            declared = ", ".join(sorted(outputs)) or "none"
+            return f"{producer.type} step {producer.name!r} has no output parameter {key.key!r} (declared: {declared})"
+        return None
+    if checks is None:
+        return None
+    return checks[0](producer.type, expr.path_text)
+
+
+def _type_specific_problems(step: Step) -> Iterator[Problem]:
+    name = step.name
+    if step.type == StepType.FAIL:
+        message = step.arguments.get("ErrorMessage") if isinstance(step.arguments, dict) else None
+        if message is not None and not isinstance(message, str | Expression):
+            yield Problem("ErrorMessage must be a string or a pipeline expression", step=name,
+                          field="Arguments.ErrorMessage")
+    if step.type == StepType.CALLBACK and not step.extra.get("SqsQueueUrl"):
+        yield Problem("a Callback step needs an SQS queue URL", step=name, field="SqsQueueUrl")
+    if step.type == StepType.LAMBDA and not step.extra.get("FunctionArn"):
+        yield Problem("a Lambda step needs a function ARN", step=name, field="FunctionArn")
+    outputs = step.extra.get("OutputParameters", [])
+    seen: set[str] = set()
+    for i, out in enumerate(outputs if isinstance(outputs, list) else []):
+        out_name = out.get("OutputName") if isinstance(out, dict) else None
+        if not out_name:
+            yield Problem("an output parameter needs a name", step=name, field=f"OutputParameters[{i}]")
+        elif out_name in seen:
+            yield Problem(f"output parameter {out_name!r} is declared twice", step=name,
+                          field=f"OutputParameters[{i}]")
+        seen.add(out_name or "")
+        out_type = out.get("OutputType", "String") if isinstance(out, dict) else None
+        if out_type not in ("String", "Integer", "Float", "Boolean"):
+            yield Problem(f"output parameter type {out_type!r} is not String, Integer, Float or Boolean",
+                          step=name, field=f"OutputParameters[{i}]")
+
+
+def validate(definition: PipelineDefinition) -> list[Problem]:
+    """Raise PipelineDefinitionError listing every error; return the warnings."""
+    problems = find_problems(definition)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise PipelineDefinitionError("; ".join(str(p) for p in errors))
+    return [p for p in problems if p.severity == "warning"]
+
+
+def definition_size(definition: PipelineDefinition) -> int:
+    return len(json.dumps(definition.to_request(), separators=(",", ":")).encode())

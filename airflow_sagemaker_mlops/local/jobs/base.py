@@ -1,0 +1,67 @@
+"""Shared types and helpers of the local job runners (Processing, Training, Transform, Tuning)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+COMPLETED = "Completed"
+FAILED = "Failed"
+STOPPED = "Stopped"
+
+
+@dataclass
+class JobContext:
+    """Everything a job runner needs from the engine for one step attempt."""
+
+    endpoint_url: str  # the engine's own URL; moto answers S3/SQS/SageMaker model calls behind it
+    region: str
+    account_id: str
+    work_dir: Path  # per-step-attempt sandbox directory, created by the caller
+    stop_event: threading.Event  # set when the execution is stopped: kill the process, return Stopped
+    log: Callable[[str], None]  # appends one line to the step's log
+    python: str = sys.executable  # interpreter for user code
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for ``endpoint_url`` with dummy credentials; cached per service."""
+        with self._lock:
+            cached = self._clients.get(service)
+            if cached is None:
+                import boto3
+                from botocore.config import Config
+
+                # A private session: boto3's default session is not thread-safe to create clients from.
+                session = boto3.session.Session(
+                    aws_access_key_id="test", aws_secret_access_key="test", region_name=self.region
+                )
+                cached = session.client(
+                    service,
+                    endpoint_url=self.endpoint_url,
+                    config=Config(retries={"max_attempts": 3, "mode": "standard"}),
+                )
+                self._clients[service] = cached
+            return cached
+
+    def arn(self, resource: str) -> str:
+        """``arn:aws:sagemaker:<region>:<account>:<resource>``."""
+        return f"arn:aws:sagemaker:{self.region}:{self.account_id}:{resource}"
+
+
+@dataclass
+class JobResult:
+    """Outcome of one job: its terminal status and its Describe<Kind>Job-shaped description."""
+
+    status: str  # "Completed" | "Failed" | "Stopped"
+    description: dict  # Describe<Kind>Job response-shaped dict; datetimes as aware UTC datetime objects
+    failure_reason: str | None = None
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)

@@ -9,3 +9,49 @@ class SageMakerMlopsError(Exception):
 
 class PipelineDefinitionError(SageMakerMlopsError, ValueError):
     """A pipeline definition SageMaker would reject, or that cannot be built at all."""
+
+
+class PipelineCompileError(PipelineDefinitionError):
+    """A SageMakerPipelineGroup that cannot be compiled, with where the problem is.
+
+    The message names the DAG file (and line of the task when known), the DAG, the group, the task and
+    the field, so a DAG import error in the Airflow UI points straight at the cause.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        dag_file: str | None = None,
+        dag_id: str | None = None,
+        group_id: str | None = None,
+        task_id: str | None = None,
+        field: str | None = None,
+        lineno: int | None = None,
+    ) -> None:
+        self.problem = message
+        self.dag_file = dag_file
+        self.dag_id = dag_id
+        self.group_id = group_id
+        self.task_id = task_id
+        self.field = field
+        self.lineno = lineno
+        where = []
+        if dag_file:
+            where.append(f"{dag_file}:{lineno}" if lineno else dag_file)
+        parts = []
+        if dag_id:
+            parts.append(f"DAG {dag_id!r}")
+        if group_id:
+            parts.append(f"group {group_id!r}")
+        if task_id:
+            parts.append(f"task {task_id!r}")
+        if field:
+            parts.append(f"field {field}")
+        if parts:
+            where.append(", ".join(parts))
+        super().__init__(": ".join([*where, message]))
+
+
+class PipelineDefinitionWarning(UserWarning):
+    """Something that works but deserves attention (for example a definition that must go through S3)."""

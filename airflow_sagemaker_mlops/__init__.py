@@ -1,0 +1,88 @@
+"""airflow-sagemaker-mlops: run Amazon SageMaker Pipelines from Apache Airflow.
+
+The names below load on first use, so ``python -m airflow_sagemaker_mlops local serve`` and the local
+engine never import Airflow, and a DAG file pays only for what it uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "SageMakerPipelineGroup": "airflow_sagemaker_mlops.compiler.group",
+    "CompiledPipeline": "airflow_sagemaker_mlops.compiler.compile",
+    "ProcessingStep": "airflow_sagemaker_mlops.operators.steps",
+    "TrainingStep": "airflow_sagemaker_mlops.operators.steps",
+    "TuningStep": "airflow_sagemaker_mlops.operators.steps",
+    "TransformStep": "airflow_sagemaker_mlops.operators.steps",
+    "CreateModelStep": "airflow_sagemaker_mlops.operators.steps",
+    "RegisterModelStep": "airflow_sagemaker_mlops.operators.steps",
+    "ConditionStep": "airflow_sagemaker_mlops.operators.steps",
+    "FailStep": "airflow_sagemaker_mlops.operators.steps",
+    "CallbackStep": "airflow_sagemaker_mlops.operators.steps",
+    "LambdaStep": "airflow_sagemaker_mlops.operators.steps",
+    "RawStep": "airflow_sagemaker_mlops.operators.steps",
+    "SageMakerStepOperator": "airflow_sagemaker_mlops.operators.steps",
+    "JsonGet": "airflow_sagemaker_mlops.operators.steps",
+    "PipelineParameter": "airflow_sagemaker_mlops.definition.parameters",
+    "PropertyFile": "airflow_sagemaker_mlops.definition.steps",
+    "RetryPolicy": "airflow_sagemaker_mlops.definition.steps",
+    "CacheConfig": "airflow_sagemaker_mlops.definition.steps",
+    "ExperimentConfig": "airflow_sagemaker_mlops.definition.pipeline",
+    "Join": "airflow_sagemaker_mlops.definition.expressions",
+    "Execution": "airflow_sagemaker_mlops.definition.expressions",
+    "conditions": "airflow_sagemaker_mlops.definition.conditions",
+    "PipelineDefinitionError": "airflow_sagemaker_mlops.exceptions",
+    "PipelineCompileError": "airflow_sagemaker_mlops.exceptions",
+    "SageMakerMlopsError": "airflow_sagemaker_mlops.exceptions",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from airflow_sagemaker_mlops.compiler.compile import CompiledPipeline
+    from airflow_sagemaker_mlops.compiler.group import SageMakerPipelineGroup
+    from airflow_sagemaker_mlops.definition import conditions
+    from airflow_sagemaker_mlops.definition.expressions import Execution, Join
+    from airflow_sagemaker_mlops.definition.parameters import PipelineParameter
+    from airflow_sagemaker_mlops.definition.pipeline import ExperimentConfig
+    from airflow_sagemaker_mlops.definition.steps import CacheConfig, PropertyFile, RetryPolicy
+    from airflow_sagemaker_mlops.exceptions import (
+        PipelineCompileError,
+        PipelineDefinitionError,
+        SageMakerMlopsError,
+    )
+    from airflow_sagemaker_mlops.operators.steps import (
+        CallbackStep,
+        ConditionStep,
+        CreateModelStep,
+        FailStep,
+        JsonGet,
+        LambdaStep,
+        ProcessingStep,
+        RawStep,
+        RegisterModelStep,
+        SageMakerStepOperator,
+        TrainingStep,
+        TransformStep,
+        TuningStep,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'airflow_sagemaker_mlops' has no attribute {name!r}")
+    mod = importlib.import_module(module)
+    value = mod if name == "conditions" else getattr(mod, name)
+    globals()[name] = value
+    return value
+
+
+def get_provider_info() -> dict[str, Any]:
+    from airflow_sagemaker_mlops.get_provider_info import get_provider_info as info
+
+    return info()

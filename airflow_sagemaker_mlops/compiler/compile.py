@@ -1,0 +1,343 @@
+"""Airflow TaskGroup -> SageMaker pipeline definition.
+
+The rules:
+- every task in the group is a step operator (the run-time tasks the group adds itself are skipped);
+- a property or property-file reference to another step is a data dependency;
+- a ConditionStep's ``if_true``/``if_false`` steps are nested inside it;
+- ``>>`` between steps becomes ``DependsOn`` unless a data dependency or the nesting already implies it;
+- the implied edges are added to the Airflow graph too, so Airflow and SageMaker agree on the order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import TaskGroup, XComArg
+
+from airflow_sagemaker_mlops.definition import (
+    ConditionStep as ConditionStepDef,
+    Expression,
+    JsonGet,
+    ParameterRef,
+    PipelineDefinition,
+    PipelineSpec,
+    Problem,
+    PropertyFileRef,
+    Step,
+    StepProperty,
+    find_problems,
+)
+from airflow_sagemaker_mlops.definition.parameters import coerce_value
+from airflow_sagemaker_mlops.definition.validate import dependency_graph, find_cycle, pipeline_name_problem
+from airflow_sagemaker_mlops.exceptions import PipelineCompileError, PipelineDefinitionError
+from airflow_sagemaker_mlops.operators.steps import ConditionStep, SageMakerStepOperator
+
+if TYPE_CHECKING:
+    from .group import SageMakerPipelineGroup
+
+ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]{1,512}$")
+
+
+@dataclass
+class CompiledPipeline:
+    """A compiled group: what to upsert (``spec``) and what to start it with (``parameter_values``)."""
+
+    spec: PipelineSpec
+    parameter_values: dict[str, Any]
+    #: step name -> Airflow task id, for mirroring step statuses into tasks.
+    step_tasks: dict[str, str]
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def definition(self) -> PipelineDefinition:
+        return self.spec.definition
+
+
+def is_runtime_task(task: Any) -> bool:
+    """Tasks the group adds itself at run time (start, wait) are not pipeline steps."""
+    return bool(getattr(task, "sagemaker_runtime_task", False))
+
+
+class _Compiler:
+    def __init__(self, group: SageMakerPipelineGroup) -> None:
+        self.group = group
+        self.ops: list[SageMakerStepOperator] = []
+        self.by_name: dict[str, SageMakerStepOperator] = {}
+
+    # -- errors ---------------------------------------------------------------------------------
+    def error(self, message: str, op: SageMakerStepOperator | None = None, field: str | None = None
+              ) -> PipelineCompileError:
+        if op is None:
+            return self.group.error(message, field=field)
+        site = op.definition_site
+        dag = self.group.dag
+        return PipelineCompileError(
+            message,
+            dag_file=site[0] if site else getattr(dag, "fileloc", None),
+            lineno=site[1] if site else None,
+            dag_id=getattr(dag, "dag_id", None),
+            group_id=self.group.group_id,
+            task_id=op.task_id,
+            field=field,
+        )
+
+    # -- steps ----------------------------------------------------------------------------------
+    def collect(self) -> None:
+        for child in self.group.children.values():
+            if isinstance(child, TaskGroup):
+                raise self.error(
+                    f"task group {child.group_id!r} is nested inside the pipeline group; SageMaker pipelines "
+                    "are flat: put its steps directly in the group (or make it a separate pipeline group)"
+                )
+            if is_runtime_task(child):
+                continue
+            if not isinstance(child, SageMakerStepOperator):
+                raise PipelineCompileError(
+                    f"{type(child).__name__} is a plain Airflow task; only SageMaker step operators "
+                    "(ProcessingStep, TrainingStep, LambdaStep, ...) belong inside a SageMakerPipelineGroup. "
+                    "Move the task outside the group and pass its result through parameter_values, or run "
+                    "the code in the pipeline as a ProcessingStep or LambdaStep",
+                    dag_file=getattr(self.group.dag, "fileloc", None),
+                    dag_id=getattr(self.group.dag, "dag_id", None),
+                    group_id=self.group.group_id,
+                    task_id=child.task_id,
+                )
+            other = self.by_name.get(child.step_name)
+            if other is not None:
+                raise self.error(
+                    f"step name {child.step_name!r} is already used by task {other.task_id!r}; "
+                    "every step of a pipeline needs its own name (set step_name=)",
+                    child,
+                )
+            self.ops.append(child)
+            self.by_name[child.step_name] = child
+
+    def check_values(self, op: SageMakerStepOperator) -> set[str]:
+        """Static checks on the step's values; returns the names of the steps it reads from."""
+        reads: set[str] = set()
+        for name, value in op.step_values().items():
+            for where, item in _walk(value, name):
+                if isinstance(item, XComArg):
+                    raise self.error(
+                        "an XCom value cannot go into the pipeline definition, which is the same for every "
+                        "run: declare a pipeline parameter, use group.parameter(...) here, and pass the XCom "
+                        "through the group's parameter_values",
+                        op, where,
+                    )
+                if isinstance(item, str) and "{{" in item and "}}" in item:
+                    raise self.error(
+                        "a Jinja template cannot go into the pipeline definition, which is the same for every "
+                        "run: declare a pipeline parameter, use group.parameter(...) here, and put the "
+                        "template in the group's parameter_values",
+                        op, where,
+                    )
+                if isinstance(item, ParameterRef) and item.origin is not None and item.origin is not self.group:
+                    raise self.error(
+                        f"parameter {item.name!r} belongs to group {item.origin.group_id!r}; use "
+                        f"{self.group.group_id}.parameter({item.name!r}) of this group",
+                        op, where,
+                    )
+                ref = _step_reference(item)
+                if ref is not None:
+                    step_name, origin = ref
+                    if origin is not None and self.by_name.get(step_name) is not origin:
+                        raise self.error(
+                            f"reads from task {origin.task_id!r}, which is not a step of this group: steps "
+                            "can only use properties of steps in the same pipeline; to pass a value between "
+                            "pipelines, use an Airflow task output in parameter_values",
+                            op, where,
+                        )
+                    if origin is None and step_name not in self.by_name:
+                        raise self.error(f"reads from unknown step {step_name!r}", op, where)
+                    reads.add(step_name)
+                elif not _is_static(item):
+                    raise self.error(
+                        f"{type(item).__name__} values cannot go into a pipeline definition: use JSON values "
+                        "(str, int, float, bool, None, dict, list) or pipeline expressions",
+                        op, where,
+                    )
+        return reads
+
+    def branches(self) -> dict[str, str]:
+        """step name -> name of the condition step it is nested in."""
+        parent: dict[str, str] = {}
+        for gate in self.ops:
+            if not isinstance(gate, ConditionStep):
+                continue
+            in_true = {s.step_name for s in gate.if_true}
+            for outcome, branch in (("if_true", gate.if_true), ("if_false", gate.if_false)):
+                for step in branch:
+                    if self.by_name.get(step.step_name) is not step:
+                        raise self.error(
+                            f"{outcome} lists task {step.task_id!r}, which is not a step of this group",
+                            gate, outcome,
+                        )
+                    if step is gate:
+                        raise self.error("a condition step cannot be in its own branch", gate, outcome)
+                    if outcome == "if_false" and step.step_name in in_true:
+                        raise self.error(
+                            f"step {step.step_name!r} is in both branches; a step runs on one outcome only "
+                            "(to run it either way, make it depend on the condition step with >>)",
+                            gate, outcome,
+                        )
+                    other = parent.get(step.step_name)
+                    if other is not None and other != gate.step_name:
+                        raise self.error(
+                            f"step {step.step_name!r} is already in a branch of condition {other!r}; a step "
+                            "can be in one branch only",
+                            gate, outcome,
+                        )
+                    parent[step.step_name] = gate.step_name
+        return parent
+
+    def build(self) -> CompiledPipeline:
+        self.collect()
+        reads = {op.step_name: self.check_values(op) for op in self.ops}
+        parent = self.branches()
+        task_to_name = {op.task_id: op.step_name for op in self.ops}
+
+        steps: dict[str, Step] = {}
+        for op in self.ops:
+            implied = reads[op.step_name] | ({parent[op.step_name]} if op.step_name in parent else set())
+            upstream = [task_to_name[t] for t in sorted(op.upstream_task_ids) if t in task_to_name]
+            depends_on = [name for name in upstream if name not in implied]
+            steps[op.step_name] = op.build_step(depends_on)
+
+        for op in self.ops:
+            if isinstance(op, ConditionStep):
+                gate = steps[op.step_name]
+                assert isinstance(gate, ConditionStepDef)
+                gate.if_steps = [steps[s.step_name] for s in op.if_true]
+                gate.else_steps = [steps[s.step_name] for s in op.if_false]
+
+        definition = PipelineDefinition(
+            parameters=dict(self.group.parameters),
+            steps=[steps[op.step_name] for op in self.ops if op.step_name not in parent],
+            experiment_config=self.group.experiment_config,
+        )
+        problems = find_problems(definition)
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
+            raise self._problem_error(errors)
+        self.check_settings()
+        parameter_values = self.check_parameter_values()
+        self.link_airflow(definition)
+        spec = PipelineSpec(
+            name=self.group.pipeline_name,
+            definition=definition,
+            role_arn=self.group.role_arn,
+            description=self.group.pipeline_description,
+            display_name=self.group.pipeline_display_name,
+            max_parallel_steps=self.group.max_parallel_steps,
+            tags=self.group.pipeline_tags,
+        )
+        return CompiledPipeline(
+            spec=spec,
+            parameter_values=parameter_values,
+            step_tasks={op.step_name: op.task_id for op in self.ops},
+            warnings=[p for p in problems if p.severity == "warning"],
+        )
+
+    def _problem_error(self, errors: list[Problem]) -> PipelineCompileError:
+        first = errors[0]
+        op = self.by_name.get(first.step) if first.step else None
+        message = first.message
+        if op is None and first.step:
+            message = f"step {first.step!r}: {message}"
+        if len(errors) > 1:
+            message += f" (and {len(errors) - 1} more: " + "; ".join(str(p) for p in errors[1:]) + ")"
+        field = first.field
+        if op is None and first.field and first.field.startswith("Parameters."):
+            field = f"parameters[{first.field.split('.', 1)[1]!r}]"
+        return self.error(message, op, field)
+
+    def check_settings(self) -> None:
+        group = self.group
+        why = pipeline_name_problem(group.pipeline_name)
+        if why:
+            raise self.error(why, field="pipeline_name")
+        if group.role_arn is not None and not (isinstance(group.role_arn, str) and ROLE_ARN.match(group.role_arn)):
+            raise self.error(
+                f"role_arn {group.role_arn!r} is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)",
+                field="role_arn",
+            )
+        mps = group.max_parallel_steps
+        if mps is not None and (isinstance(mps, bool) or not isinstance(mps, int) or mps < 1):
+            raise self.error(f"max_parallel_steps must be a positive integer, got {mps!r}",
+                             field="max_parallel_steps")
+        if not self.ops:
+            raise self.error("the group has no steps; add step operators inside the with block")
+
+    def check_parameter_values(self) -> dict[str, Any]:
+        values = self.group.parameter_values
+        for name, value in values.items():
+            param = self.group.parameters.get(name)
+            where = f"parameter_values[{name!r}]"
+            if param is None:
+                known = ", ".join(sorted(self.group.parameters)) or "none"
+                raise self.error(f"no parameter {name!r} is declared (declared: {known})", field=where)
+            if isinstance(value, XComArg):
+                for producer, _ in XComArg.iter_xcom_references(value):
+                    if producer.task_id in {op.task_id for op in self.ops}:
+                        raise self.error(
+                            f"the value comes from step task {producer.task_id!r} of this pipeline; a "
+                            "pipeline's own steps cannot feed its parameters",
+                            field=where,
+                        )
+                continue
+            if isinstance(value, str) and "{{" in value:
+                continue  # rendered per run; checked against the type before StartPipelineExecution
+            try:
+                coerce_value(param.type, value)
+            except PipelineDefinitionError as exc:
+                raise self.error(f"{exc} (parameter {name!r} is declared {param.type})", field=where) from None
+        return dict(values)
+
+    def link_airflow(self, definition: PipelineDefinition) -> None:
+        """Add the edges the definition implies to the Airflow graph (data dependencies, nesting)."""
+        graph = dependency_graph(definition)
+        cycle = find_cycle(graph)
+        if cycle:  # pragma: no cover - find_problems reported it already
+            raise self.error(f"the steps form a cycle: {' -> '.join(cycle)}")
+        for name, upstream in graph.items():
+            op = self.by_name[name]
+            for up in upstream:
+                producer = self.by_name[up]
+                if producer.task_id not in op.upstream_task_ids:
+                    producer.set_downstream(op)
+
+
+def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    yield path, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                yield path, key  # reported as a non-static value
+            yield from _walk(item, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from _walk(item, f"{path}[{i}]")
+    elif isinstance(value, Expression):
+        for i, child in enumerate(value.children()):
+            yield from _walk(child, f"{path}<{type(value).__name__}[{i}]>")
+        if isinstance(value, JsonGet) and value.property_file is not None:
+            yield path, value.property_file
+
+
+def _step_reference(item: Any) -> tuple[str, Any] | None:
+    if isinstance(item, StepProperty):
+        return item.step_name, item.origin
+    if isinstance(item, PropertyFileRef):
+        return item.step_name, item.origin
+    return None
+
+
+def _is_static(item: Any) -> bool:
+    return item is None or isinstance(item, str | bool | int | float | dict | list | tuple | Expression)
+
+
+def compile_group(group: SageMakerPipelineGroup) -> CompiledPipeline:
+    return _Compiler(group).build()

@@ -1,0 +1,116 @@
+"""SageMakerPipelineGroup: an Airflow TaskGroup whose step tasks are one SageMaker pipeline."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from typing import Any
+
+from airflow.providers.common.compat.sdk import TaskGroup
+
+from airflow_sagemaker_mlops.definition import ExperimentConfig, ParameterRef, PipelineParameter
+from airflow_sagemaker_mlops.exceptions import PipelineCompileError, PipelineDefinitionWarning
+
+from .compile import CompiledPipeline, compile_group
+
+log = logging.getLogger(__name__)
+
+_DEFAULT = object()
+
+
+class SageMakerPipelineGroup(TaskGroup):
+    """A TaskGroup compiled into one SageMaker pipeline.
+
+    Put step operators (``ProcessingStep``, ``TrainingStep``, ``ConditionStep``, ...) inside it. Leaving the
+    ``with`` block compiles them, so a mistake fails the DAG import with a message naming the DAG file, the
+    group and the task.
+
+    :param pipeline_name: the SageMaker pipeline's name.
+    :param role_arn: the pipeline execution role (passed to CreatePipeline/UpdatePipeline).
+    :param parameters: typed pipeline parameters, by name (:class:`PipelineParameter`).
+    :param parameter_values: per-run values, by parameter name: literals, Jinja strings or XComArgs.
+        They are checked against the declared types and sent with StartPipelineExecution; they never
+        enter the definition.
+    :param max_parallel_steps: ``ParallelismConfiguration.MaxParallelExecutionSteps``.
+    :param experiment_config: ``PipelineExperimentConfig``; ``None`` leaves it out; by default experiment
+        and trial are named after the pipeline and the execution, as SageMaker SDK v3 does.
+    :param pipeline_description: ``PipelineDescription``.
+    :param pipeline_display_name: ``PipelineDisplayName``.
+    :param pipeline_tags: tags for CreatePipeline.
+    :param aws_conn_id: the Airflow connection to reach SageMaker with (run time).
+    :param region_name: AWS region override (run time).
+    :param mirror_steps: one Airflow task per step (default) or only start + wait (run time).
+    """
+
+    def __init__(
+        self,
+        group_id: str,
+        *,
+        pipeline_name: str,
+        role_arn: str | None = None,
+        parameters: dict[str, PipelineParameter] | None = None,
+        parameter_values: dict[str, Any] | None = None,
+        max_parallel_steps: int | None = None,
+        experiment_config: ExperimentConfig | None | Any = _DEFAULT,
+        pipeline_description: str | None = None,
+        pipeline_display_name: str | None = None,
+        pipeline_tags: dict[str, str] | None = None,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        mirror_steps: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(group_id=group_id, **kwargs)
+        self.pipeline_name = pipeline_name
+        self.role_arn = role_arn
+        self.parameters = dict(parameters or {})
+        self.parameter_values = dict(parameter_values or {})
+        self.max_parallel_steps = max_parallel_steps
+        self.experiment_config = ExperimentConfig() if experiment_config is _DEFAULT else experiment_config
+        self.pipeline_description = pipeline_description
+        self.pipeline_display_name = pipeline_display_name
+        self.pipeline_tags = dict(pipeline_tags or {})
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+        self.mirror_steps = mirror_steps
+        for name, param in self.parameters.items():
+            if not isinstance(param, PipelineParameter):
+                raise self.error(
+                    f"parameters[{name!r}] must be a PipelineParameter (PipelineParameter.string/integer/"
+                    f"float/boolean), got {type(param).__name__}"
+                )
+
+    def parameter(self, name: str) -> ParameterRef:
+        """The pipeline parameter ``name`` as a value for step arguments and conditions."""
+        param = self.parameters.get(name)
+        if param is None:
+            known = ", ".join(sorted(self.parameters)) or "none"
+            raise self.error(f"unknown parameter {name!r} (declared: {known})")
+        return ParameterRef(name, param.type, origin=self)
+
+    def error(self, message: str, **where: Any) -> PipelineCompileError:
+        dag = getattr(self, "dag", None)
+        return PipelineCompileError(
+            message,
+            dag_file=getattr(dag, "fileloc", None),
+            dag_id=getattr(dag, "dag_id", None),
+            group_id=self.group_id,
+            **where,
+        )
+
+    def compile(self) -> CompiledPipeline:
+        """Compile the group's current tasks (pure Python: no network, no SageMaker SDK)."""
+        started = time.perf_counter()
+        compiled = compile_group(self)
+        for warning in compiled.warnings:
+            warnings.warn(str(self.error(str(warning))), PipelineDefinitionWarning, stacklevel=2)
+        log.debug("compiled group %s (%d steps) in %.1f ms", self.group_id,
+                  len(compiled.spec.definition.all_steps()), (time.perf_counter() - started) * 1000)
+        return compiled
+
+    def __exit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        super().__exit__(exc_type, exc_val, exc_tb)
+        if exc_type is None:
+            # Fail the DAG import here, at the line that closes the group, rather than at run time.
+            self.compile()

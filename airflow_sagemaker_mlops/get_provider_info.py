@@ -1,0 +1,28 @@
+"""Provider metadata Airflow reads through the ``apache_airflow_provider`` entry point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-sagemaker-mlops",
+        "name": "SageMaker Pipelines (airflow-sagemaker-mlops)",
+        "description": "Compile Airflow task groups into Amazon SageMaker pipelines, run them and mirror "
+        "their steps into Airflow tasks.",
+        "versions": ["0.1.0"],
+        "integrations": [
+            {
+                "integration-name": "Amazon SageMaker Pipelines",
+                "external-doc-url": "https://docs.aws.amazon.com/sagemaker/latest/dg/pipelines.html",
+                "tags": ["aws"],
+            }
+        ],
+        "operators": [
+            {
+                "integration-name": "Amazon SageMaker Pipelines",
+                "python-modules": ["airflow_sagemaker_mlops.operators.steps"],
+            }
+        ],
+    }

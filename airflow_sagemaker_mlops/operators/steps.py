@@ -1,0 +1,534 @@
+"""Step operators: the tasks users place inside a SageMakerPipelineGroup, one per pipeline step.
+
+At parse time each operator describes its step (``build_step``); the group compiles them into a
+definition. Arguments are SageMaker's own request shapes (what boto3 takes), where any value may be a
+pipeline expression: a parameter (``group.parameter("X")``), a step property (``step.properties.A.B``),
+``Join``, ``JsonGet`` or an execution variable.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar
+
+from airflow.providers.common.compat.sdk import BaseOperator
+
+from airflow_sagemaker_mlops.definition import conditions as C
+from airflow_sagemaker_mlops.definition.expressions import (
+    Expression,
+    Key,
+    PathSegment,
+    PropertyFileRef,
+    StepProperty,
+)
+from airflow_sagemaker_mlops.definition.expressions import JsonGet as _JsonGet
+from airflow_sagemaker_mlops.definition.steps import (
+    CacheConfig,
+    ConditionStep as _ConditionStepDef,
+    PropertyFile,
+    RetryPolicy,
+    Step,
+    StepType,
+)
+from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _definition_site() -> tuple[str, int] | None:
+    """(file, line) of the DAG-file code that created the operator: the first frame outside Airflow
+    and this package. Cheap (a few frames), and it makes compile errors point at the right line."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_PACKAGE_DIR) and f"{os.sep}airflow{os.sep}" not in filename:
+            return filename, frame.f_lineno
+        frame = frame.f_back
+    return None
+
+
+class PropertyPath(StepProperty):
+    """``step.properties.ModelArtifacts.S3ModelArtifacts``: builds a step property reference.
+
+    Attribute access appends a property name, ``["key"]`` a map key and ``[0]`` a list index.
+    SageMaker property names start with a capital letter; anything else is a normal attribute lookup.
+    """
+
+    def __getattr__(self, name: str) -> PropertyPath:
+        if not name[:1].isupper():
+            raise AttributeError(name)
+        return PropertyPath(self.step_name, (*self.path, name), self.step_type, self.origin)
+
+    def __getitem__(self, key: str | int) -> PropertyPath:
+        segment: PathSegment
+        if isinstance(key, bool) or not isinstance(key, str | int):
+            raise PipelineDefinitionError(
+                f"step {self.step_name!r}: property index must be a string key or an integer, got {key!r}"
+            )
+        segment = Key(key) if isinstance(key, str) else key
+        return PropertyPath(self.step_name, (*self.path, segment), self.step_type, self.origin)
+
+    def __iter__(self) -> Iterator[Any]:
+        # Without this, Python would try __getitem__(0), (1), ... forever.
+        raise TypeError(f"step properties of {self.step_name!r} cannot be iterated at parse time")
+
+    def to_request(self) -> dict[str, Any]:
+        if not self.path:
+            raise PipelineDefinitionError(
+                f"step {self.step_name!r}: use a property of the step (step.properties.Name...), "
+                "not the properties object itself"
+            )
+        return super().to_request()
+
+
+class SageMakerStepOperator(BaseOperator):
+    """Base class of the step operators.
+
+    :param step_name: the step's name in SageMaker (default: the task id without the group prefix).
+    :param display_name: ``DisplayName`` shown in SageMaker Studio.
+    :param step_description: the step's ``Description``.
+    :param retry_policies: ``RetryPolicies`` (list of :class:`RetryPolicy`).
+    :param cache: ``CacheConfig``: True, an ISO 8601 expiry such as ``"P30D"``, or a CacheConfig.
+    """
+
+    step_type: ClassVar[str]
+    ui_color = "#ffe4c2"
+    # Per-run values go through pipeline parameters, never through Jinja in the step definition.
+    template_fields = ()
+
+    def __init__(
+        self,
+        *,
+        task_id: str,
+        step_name: str | None = None,
+        display_name: str | None = None,
+        step_description: str | None = None,
+        retry_policies: Iterable[RetryPolicy] | None = None,
+        cache: bool | str | CacheConfig | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.definition_site = _definition_site()
+        super().__init__(task_id=task_id, **kwargs)
+        self.step_name = step_name if step_name is not None else task_id
+        self.display_name = display_name
+        self.step_description = step_description
+        self.retry_policies = list(retry_policies or [])
+        self.cache_config = _cache_config(cache)
+        self.properties = PropertyPath(self.step_name, (), self.step_type, self)
+
+    # -- what the compiler reads --------------------------------------------------------------
+    def step_values(self) -> dict[str, Any]:
+        """The user-supplied values of this step, by field name, for static checks and references."""
+        return {}
+
+    def step_arguments(self) -> Any:
+        return {}
+
+    def step_extra(self) -> dict[str, Any]:
+        return {}
+
+    def property_files(self) -> list[PropertyFile]:
+        return []
+
+    def build_step(self, depends_on: list[str]) -> Step:
+        return Step(
+            name=self.step_name,
+            type=self.step_type,
+            arguments=self.step_arguments(),
+            depends_on=depends_on,
+            display_name=self.display_name,
+            description=self.step_description,
+            retry_policies=list(self.retry_policies),
+            cache_config=self.cache_config,
+            property_files=self.property_files(),
+            extra=self.step_extra(),
+        )
+
+
+def _cache_config(cache: bool | str | CacheConfig | None) -> CacheConfig | None:
+    if cache is None or cache is False:
+        return None
+    if cache is True:
+        return CacheConfig(True)
+    if isinstance(cache, str):
+        return CacheConfig(True, cache)
+    if isinstance(cache, CacheConfig):
+        return cache
+    raise PipelineDefinitionError(f"cache must be True, an ISO 8601 duration or a CacheConfig, got {cache!r}")
+
+
+def _request(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise PipelineDefinitionError(f"{what} must be a dict in the SageMaker API's request shape, "
+                                      f"got {type(value).__name__}")
+    return value
+
+
+class _JobStep(SageMakerStepOperator):
+    """A step whose ``Arguments`` are a Create*Job request (without the job name)."""
+
+    #: The request key SageMaker fills in itself; giving it is a mistake worth naming.
+    name_key: ClassVar[str] = ""
+
+    def __init__(self, *, job: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.job = _request(job, f"{type(self).__name__}.job")
+        if self.name_key and self.name_key in self.job:
+            raise PipelineDefinitionError(
+                f"{type(self).__name__} {self.task_id!r}: remove {self.name_key} from job; SageMaker names "
+                "the job of each execution itself"
+            )
+
+    def step_values(self) -> dict[str, Any]:
+        return {"job": self.job}
+
+    def step_arguments(self) -> Any:
+        return self.job
+
+
+class ProcessingStep(_JobStep):
+    """A Processing step: ``job`` is a CreateProcessingJob request.
+
+    :param property_files: JSON files written to an output, readable downstream with ``JsonGet``.
+    """
+
+    step_type = StepType.PROCESSING
+    name_key = "ProcessingJobName"
+
+    def __init__(self, *, property_files: Iterable[PropertyFile] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._property_files = list(property_files or [])
+        for pf in self._property_files:
+            if not isinstance(pf, PropertyFile):
+                raise PipelineDefinitionError(f"ProcessingStep {self.task_id!r}: property_files takes "
+                                              f"PropertyFile objects, got {type(pf).__name__}")
+
+    def property_files(self) -> list[PropertyFile]:
+        return list(self._property_files)
+
+    def property_file(self, name: str) -> PropertyFileRef:
+        """This step's property file ``name`` as a value for ``JsonGet``."""
+        return PropertyFileRef(self.step_name, name, origin=self)
+
+
+class TrainingStep(_JobStep):
+    """A Training step: ``job`` is a CreateTrainingJob request."""
+
+    step_type = StepType.TRAINING
+    name_key = "TrainingJobName"
+
+
+class TuningStep(_JobStep):
+    """A Tuning step: ``job`` is a CreateHyperParameterTuningJob request
+    (``HyperParameterTuningJobConfig``, ``TrainingJobDefinition`` or ``TrainingJobDefinitions``, ...)."""
+
+    step_type = StepType.TUNING
+    name_key = "HyperParameterTuningJobName"
+
+
+class TransformStep(_JobStep):
+    """A Transform step: ``job`` is a CreateTransformJob request."""
+
+    step_type = StepType.TRANSFORM
+    name_key = "TransformJobName"
+
+
+class CreateModelStep(SageMakerStepOperator):
+    """A CreateModel step (SageMaker type ``Model``): ``model`` is a CreateModel request."""
+
+    step_type = StepType.CREATE_MODEL
+
+    def __init__(self, *, model: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.model = _request(model, "CreateModelStep.model")
+        if "ModelName" in self.model:
+            raise PipelineDefinitionError(f"CreateModelStep {self.task_id!r}: remove ModelName from model; "
+                                          "SageMaker names the model of each execution itself")
+
+    def step_values(self) -> dict[str, Any]:
+        return {"model": self.model}
+
+    def step_arguments(self) -> Any:
+        return self.model
+
+
+class RegisterModelStep(SageMakerStepOperator):
+    """A RegisterModel step: registers a model package version in a model package group.
+
+    Either give ``request`` (a CreateModelPackage request) or the common fields, from which the request
+    is built: ``model_package_group``, ``image_uri``, ``model_data`` and the optional rest.
+    """
+
+    step_type = StepType.REGISTER_MODEL
+
+    def __init__(
+        self,
+        *,
+        model_package_group: Any = None,
+        image_uri: Any = None,
+        model_data: Any = None,
+        content_types: list[str] | None = None,
+        response_types: list[str] | None = None,
+        inference_instances: list[str] | None = None,
+        transform_instances: list[str] | None = None,
+        approval_status: Any = "PendingManualApproval",
+        model_package_description: Any = None,
+        environment: dict[str, Any] | None = None,
+        model_metrics: dict[str, Any] | None = None,
+        customer_metadata: dict[str, Any] | None = None,
+        request: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if request is not None:
+            self.request = _request(request, "RegisterModelStep.request")
+            return
+        missing = [n for n, v in (("model_package_group", model_package_group), ("image_uri", image_uri),
+                                  ("model_data", model_data)) if v is None]
+        if missing:
+            raise PipelineDefinitionError(
+                f"RegisterModelStep {self.task_id!r}: give request=... or {', '.join(missing)}"
+            )
+        container: dict[str, Any] = {"Image": image_uri, "ModelDataUrl": model_data}
+        if environment:
+            container["Environment"] = environment
+        spec: dict[str, Any] = {"Containers": [container]}
+        if content_types:
+            spec["SupportedContentTypes"] = content_types
+        if response_types:
+            spec["SupportedResponseMIMETypes"] = response_types
+        if inference_instances:
+            spec["SupportedRealtimeInferenceInstanceTypes"] = inference_instances
+        if transform_instances:
+            spec["SupportedTransformInstanceTypes"] = transform_instances
+        req: dict[str, Any] = {"ModelPackageGroupName": model_package_group, "InferenceSpecification": spec}
+        if model_package_description is not None:
+            req["ModelPackageDescription"] = model_package_description
+        if approval_status is not None:
+            req["ModelApprovalStatus"] = approval_status
+        if model_metrics:
+            req["ModelMetrics"] = model_metrics
+        if customer_metadata:
+            req["CustomerMetadataProperties"] = customer_metadata
+        self.request = req
+
+    def step_values(self) -> dict[str, Any]:
+        return {"request": self.request}
+
+    def step_arguments(self) -> Any:
+        return self.request
+
+
+class FailStep(SageMakerStepOperator):
+    """A Fail step: ends the execution as Failed with ``error_message`` (a string or expression)."""
+
+    step_type = StepType.FAIL
+    ui_color = "#f4c7c3"
+
+    def __init__(self, *, error_message: Any = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(error_message, str | Expression):
+            raise PipelineDefinitionError(f"FailStep {self.task_id!r}: error_message must be a string or a "
+                                          f"pipeline expression, got {type(error_message).__name__}")
+        self.error_message = error_message
+
+    def step_values(self) -> dict[str, Any]:
+        return {"error_message": self.error_message}
+
+    def step_arguments(self) -> Any:
+        return {"ErrorMessage": self.error_message}
+
+
+def _output_parameters(outputs: dict[str, str] | Iterable[str] | None, task_id: str) -> list[dict[str, str]]:
+    if outputs is None:
+        return []
+    items = outputs.items() if isinstance(outputs, dict) else ((name, "String") for name in outputs)
+    result = []
+    for name, type_ in items:
+        if type_ not in ("String", "Integer", "Float", "Boolean"):
+            raise PipelineDefinitionError(f"step {task_id!r}: output {name!r} has type {type_!r}; use String, "
+                                          "Integer, Float or Boolean")
+        result.append({"OutputName": name, "OutputType": type_})
+    return result
+
+
+class _OutputStep(SageMakerStepOperator):
+    """A step whose results are named output parameters (Callback, Lambda)."""
+
+    def __init__(self, *, inputs: dict[str, Any] | None = None,
+                 outputs: dict[str, str] | Iterable[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.inputs = _request(inputs or {}, f"{type(self).__name__}.inputs")
+        self.outputs = _output_parameters(outputs, self.task_id)
+
+    def output_parameter(self, name: str) -> PropertyPath:
+        """``{"Get": "Steps.<step>.OutputParameters['name']"}``."""
+        return self.properties.OutputParameters[name]
+
+    def step_values(self) -> dict[str, Any]:
+        return {"inputs": self.inputs}
+
+    def step_arguments(self) -> Any:
+        return self.inputs
+
+
+class CallbackStep(_OutputStep):
+    """A Callback step: SageMaker sends ``inputs`` and a token to ``sqs_queue_url`` and waits until someone
+    calls SendPipelineExecutionStepSuccess/Failure with that token (and ``outputs``)."""
+
+    step_type = StepType.CALLBACK
+
+    def __init__(self, *, sqs_queue_url: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sqs_queue_url = sqs_queue_url
+
+    def step_values(self) -> dict[str, Any]:
+        return {**super().step_values(), "sqs_queue_url": self.sqs_queue_url}
+
+    def step_extra(self) -> dict[str, Any]:
+        return {"SqsQueueUrl": self.sqs_queue_url, "OutputParameters": self.outputs}
+
+
+class LambdaStep(_OutputStep):
+    """A Lambda step: invokes ``function_arn`` with ``inputs``; the function returns ``outputs``."""
+
+    step_type = StepType.LAMBDA
+
+    def __init__(self, *, function_arn: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.function_arn = function_arn
+
+    def step_values(self) -> dict[str, Any]:
+        return {**super().step_values(), "function_arn": self.function_arn}
+
+    def step_extra(self) -> dict[str, Any]:
+        return {"FunctionArn": self.function_arn, "OutputParameters": self.outputs}
+
+
+class RawStep(SageMakerStepOperator):
+    """Any other step type, with its ``Arguments`` (and extra top-level keys) as SageMaker takes them:
+    EMR, EMRServerless, QualityCheck, ClarifyCheck, AutoML, EndpointConfig, Endpoint, ..."""
+
+    def __init__(self, *, step_type: str, arguments: Any, fields: dict[str, Any] | None = None,
+                 **kwargs: Any) -> None:
+        # step_type is per instance here; PropertyPath needs it before the base init creates it.
+        self.step_type = step_type  # type: ignore[misc]
+        super().__init__(**kwargs)
+        self.arguments = arguments
+        self.fields = dict(fields or {})
+
+    def step_values(self) -> dict[str, Any]:
+        return {"arguments": self.arguments, "fields": self.fields}
+
+    def step_arguments(self) -> Any:
+        return self.arguments
+
+    def step_extra(self) -> dict[str, Any]:
+        return self.fields
+
+
+class ConditionBranch:
+    """``gate.if_true`` / ``gate.if_false``: the steps of one branch, and a handle for Airflow tasks.
+
+    ``gate.if_true >> deploy`` makes ``deploy`` follow the gate and run only when the condition's
+    outcome selects this branch.
+    """
+
+    def __init__(self, gate: ConditionStep, outcome: bool, steps: list[SageMakerStepOperator]) -> None:
+        self.gate = gate
+        self.outcome = outcome
+        self.steps = steps
+        self.followers: list[Any] = []
+
+    def __iter__(self) -> Iterator[SageMakerStepOperator]:
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __rshift__(self, other: Any) -> Any:
+        targets = other if isinstance(other, list | tuple) else [other]
+        for target in targets:
+            self.followers.append(target)
+            self.gate.set_downstream(target)
+        return other
+
+    def __repr__(self) -> str:
+        return f"<{'if_true' if self.outcome else 'if_false'} of {self.gate.task_id}: {[s.task_id for s in self]}>"
+
+
+class ConditionStep(SageMakerStepOperator):
+    """A Condition step: evaluates ``condition`` (one condition or a list, all of which must hold) and runs
+    the ``if_true`` or the ``if_false`` steps. Those steps are nested inside it in the definition."""
+
+    step_type = StepType.CONDITION
+    ui_color = "#fff6b3"
+
+    def __init__(
+        self,
+        *,
+        condition: C.Condition | list[C.Condition],
+        if_true: Iterable[SageMakerStepOperator] = (),
+        if_false: Iterable[SageMakerStepOperator] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        try:
+            self.conditions = C.flatten(condition)
+        except PipelineDefinitionError as exc:
+            raise PipelineDefinitionError(f"ConditionStep {self.task_id!r}: {exc}") from None
+        self.if_true = ConditionBranch(self, True, _steps(if_true, self.task_id, "if_true"))
+        self.if_false = ConditionBranch(self, False, _steps(if_false, self.task_id, "if_false"))
+
+    def step_values(self) -> dict[str, Any]:
+        return {"condition": [list(c.operands()) for cond in self.conditions for c in cond.conditions()]}
+
+    def build_step(self, depends_on: list[str]) -> Step:
+        # The compiler fills in the nested branch steps.
+        return _ConditionStepDef(
+            name=self.step_name,
+            depends_on=depends_on,
+            display_name=self.display_name,
+            description=self.step_description,
+            conditions=list(self.conditions),
+        )
+
+
+def _steps(items: Iterable[Any], task_id: str, what: str) -> list[SageMakerStepOperator]:
+    items = [items] if isinstance(items, BaseOperator) else list(items)
+    for item in items:
+        if not isinstance(item, SageMakerStepOperator):
+            raise PipelineDefinitionError(
+                f"ConditionStep {task_id!r}: {what} takes step operators of the same group, got "
+                f"{type(item).__name__}; to run Airflow tasks on an outcome, use gate.{what} >> task"
+            )
+    return items
+
+
+def JsonGet(  # noqa: N802 - reads like the SageMaker function it builds
+    step: ProcessingStep | PropertyFileRef | None = None,
+    property_file: str | None = None,
+    path: str | None = None,
+    *,
+    s3_uri: Any = None,
+) -> _JsonGet:
+    """``JsonGet(evaluate, "metrics", "auc")``: read ``auc`` from property file ``metrics`` of step
+    ``evaluate`` at run time; or ``JsonGet(s3_uri=..., path=...)`` to read any JSON object in S3."""
+    if s3_uri is not None:
+        if step is not None or path is None:
+            raise PipelineDefinitionError("JsonGet(s3_uri=..., path=...) takes no step")
+        return _JsonGet(path, s3_uri=s3_uri)
+    if isinstance(step, PropertyFileRef):
+        ref = step
+        path = property_file if path is None else path
+    elif isinstance(step, ProcessingStep) and property_file is not None:
+        ref = step.property_file(property_file)
+    else:
+        raise PipelineDefinitionError(
+            "JsonGet takes (processing_step, property_file_name, json_path) or (s3_uri=..., path=...)"
+        )
+    if not isinstance(path, str) or not path:
+        raise PipelineDefinitionError("JsonGet needs a JSON path such as 'metrics.auc'")
+    return _JsonGet(path, property_file=ref)

@@ -1,0 +1,184 @@
+"""Command line: ``python -m airflow_sagemaker_mlops compile | validate | local serve``.
+
+Errors print one line to stderr and exit with status 2 (the contract in DESIGN.md section 6).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_sagemaker_mlops.compiler.group import SageMakerPipelineGroup
+
+
+class CliError(Exception):
+    """A one-line error for the user; exit status 2."""
+
+
+def load_groups(dag_file: str) -> dict[str, SageMakerPipelineGroup]:
+    """Import a DAG file as Airflow would and return its pipeline groups keyed by ``dag_id.group_id``."""
+    path = Path(dag_file).resolve()
+    if not path.is_file():
+        raise CliError(f"{dag_file}: no such DAG file")
+    from airflow.providers.common.compat.sdk import DAG
+
+    from airflow_sagemaker_mlops.compiler.group import SageMakerPipelineGroup
+    from airflow_sagemaker_mlops.exceptions import SageMakerMlopsError
+
+    # Airflow's own naming scheme for DAG modules, so two DAG files called dag.py do not collide.
+    module_name = "unusual_prefix_" + hashlib.sha1(str(path).encode()).hexdigest() + "_" + path.stem
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise CliError(f"{dag_file}: cannot be imported as a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    # Airflow puts the DAG folder on sys.path, so DAG files may import their neighbours.
+    sys.path.insert(0, str(path.parent))
+    dag_context = _dag_context()
+    # As Airflow's DagBag does: DAGs created in `with DAG(...)` without a name get registered.
+    dag_context.current_autoregister_module_name = module_name
+    try:
+        spec.loader.exec_module(module)
+    except SageMakerMlopsError as exc:
+        raise CliError(str(exc)) from None
+    except Exception as exc:
+        raise CliError(f"{dag_file}: DAG file failed to import: {type(exc).__name__}: {exc}") from None
+    finally:
+        dag_context.current_autoregister_module_name = None
+        sys.path.remove(str(path.parent))
+
+    dags = {id(v): v for v in vars(module).values() if isinstance(v, DAG)}
+    for dag, mod in set(getattr(dag_context, "autoregistered_dags", ())):
+        if mod is module:
+            dags.setdefault(id(dag), dag)
+    groups: dict[str, SageMakerPipelineGroup] = {}
+    for dag in sorted(dags.values(), key=lambda d: d.dag_id):
+        for group in _walk_groups(dag.task_group):
+            if isinstance(group, SageMakerPipelineGroup):
+                groups[f"{dag.dag_id}.{group.group_id}"] = group
+    return groups
+
+
+def _dag_context() -> Any:
+    try:
+        from airflow.sdk.definitions._internal.contextmanager import DagContext
+    except ImportError:  # Airflow 2
+        from airflow.models.dag import DagContext  # type: ignore[no-redef]
+    return DagContext
+
+
+def _walk_groups(group: Any) -> Iterator[Any]:
+    yield group
+    for child in getattr(group, "children", {}).values():
+        if hasattr(child, "children"):
+            yield from _walk_groups(child)
+
+
+def _select(groups: dict[str, SageMakerPipelineGroup], dag_file: str, wanted: str | None
+            ) -> dict[str, SageMakerPipelineGroup]:
+    if not groups:
+        raise CliError(f"{dag_file}: no SageMakerPipelineGroup found")
+    if wanted is None:
+        return groups
+    matches = {k: g for k, g in groups.items() if wanted in (k, g.group_id)}
+    if not matches:
+        raise CliError(f"{dag_file}: no pipeline group {wanted!r} (found: {', '.join(groups)})")
+    if len(matches) > 1:
+        raise CliError(f"{dag_file}: group id {wanted!r} is ambiguous; use one of {', '.join(matches)}")
+    return matches
+
+
+def _compile(groups: dict[str, SageMakerPipelineGroup]) -> dict[str, Any]:
+    from airflow_sagemaker_mlops.exceptions import SageMakerMlopsError
+
+    out = {}
+    for key, group in groups.items():
+        try:
+            out[key] = group.compile()
+        except SageMakerMlopsError as exc:
+            raise CliError(str(exc)) from None
+    return out
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    groups = _select(load_groups(args.dag_file), args.dag_file, args.group)
+    compiled = _compile(groups)
+    if args.group is not None:
+        (only,) = compiled.values()
+        document: Any = only.definition.to_request()
+    else:
+        document = {key: c.definition.to_request() for key, c in compiled.items()}
+    print(json.dumps(document, indent=2))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    groups = load_groups(args.dag_file)
+    compiled = _compile(_select(groups, args.dag_file, None))
+    for key, c in compiled.items():
+        steps = len(c.definition.all_steps())
+        print(f"ok: {key} -> pipeline {c.spec.name!r}, {steps} steps, "
+              f"{len(c.definition.parameters)} parameters, definition hash {c.definition.content_hash()[:12]}")
+    return 0
+
+
+def cmd_local_serve(args: argparse.Namespace) -> int:
+    from airflow_sagemaker_mlops.local.server import serve
+
+    serve(args.host, args.port, allow_non_loopback=args.allow_non_loopback)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m airflow_sagemaker_mlops",
+                                     description="Compile and run SageMaker pipelines defined in Airflow DAGs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("compile", help="print the pipeline definition JSON of a DAG file's pipeline groups")
+    p.add_argument("dag_file")
+    p.add_argument("--group", help="group id (or dag_id.group_id); without it, all groups keyed by dag_id.group_id")
+    p.set_defaults(func=cmd_compile)
+
+    p = sub.add_parser("validate", help="compile every pipeline group of a DAG file and report problems")
+    p.add_argument("dag_file")
+    p.set_defaults(func=cmd_validate)
+
+    local = sub.add_parser("local", help="the local SageMaker Pipelines engine")
+    local_sub = local.add_subparsers(dest="local_command", required=True)
+    p = local_sub.add_parser("serve", help="serve the SageMaker API (pipelines + moto) on a loopback address")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--allow-non-loopback", action="store_true",
+                   help="allow binding a non-loopback address (the engine has no authentication)")
+    p.set_defaults(func=cmd_local_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # Compile warnings (for example a definition that must go through S3) go to stderr as one line each.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            status = args.func(args)
+        except CliError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 2
+    from airflow_sagemaker_mlops.exceptions import PipelineDefinitionWarning
+
+    for warning in caught:
+        if issubclass(warning.category, PipelineDefinitionWarning):
+            print(f"warning: {warning.message}", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -19,6 +19,8 @@ from airflow.providers.common.compat.sdk import TaskGroup, XComArg
 
 from airflow_sagemaker_mlops.definition import (
     ConditionStep as ConditionStepDef,
+)
+from airflow_sagemaker_mlops.definition import (
     Expression,
     JsonGet,
     ParameterRef,

@@ -52,7 +52,7 @@ class SageMakerPipelineGroup(TaskGroup):
         parameters: dict[str, PipelineParameter] | None = None,
         parameter_values: dict[str, Any] | None = None,
         max_parallel_steps: int | None = None,
-        experiment_config: ExperimentConfig | None | Any = _DEFAULT,
+        experiment_config: ExperimentConfig | Any | None = _DEFAULT,
         pipeline_description: str | None = None,
         pipeline_display_name: str | None = None,
         pipeline_tags: dict[str, str] | None = None,

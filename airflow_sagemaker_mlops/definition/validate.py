@@ -252,7 +252,8 @@ def find_problems(definition: PipelineDefinition, *, check_size: bool = True) ->
 
     cycle = find_cycle(dependency_graph(definition))
     if cycle:
-        problems.append(Problem(f"the steps form a cycle: {' -> '.join(cycle)}", step=cycle[0]))
+        order = list(reversed(cycle))  # the graph maps a step to what it waits for; show run order
+        problems.append(Problem(f"the steps form a cycle: {' -> '.join(order)}", step=order[0]))
 
     if check_size and not problems:
         size = len(definition.to_json().encode())

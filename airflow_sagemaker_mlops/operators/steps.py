@@ -26,11 +26,13 @@ from airflow_sagemaker_mlops.definition.expressions import (
 from airflow_sagemaker_mlops.definition.expressions import JsonGet as _JsonGet
 from airflow_sagemaker_mlops.definition.steps import (
     CacheConfig,
-    ConditionStep as _ConditionStepDef,
     PropertyFile,
     RetryPolicy,
     Step,
     StepType,
+)
+from airflow_sagemaker_mlops.definition.steps import (
+    ConditionStep as _ConditionStepDef,
 )
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
 
@@ -507,7 +509,7 @@ def _steps(items: Iterable[Any], task_id: str, what: str) -> list[SageMakerStepO
     return items
 
 
-def JsonGet(  # noqa: N802 - reads like the SageMaker function it builds
+def JsonGet(
     step: ProcessingStep | PropertyFileRef | None = None,
     property_file: str | None = None,
     path: str | None = None,

@@ -15,7 +15,8 @@ Output format (kept small: every structure appears once, by name):
 
 A ``<ref>`` is a structure name, a scalar type (``string``, ``integer``, ``float``, ``boolean``,
 ``timestamp``), ``any`` (a value the service does not describe: callback outputs, ForEach iteration outputs;
-any deeper path is accepted), ``[<ref>]`` (a list of <ref>) or ``{<ref>}`` (a map from string to <ref>).
+any deeper path is accepted), ``json`` (a string holding a JSON document the service descends into: any
+deeper path is accepted), ``[<ref>]`` (a list of <ref>) or ``{<ref>}`` (a map from string to <ref>).
 Structures of the EMR models are prefixed with their service (``emr.Step``); synthetic roots that the SDK
 assembles by hand start with ``@``.
 
@@ -64,8 +65,10 @@ ROOTS: dict[str, dict[str, Any]] = {
             ("sagemaker", "ListTrainingJobsForHyperParameterTuningJobResponse"),
         ]
     },
-    # steps.py: JobStep (CreateJob)
-    "Job": {"shapes": [("sagemaker", "DescribeJobResponse")]},
+    # steps.py: JobStep (CreateJob). JobConfigDocument is a JSON string that the service parses when a path
+    # descends into it (JobStep docstring: JobConfigDocument.OutputModelPackageArn), though the SDK's own
+    # Properties stops at the string.
+    "Job": {"shapes": [("sagemaker", "DescribeJobResponse")], "override": {"JobConfigDocument": "json"}},
     # model_step.py: ModelStep emits a "Model" step for create() and a "RegisterModel" step for register()
     "Model": {"shapes": [("sagemaker", "DescribeModelOutput")]},
     "RegisterModel": {"shapes": [("sagemaker", "DescribeModelPackageOutput")]},
@@ -188,13 +191,14 @@ class _Builder:
 
     def root(self, step_type: str, spec: dict[str, Any]) -> str:
         shapes = spec["shapes"]
-        if len(shapes) == 1 and not spec.get("extra"):
+        if len(shapes) == 1 and not spec.get("extra") and not spec.get("override"):
             return self.ref(*shapes[0])
         name = f"@{step_type}"
         members: dict[str, str] = {}
         for service, shape in shapes:
             members.update(self.members(service, shape))
         members.update(self.extra(name, spec.get("extra", {})))
+        members.update(spec.get("override", {}))
         self.shapes[name] = members
         return name
 
@@ -203,7 +207,7 @@ def build() -> dict[str, Any]:
     builder = _Builder()
     steps = {step_type: builder.root(step_type, spec) for step_type, spec in ROOTS.items()}
     for name in builder.shapes:
-        if name in SCALARS.values() or name == "any":
+        if name in SCALARS.values() or name in ("any", "json"):
             raise ValueError(f"a structure is named like a scalar type: {name!r}")
     return {
         "botocore": botocore.__version__,

@@ -38,6 +38,8 @@ PathSegment = str | int | tuple[str]
 _SCHEMA_FILE = Path(__file__).with_name("step_properties.json")
 _SCALARS = frozenset({"string", "integer", "float", "boolean", "timestamp"})
 _ANY = "any"
+# A string member holding a JSON document (Job steps' JobConfigDocument): a path may descend into it.
+_JSON = "json"
 _SEGMENT = re.compile(r"(\.)?([A-Za-z_][A-Za-z0-9_]*)|\['((?:[^'\\]|\\.)*)'\]|\[(\d+)\]")
 _UNESCAPE = re.compile(r"\\(.)")
 # Past this many choices a message lists the first few: a Training step has 50 members.
@@ -110,7 +112,7 @@ def _kind(ref: str) -> str:
         return "list"
     if ref.startswith("{"):
         return "map"
-    if ref in _SCALARS or ref == _ANY:
+    if ref in _SCALARS or ref in (_ANY, _JSON):
         return ref
     return "structure"
 
@@ -122,6 +124,8 @@ def _describe(ref: str) -> str:
         return f"a {kind} of {_noun(ref[1:-1])}"
     if kind == "structure":
         return f"a {ref.rsplit('.', 1)[-1].lstrip('@')}"
+    if kind == _JSON:
+        return "a JSON document string"
     return "an integer" if kind == "integer" else f"a {kind}"
 
 
@@ -164,8 +168,9 @@ def _walk(step_type: str, path: str | Sequence[Any]) -> tuple[str | None, str | 
     for seg in segments:
         kind = _kind(ref)
         here = format_property_path(done)
-        if kind == _ANY:
-            # The service does not describe what is below (callback outputs, ForEach iteration outputs).
+        if kind in (_ANY, _JSON):
+            # The service does not describe what is below (callback outputs, ForEach iteration outputs,
+            # the JSON document of a Job step).
             return _ANY, None
         if isinstance(seg, str):
             if kind == "structure":
@@ -229,7 +234,10 @@ def property_type(step_type: str, path: str | Sequence[Any]) -> str | None:
     iteration outputs). None when the step type has no schema or the path is invalid.
     """
     ref, _ = _walk(step_type, path)
-    return None if ref is None else _kind(ref)
+    if ref is None:
+        return None
+    kind = _kind(ref)
+    return "string" if kind == _JSON else kind
 
 
 def property_members(step_type: str, path: str | Sequence[Any] = ()) -> list[str] | None:

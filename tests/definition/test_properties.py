@@ -149,6 +149,14 @@ def test_any_accepts_everything_below() -> None:
     assert property_type("ForEach", "Selected.anything[0]") == "any"
 
 
+def test_job_config_document_can_be_descended() -> None:
+    # The service parses the JSON string when a path goes below it (SDK JobStep docstring).
+    assert property_type("Job", "JobConfigDocument") == "string"
+    assert validate_property_path("Job", "JobConfigDocument.OutputModelPackageArn") is None
+    assert property_type("Job", "JobConfigDocument.OutputModelPackageArn") == "any"
+    assert "did you mean 'JobConfigDocument'?" in validate_property_path("Job", "JobConfigDoc.X")
+
+
 def test_property_type_of_containers_and_scalars() -> None:
     assert property_type("Training", "ModelArtifacts") == "structure"
     assert property_type("Training", "HyperParameters") == "map"
@@ -236,7 +244,7 @@ def test_schema_is_up_to_date(tmp_path: Path) -> None:
 def test_schema_is_closed() -> None:
     """Every ref in the file names a scalar, ``any`` or a structure the file defines."""
     schema = json.loads(SCHEMA.read_text())
-    scalars = {"string", "integer", "float", "boolean", "timestamp", "any"}
+    scalars = {"string", "integer", "float", "boolean", "timestamp", "any", "json"}
 
     def check(ref: str) -> None:
         if ref[:1] in "[{":

@@ -49,14 +49,19 @@ def list_keys(s3: Any, uri: S3Uri) -> list[str]:
 
 
 def relative_key(prefix: str, key: str) -> str:
-    """The path of ``key`` below a prefix as SageMaker lays it out locally.
+    """The path of ``key`` below an S3 prefix as SageMaker lays it out locally.
 
-    SageMaker keeps the part of the key after the prefix's last '/', so both ``data/`` and
-    ``data/train.csv`` as prefix put ``data/train.csv`` at ``<local>/train.csv``.
+    ``data/train`` and ``data/train/`` both put ``data/train/a/b.csv`` at ``<local>/a/b.csv``; a prefix
+    that is an object key itself (``code/script.py``) puts the object at ``<local>/script.py``; an
+    object that only shares the prefix's leading characters (``data/train-2.csv``) keeps its name.
     """
-    base = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
-    rel = key[len(base) :] if base else key
-    return rel.lstrip("/")
+    if key == prefix:
+        return key.rsplit("/", 1)[-1]
+    directory = prefix if prefix.endswith("/") else prefix + "/"
+    if key.startswith(directory):
+        return key[len(directory) :]
+    base = prefix.rsplit("/", 1)[0] + "/" if "/" in prefix else ""
+    return key[len(base) :]
 
 
 def _safe_join(root: Path, rel: str) -> Path:

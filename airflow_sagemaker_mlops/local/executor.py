@@ -1,0 +1,815 @@
+"""The executor: runs pipeline executions step by step on a bounded thread pool.
+
+State changes happen under one engine lock and are event driven: a step finishing (or a callback
+arriving, or a retry timer firing) calls :meth:`Engine._schedule`, which starts whatever became ready.
+Nothing ever blocks a worker waiting on another step, so any number of executions share the pool
+without deadlock: Callback steps wait without a thread, retry back-off waits on a timer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import itertools
+import json
+import logging
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from . import steps as step_runners
+from .definition import PipelineGraph, StepSpec, parse_definition
+from .errors import ConflictError, ResourceNotFound, ValidationError
+from .expressions import ExpressionError, Resolver, format_datetime, to_text
+from .faults import Faults
+from .state import (
+    ACTIVE_STEP_STATUSES,
+    EXECUTING,
+    EXECUTION_FAILURE_REASON,
+    FAILED,
+    PENDING,
+    STARTING,
+    STOPPED,
+    STOPPING,
+    SUCCEEDED,
+    TERMINAL_EXECUTION_STATUSES,
+    EngineConfig,
+    ExecutionRecord,
+    PipelineRecord,
+    PipelineVersion,
+    StepOutcome,
+    StepRecord,
+    parse_iso_duration,
+    random_id,
+    short_hash,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+CACHEABLE_TYPES = ("Processing", "Training", "Transform", "Tuning")
+INTERNAL_ACCESS_KEY = "LOCALENGINEINTERNAL"
+
+
+class Timer:
+    """One thread running delayed callbacks (retry back-off); cancellable handles."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, list[Any]]] = []
+        self._cond = threading.Condition()
+        self._counter = itertools.count()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="local-engine-timer", daemon=True)
+        self._thread.start()
+
+    def call_later(self, delay: float, fn: Callable[[], None]) -> list[Any]:
+        import time
+
+        entry: list[Any] = [fn]  # entry[0] = None cancels
+        with self._cond:
+            heapq.heappush(self._heap, (time.monotonic() + max(delay, 0.0), next(self._counter), entry))
+            self._cond.notify()
+        return entry
+
+    @staticmethod
+    def cancel(entry: list[Any] | None) -> None:
+        if entry is not None:
+            entry[0] = None
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+
+    def _run(self) -> None:
+        import time
+
+        while True:
+            with self._cond:
+                while not self._closed and (not self._heap or self._heap[0][0] > time.monotonic()):
+                    timeout = self._heap[0][0] - time.monotonic() if self._heap else None
+                    self._cond.wait(timeout)
+                if self._closed:
+                    return
+                _, _, entry = heapq.heappop(self._heap)
+            fn = entry[0]
+            if fn is not None:
+                try:
+                    fn()
+                except Exception:
+                    log.exception("timer callback failed")
+
+
+class Engine:
+    """Pipelines, executions, jobs and their scheduling. Thread-safe; one per server."""
+
+    def __init__(self, config: EngineConfig | None = None) -> None:
+        self.config = config or EngineConfig()
+        self.faults = Faults(self.config.faults)
+        self.endpoint_url = ""  # set by the server once bound
+        self.lock = threading.RLock()
+        self.pipelines: dict[tuple[str, str], PipelineRecord] = {}
+        self.executions: dict[str, ExecutionRecord] = {}
+        self.tokens: dict[tuple[str, str], str] = {}  # (pipeline arn, client token) -> execution arn
+        self.callbacks: dict[str, tuple[ExecutionRecord, StepRecord]] = {}
+        self.jobs: dict[tuple[str, str, str], dict[str, Any]] = {}  # (kind, region, name) -> description
+        self.cache: dict[str, list[tuple[dt.datetime, str, StepRecord]]] = {}
+        self._pool = ThreadPoolExecutor(max_workers=self.config.max_workers, thread_name_prefix="local-step")
+        self._timer = Timer()
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients_lock = threading.Lock()
+        self._session: Any = None
+        self._own_work_dir = self.config.work_dir is None
+        self.work_dir = Path(self.config.work_dir or tempfile.mkdtemp(prefix="sagemaker-local-"))
+        self.closed = False
+
+    # ---- infrastructure ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.closed = True
+        with self.lock:
+            for ex in self.executions.values():
+                ex.stop_event.set()
+        self._timer.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._own_work_dir:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A boto3 client to this engine (moto behind it), marked internal so faults skip it."""
+        region = region or self.config.region
+        key = (service, region)
+        with self._clients_lock:
+            cached = self._clients.get(key)
+            if cached is None:
+                import boto3
+                from botocore.config import Config
+
+                if self._session is None:
+                    # One session for all internal clients: loading service models is the slow part.
+                    self._session = boto3.session.Session(
+                        aws_access_key_id=INTERNAL_ACCESS_KEY, aws_secret_access_key="internal"
+                    )
+                cached = self._session.client(
+                    service,
+                    region_name=region,
+                    endpoint_url=self.endpoint_url,
+                    config=Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=50),
+                )
+                self._clients[key] = cached
+            return cached
+
+    def arn(self, region: str, resource: str) -> str:
+        return f"arn:aws:sagemaker:{region}:{self.config.account_id}:{resource}"
+
+    # ---- pipelines --------------------------------------------------------------------------------
+
+    def find_pipeline(self, region: str, name_or_arn: str) -> PipelineRecord:
+        name = name_or_arn
+        if name_or_arn.startswith("arn:"):
+            name = name_or_arn.split(":pipeline/", 1)[-1].split("/", 1)[0]
+        with self.lock:
+            record = self.pipelines.get((region, name))
+            if record is None:
+                for (reg, _), candidate in self.pipelines.items():
+                    if reg == region and candidate.name.lower() == name.lower():
+                        return candidate
+                raise ResourceNotFound(f"Pipeline '{name_or_arn}' does not exist.")
+            return record
+
+    def create_pipeline(
+        self, region: str, name: str, definition: str, role_arn: str, **extra: Any
+    ) -> PipelineRecord:
+        graph = parse_definition(definition)
+        now = utcnow()
+        with self.lock:
+            existing = self.pipelines.get((region, name))
+            if existing is not None:
+                token = extra.get("client_token")
+                if token and token == existing.client_token:
+                    return existing
+                # SageMaker's wording; the SDK's upsert() matches ValidationException + "already exists".
+                raise ValidationError(
+                    f"Pipeline names must be unique within an AWS account and region. Pipeline with name "
+                    f"({name}) already exists."
+                )
+            record = PipelineRecord(
+                name=name,
+                arn=self.arn(region, f"pipeline/{name.lower()}"),
+                region=region,
+                role_arn=role_arn,
+                definition=definition,
+                graph=graph,
+                creation_time=now,
+                last_modified_time=now,
+                display_name=extra.get("display_name") or name,
+                description=extra.get("description"),
+                parallelism=extra.get("parallelism"),
+                tags=extra.get("tags") or [],
+                client_token=extra.get("client_token"),
+            )
+            record.versions[1] = PipelineVersion(1, definition, graph, now)
+            self.pipelines[(region, name)] = record
+            return record
+
+    def update_pipeline(self, region: str, name: str, **changes: Any) -> PipelineRecord:
+        record = self.find_pipeline(region, name)
+        definition = changes.get("definition")
+        graph = parse_definition(definition) if definition is not None else None
+        with self.lock:
+            if graph is not None:
+                record.definition, record.graph = definition, graph
+                record.version_id += 1
+                record.versions[record.version_id] = PipelineVersion(
+                    record.version_id, definition, graph, utcnow()
+                )
+            for key in ("display_name", "description", "role_arn", "parallelism"):
+                if changes.get(key) is not None:
+                    setattr(record, key, changes[key])
+            record.last_modified_time = utcnow()
+            return record
+
+    def delete_pipeline(self, region: str, name: str) -> PipelineRecord:
+        record = self.find_pipeline(region, name)
+        with self.lock:
+            running = [
+                ex.arn
+                for ex in self.executions.values()
+                if ex.pipeline is record and ex.status in (EXECUTING, STOPPING)
+            ]
+            if running:
+                # SageMaker deletes anyway and stops nothing; refusing is friendlier to tests and clearer.
+                raise ConflictError(
+                    f"Pipeline '{record.name}' has {len(running)} running execution(s); "
+                    "stop them before deleting."
+                )
+            del self.pipelines[(record.region, record.name)]
+            for arn in [a for a, ex in self.executions.items() if ex.pipeline is record]:
+                del self.executions[arn]
+            return record
+
+    # ---- executions -------------------------------------------------------------------------------
+
+    def find_execution(self, arn: str) -> ExecutionRecord:
+        with self.lock:
+            ex = self.executions.get(arn)
+        if ex is None:
+            raise ResourceNotFound(f"Pipeline execution '{arn}' does not exist.")
+        return ex
+
+    def coerce_parameters(
+        self, graph: PipelineGraph, given: list[dict[str, Any]]
+    ) -> tuple[dict[str, Any], list]:
+        """Typed values for every declared parameter: overrides checked against the declared types."""
+        overrides: dict[str, str] = {}
+        for item in given:
+            name = item.get("Name")
+            if name not in graph.parameters:
+                declared = ", ".join(sorted(graph.parameters)) or "none"
+                raise ValidationError(
+                    f"Parameter '{name}' is not defined in the pipeline definition (declared: {declared})."
+                )
+            if name in overrides:
+                raise ValidationError(f"Parameter '{name}' is given more than once.")
+            overrides[name] = item.get("Value")
+        values: dict[str, Any] = {}
+        listed: list[dict[str, str]] = []
+        for name, decl in graph.parameters.items():
+            ptype = decl.get("Type", "String")
+            if name in overrides:
+                raw: Any = overrides[name]
+            elif "DefaultValue" in decl:
+                raw = decl["DefaultValue"]
+            else:
+                raise ValidationError(f"Parameter '{name}' has no default value and no value was given.")
+            values[name] = _coerce(name, ptype, raw)
+            enum = decl.get("EnumValues")
+            if enum and ptype == "String" and values[name] not in enum:
+                raise ValidationError(f"Parameter '{name}' value {values[name]!r} is not one of {enum}.")
+            listed.append({"Name": name, "Value": to_text(values[name])})
+        return values, listed
+
+    def start_execution(
+        self,
+        region: str,
+        pipeline_name: str,
+        *,
+        client_token: str | None = None,
+        parameters: list[dict[str, Any]] | None = None,
+        display_name: str | None = None,
+        description: str | None = None,
+        parallelism: dict[str, Any] | None = None,
+        selective: dict[str, Any] | None = None,
+        version_id: int | None = None,
+    ) -> ExecutionRecord:
+        pipeline = self.find_pipeline(region, pipeline_name)
+        with self.lock:
+            if client_token and (pipeline.arn, client_token) in self.tokens:
+                return self.executions[self.tokens[(pipeline.arn, client_token)]]
+            version = pipeline.versions.get(version_id or pipeline.version_id)
+            if version is None:
+                raise ResourceNotFound(f"Pipeline '{pipeline.name}' has no version {version_id}.")
+            values, listed = self.coerce_parameters(version.graph, parameters or [])
+            exec_id = random_id()
+            ex = ExecutionRecord(
+                arn=f"{pipeline.arn}/execution/{exec_id}",
+                id=exec_id,
+                pipeline=pipeline,
+                region=region,
+                definition=version.definition,
+                graph=version.graph,
+                parameters=values,
+                parameter_list=listed,
+                creation_time=utcnow(),
+                display_name=display_name or f"execution-{int(utcnow().timestamp() * 1000)}",
+                description=description,
+                parallelism=parallelism,
+                version_id=version.version_id,
+            )
+            ex.last_modified_time = ex.creation_time
+            if selective:
+                self._prepare_selective(ex, selective)
+            self.executions[ex.arn] = ex
+            if client_token:
+                self.tokens[(pipeline.arn, client_token)] = ex.arn
+            pipeline.last_run_time = ex.creation_time
+            log.info("execution %s of %s started", ex.id, pipeline.name)
+            self._schedule(ex)
+            return ex
+
+    def _prepare_selective(self, ex: ExecutionRecord, selective: dict[str, Any]) -> None:
+        selected = {s.get("StepName") for s in selective.get("SelectedSteps") or []}
+        if not selected:
+            raise ValidationError("SelectiveExecutionConfig.SelectedSteps must name at least one step.")
+        unknown = sorted(s for s in selected if s not in ex.graph.steps)
+        if unknown:
+            raise ValidationError(f"Selected step(s) not in the pipeline definition: {', '.join(unknown)}")
+        source_arn = selective.get("SourcePipelineExecutionArn")
+        if source_arn:
+            source = self.executions.get(source_arn)
+            if source is None:
+                raise ResourceNotFound(f"Source pipeline execution '{source_arn}' does not exist.")
+        else:
+            # Without a source, SageMaker uses the latest successful execution of the pipeline.
+            candidates = [
+                e for e in self.executions.values() if e.pipeline is ex.pipeline and e.status == SUCCEEDED
+            ]
+            if not candidates:
+                raise ValidationError("No successful execution to use as SourcePipelineExecutionArn.")
+            source = max(candidates, key=lambda e: e.creation_time)
+            source_arn = source.arn
+        if source.pipeline is not ex.pipeline:
+            raise ValidationError("SourcePipelineExecutionArn must be an execution of the same pipeline.")
+        if source.status not in TERMINAL_EXECUTION_STATUSES:
+            raise ConflictError(f"Source pipeline execution '{source_arn}' is still {source.status}.")
+        # Every dependency of a selected step must be selected or have succeeded in the source.
+        for name in selected:
+            for dep in ex.graph.steps[name].depends_on:
+                if dep in selected:
+                    continue
+                src = source.steps.get(dep)
+                if src is None or src.status != SUCCEEDED:
+                    raise ValidationError(
+                        f"Step '{name}' depends on '{dep}', which is not selected and did not succeed in the "
+                        "source execution."
+                    )
+        ex.selective = {
+            "SourcePipelineExecutionArn": source_arn,
+            "SelectedSteps": [{"StepName": s} for s in sorted(selected)],
+        }
+        ex.selected_steps = selected
+        for name, src in source.steps.items():
+            if name in selected or src.status != SUCCEEDED or name not in ex.graph.steps:
+                continue
+            copy = StepRecord(
+                spec=ex.graph.steps[name],
+                status=SUCCEEDED,
+                start_time=src.start_time,
+                end_time=src.end_time,
+                attempt_count=src.attempt_count,
+                metadata=src.metadata,
+                properties=src.properties,
+                outcome=src.outcome,
+                selective_source=src.selective_source or source_arn,
+            )
+            ex.steps[name] = copy
+
+    def stop_execution(self, arn: str) -> ExecutionRecord:
+        ex = self.find_execution(arn)
+        with self.lock:
+            if ex.status == STOPPING:
+                return ex
+            if ex.status != EXECUTING:
+                raise ConflictError(
+                    f"Pipeline execution '{arn}' is {ex.status}; only an Executing one can be stopped."
+                )
+            ex.status = STOPPING
+            ex.last_modified_time = utcnow()
+            ex.stop_event.set()
+            for record in ex.steps.values():
+                if record.status not in ACTIVE_STEP_STATUSES:
+                    continue
+                if record.waiting_callback or record.retry_timer is not None:
+                    # Nothing runs for these: they stop at once.
+                    Timer.cancel(record.retry_timer)
+                    record.retry_timer = None
+                    self._finish_step(ex, record, StepOutcome(status=STOPPED))
+                else:
+                    record.status = STOPPING
+            self._schedule(ex)
+            return ex
+
+    def retry_execution(self, arn: str, parallelism: dict[str, Any] | None = None) -> ExecutionRecord:
+        ex = self.find_execution(arn)
+        with self.lock:
+            if ex.status not in (FAILED, STOPPED):
+                raise ConflictError(
+                    f"Pipeline execution '{arn}' is {ex.status}; only a Failed or Stopped one can be retried."
+                )
+            for name, record in list(ex.steps.items()):
+                if record.status in (FAILED, STOPPED):
+                    ex.prior_attempts[name] = record.attempt_count
+                    del ex.steps[name]
+            ex.skipped.clear()
+            ex.stop_event = threading.Event()
+            ex.done = threading.Event()
+            ex.status = EXECUTING
+            ex.failure_reason = None
+            ex.last_modified_time = utcnow()
+            if parallelism:
+                ex.parallelism = parallelism
+            log.info("execution %s retried", ex.id)
+            self._schedule(ex)
+            return ex
+
+    # ---- scheduling -------------------------------------------------------------------------------
+
+    def _schedule(self, ex: ExecutionRecord) -> None:
+        """Start every step that became ready; finish the execution when nothing is left. Holds the lock."""
+        with self.lock:
+            if ex.status in TERMINAL_EXECUTION_STATUSES:
+                return
+            running = sum(1 for r in ex.steps.values() if r.status in ACTIVE_STEP_STATUSES)
+            if ex.status == STOPPING:
+                if running == 0:
+                    self._finish_execution(ex, STOPPED)
+                return
+            failed = any(r.status in (FAILED, STOPPED) for r in ex.steps.values())
+            ready: list[StepSpec] = []
+            if not failed:
+                ready = self._ready_steps(ex)
+            limit = ex.max_parallel
+            for spec in ready:
+                if limit is not None and running >= limit:
+                    break
+                self._start_step(ex, spec)
+                running += 1
+            if running == 0:
+                self._finish_execution(ex, FAILED if failed else SUCCEEDED)
+
+    def _ready_steps(self, ex: ExecutionRecord) -> list[StepSpec]:
+        ready: list[StepSpec] = []
+        changed = True
+        while changed:
+            changed = False
+            ready = []
+            for spec in ex.graph.steps.values():
+                name = spec.name
+                if name in ex.steps or name in ex.skipped:
+                    continue
+                if ex.selected_steps is not None and name not in ex.selected_steps:
+                    # Selective execution runs only the selected steps; the rest keep the source's results.
+                    ex.skipped.add(name)
+                    changed = True
+                    continue
+                if spec.branch is not None:
+                    cond = ex.steps.get(spec.branch[0])
+                    if cond is not None and cond.status == SUCCEEDED and cond.outcome is not None:
+                        if cond.outcome != (spec.branch[1] == "if"):
+                            ex.skipped.add(name)
+                            changed = True
+                            continue
+                deps = spec.depends_on
+                if any(dep in ex.skipped for dep in deps):
+                    ex.skipped.add(name)
+                    changed = True
+                    continue
+                if all(dep in ex.steps and ex.steps[dep].status == SUCCEEDED for dep in deps):
+                    ready.append(spec)
+        return ready
+
+    def _start_step(self, ex: ExecutionRecord, spec: StepSpec) -> None:
+        record = StepRecord(spec=spec, status=STARTING, start_time=utcnow())
+        record.attempt_count = ex.prior_attempts.get(spec.name, 0)
+        ex.steps[spec.name] = record
+        ex.last_modified_time = record.start_time
+        self._submit(ex, record)
+
+    def _submit(self, ex: ExecutionRecord, record: StepRecord) -> None:
+        if self.closed:
+            return
+        self._pool.submit(self._attempt, ex, record)
+
+    def _finish_execution(self, ex: ExecutionRecord, status: str) -> None:
+        ex.status = status
+        ex.last_modified_time = utcnow()
+        if status == FAILED:
+            ex.failure_reason = EXECUTION_FAILURE_REASON
+        log.info("execution %s of %s %s", ex.id, ex.pipeline.name, status)
+        ex.done.set()
+
+    # ---- one attempt of a step --------------------------------------------------------------------
+
+    def _attempt(self, ex: ExecutionRecord, record: StepRecord) -> None:
+        with self.lock:
+            record.retry_timer = None
+            if record.status not in ACTIVE_STEP_STATUSES:
+                return  # stopped while queued
+            if ex.status == STOPPING or record.status == STOPPING:
+                self._finish_step(ex, record, StepOutcome(status=STOPPED))
+                self._schedule(ex)
+                return
+            record.status = EXECUTING
+            record.attempt_count += 1
+            record.attempts_this_run += 1
+            if record.first_attempt_time is None:
+                record.first_attempt_time = utcnow()
+            attempt = record.attempt_count
+        try:
+            outcome = self._run_attempt(ex, record, attempt)
+        except ExpressionError as exc:
+            outcome = StepOutcome.failed(f"ClientError: {exc}")
+        except Exception as exc:
+            log.exception("step %s of execution %s raised", record.name, ex.id)
+            outcome = StepOutcome.failed(
+                f"InternalServerError: {type(exc).__name__}: {exc}", "Step.SERVICE_FAULT"
+            )
+        self._complete(ex, record, outcome)
+
+    def _run_attempt(self, ex: ExecutionRecord, record: StepRecord, attempt: int) -> StepOutcome:
+        fault = self.faults.step_failure(ex.pipeline.name, record.name, attempt)
+        if fault is not None:
+            log.info("fault injected into step %s attempt %s", record.name, attempt)
+            return StepOutcome.failed(fault.reason, fault.exception_type)
+        resolver = self.resolver(ex, record)
+        spec = record.spec
+        cache_key = None
+        if spec.type in CACHEABLE_TYPES and (spec.raw.get("CacheConfig") or {}).get("Enabled"):
+            arguments = resolver.resolve(spec.arguments)
+            cache_key = short_hash(ex.pipeline.arn, spec.name, spec.type, arguments, length=64)
+            hit = self._cache_lookup(cache_key, spec.raw["CacheConfig"])
+            if hit is not None:
+                source_arn, source = hit
+                return StepOutcome(
+                    status=SUCCEEDED,
+                    properties=source.properties,
+                    metadata=source.metadata,
+                    cache_source=source_arn,
+                )
+        outcome = step_runners.run_step(self, ex, record, resolver)
+        if cache_key is not None and outcome.status == SUCCEEDED:
+            with self.lock:
+                self.cache.setdefault(cache_key, []).append((utcnow(), ex.arn, record))
+        return outcome
+
+    def _cache_lookup(self, key: str, cache_config: dict[str, Any]) -> tuple[str, StepRecord] | None:
+        expire = cache_config.get("ExpireAfter")
+        try:
+            window = parse_iso_duration(expire) if expire else None
+        except ValueError:
+            window = None
+        now = utcnow()
+        with self.lock:
+            for when, arn, source in reversed(self.cache.get(key, [])):
+                if source.status != SUCCEEDED:
+                    continue
+                if window is not None and now - when > window:
+                    continue
+                return source.cache_source or arn, source
+        return None
+
+    def _complete(self, ex: ExecutionRecord, record: StepRecord, outcome: StepOutcome) -> None:
+        with self.lock:
+            if outcome.status == PENDING:
+                # The callback may already have arrived and finished the step; nothing to do then.
+                if record.status not in ACTIVE_STEP_STATUSES:
+                    return
+                if ex.status == STOPPING or record.status == STOPPING:
+                    self._finish_step(ex, record, StepOutcome(status=STOPPED))
+                    self._schedule(ex)
+                return
+            if outcome.status == FAILED and ex.status == EXECUTING:
+                delay = self._retry_delay(record, outcome)
+                if delay is not None:
+                    log.info(
+                        "step %s failed (%s); retrying in %.3fs", record.name, outcome.failure_reason, delay
+                    )
+                    record.metadata = outcome.metadata or record.metadata
+                    record.retry_timer = self._timer.call_later(delay, lambda: self._submit(ex, record))
+                    return
+            self._finish_step(ex, record, outcome)
+            self._schedule(ex)
+
+    def _retry_delay(self, record: StepRecord, outcome: StepOutcome) -> float | None:
+        if outcome.exception_type is None:
+            return None
+        retries_done = record.attempts_this_run - 1
+        scale = self.config.retry_interval_scale
+        for policy in record.spec.raw.get("RetryPolicies") or []:
+            if outcome.exception_type not in policy.get("ExceptionType", []):
+                continue
+            interval = (
+                float(policy.get("IntervalSeconds", 1))
+                * float(policy.get("BackoffRate", 2.0)) ** retries_done
+            )
+            if "MaxAttempts" in policy and retries_done >= int(policy["MaxAttempts"]):
+                return None
+            if "ExpireAfterMin" in policy:
+                started = record.first_attempt_time or record.start_time
+                budget = dt.timedelta(minutes=float(policy["ExpireAfterMin"]) * scale)
+                if utcnow() + dt.timedelta(seconds=interval * scale) - started > budget:
+                    return None
+            return interval * scale
+        return None
+
+    def _finish_step(self, ex: ExecutionRecord, record: StepRecord, outcome: StepOutcome) -> None:
+        if record.status not in ACTIVE_STEP_STATUSES:
+            return
+        if record.callback_token:
+            self.callbacks.pop(record.callback_token, None)
+        record.waiting_callback = False
+        record.status = outcome.status
+        record.end_time = utcnow()
+        record.failure_reason = outcome.failure_reason
+        if outcome.metadata:
+            record.metadata = outcome.metadata
+        if outcome.properties is not None:
+            record.properties = outcome.properties
+        if outcome.outcome is not None:
+            record.outcome = outcome.outcome
+        record.cache_source = outcome.cache_source
+        ex.last_modified_time = record.end_time
+        log.info("step %s of execution %s %s", record.name, ex.id, record.status)
+
+    # ---- callbacks --------------------------------------------------------------------------------
+
+    def register_callback(self, ex: ExecutionRecord, record: StepRecord) -> str:
+        with self.lock:
+            token = random_id(10, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+            record.callback_token = token
+            record.waiting_callback = True
+            self.callbacks[token] = (ex, record)
+            return token
+
+    def complete_callback(
+        self,
+        token: str,
+        *,
+        output_parameters: list[dict[str, Any]] | None = None,
+        failure_reason: str | None = None,
+        success: bool,
+    ) -> ExecutionRecord:
+        with self.lock:
+            entry = self.callbacks.get(token)
+            if entry is None:
+                if any(
+                    r.callback_token == token for ex in self.executions.values() for r in ex.steps.values()
+                ):
+                    raise ConflictError(
+                        f"Callback token '{token}' belongs to a step that is no longer waiting."
+                    )
+                raise ResourceNotFound(f"Callback token '{token}' does not exist.")
+            ex, record = entry
+            if not record.waiting_callback:
+                raise ConflictError(f"Callback token '{token}' belongs to a step that is not waiting yet.")
+            if success:
+                outcome = step_runners.callback_success(record, output_parameters or [])
+            else:
+                outcome = StepOutcome.failed(failure_reason or "Callback step failed.")
+                outcome.metadata = record.metadata
+            self._finish_step(ex, record, outcome)
+            self._schedule(ex)
+            return ex
+
+    # ---- expression context -----------------------------------------------------------------------
+
+    def resolver(self, ex: ExecutionRecord, record: StepRecord | None = None) -> Resolver:
+        def execution_variable(name: str) -> Any:
+            values = {
+                "PipelineExecutionId": ex.id,
+                "PipelineExecutionArn": ex.arn,
+                "PipelineName": ex.pipeline.name,
+                "PipelineArn": ex.pipeline.arn,
+                "StartDateTime": format_datetime(ex.creation_time),
+                "CurrentDateTime": format_datetime(utcnow()),
+            }
+            if name in values:
+                return values[name]
+            if name in ("TrainingJobName", "ProcessingJobName") and record is not None:
+                return step_runners.job_name(ex, record)
+            raise ExpressionError(f"Unknown execution variable {name!r}")
+
+        def step_properties(name: str) -> dict[str, Any]:
+            with self.lock:
+                step = ex.steps.get(name)
+            if step is None or step.status != SUCCEEDED or step.properties is None:
+                state = "has not run" if step is None else f"is {step.status}"
+                raise ExpressionError(f"Step {name} {state}; its properties are not available")
+            return step.properties
+
+        def property_file(step: str, name: str) -> Any:
+            key = (step, name)
+            if key not in ex.property_files:
+                ex.property_files[key] = self._load_property_file(ex, step, name, step_properties(step))
+            return ex.property_files[key]
+
+        return Resolver(
+            parameters=ex.parameters,
+            execution_variables=execution_variable,
+            step_properties=step_properties,
+            property_file=property_file,
+            read_s3_json=lambda uri: self.read_s3_json(uri, ex.region),
+        )
+
+    def _load_property_file(
+        self, ex: ExecutionRecord, step: str, name: str, properties: dict[str, Any]
+    ) -> Any:
+        spec = ex.graph.steps.get(step)
+        declared = (
+            [p for p in (spec.raw.get("PropertyFiles") or []) if p.get("PropertyFileName") == name]
+            if spec
+            else []
+        )
+        if not declared:
+            raise ExpressionError(f"Step {step} declares no property file named {name}")
+        pf = declared[0]
+        outputs = (properties.get("ProcessingOutputConfig") or {}).get("Outputs") or []
+        match = [o for o in outputs if o.get("OutputName") == pf.get("OutputName")]
+        if not match:
+            raise ExpressionError(
+                f"Step {step} has no output {pf.get('OutputName')!r} for property file {name}"
+            )
+        base = match[0]["S3Output"]["S3Uri"].rstrip("/")
+        return self.read_s3_json(f"{base}/{pf.get('FilePath', '').lstrip('/')}", ex.region)
+
+    def read_s3_json(self, uri: str, region: str | None = None) -> Any:
+        if not uri.startswith("s3://"):
+            raise ExpressionError(f"Not an S3 URI: {uri!r}")
+        bucket, _, key = uri[5:].partition("/")
+        try:
+            body = self.client("s3", region).get_object(Bucket=bucket, Key=key)["Body"].read()
+        except Exception as exc:
+            raise ExpressionError(f"Cannot read {uri}: {exc}") from exc
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise ExpressionError(f"{uri} is not JSON: {exc}") from exc
+
+    # ---- jobs -------------------------------------------------------------------------------------
+
+    def put_job(self, kind: str, region: str, name: str, description: dict[str, Any]) -> None:
+        with self.lock:
+            self.jobs[(kind, region, name)] = description
+
+    def get_job(self, kind: str, region: str, name: str) -> dict[str, Any] | None:
+        with self.lock:
+            return self.jobs.get((kind, region, name))
+
+    def list_jobs(self, kind: str, region: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [d for (k, r, _), d in self.jobs.items() if k == kind and r == region]
+
+    def wait(self, arn: str, timeout: float | None = None) -> ExecutionRecord:
+        """Block until an execution is terminal (Python API helper)."""
+        ex = self.find_execution(arn)
+        if not ex.done.wait(timeout):
+            raise TimeoutError(f"execution {arn} still {ex.status} after {timeout}s")
+        return ex
+
+
+def _coerce(name: str, ptype: str, raw: Any) -> Any:
+    try:
+        if ptype == "Integer":
+            if isinstance(raw, bool):
+                raise ValueError
+            if isinstance(raw, float) and not raw.is_integer():
+                raise ValueError
+            return int(raw) if not isinstance(raw, str) else int(raw.strip())
+        if ptype == "Float":
+            if isinstance(raw, bool):
+                raise ValueError
+            return float(raw)
+        if ptype == "Boolean":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("true", "false"):
+                return text == "true"
+            raise ValueError
+        return raw if isinstance(raw, str) else to_text(raw)
+    except (TypeError, ValueError):
+        raise ValidationError(f"Parameter '{name}' value {raw!r} is not a valid {ptype}.") from None

@@ -1,0 +1,350 @@
+"""The local SageMaker Pipelines engine's HTTP server.
+
+One threaded WSGI server on 127.0.0.1 answers the SageMaker JSON 1.1 protocol (``POST /`` with
+``X-Amz-Target: SageMaker.<Operation>``). Pipeline operations and the Describe/List calls of the jobs
+its steps create are answered by the engine; every other request (S3, SQS, IAM, STS, Lambda, SageMaker
+models and model packages, ...) goes to moto's server application in the same process, so all clients
+share one endpoint: ``AWS_ENDPOINT_URL=http://127.0.0.1:PORT``.
+
+Control endpoints (not AWS): ``GET /_local/health``, ``GET|POST|DELETE /_local/faults``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import signal
+import socket
+import threading
+import time
+from typing import Any
+
+from .errors import ServiceError, ThrottlingError, UnknownOperationError
+from .executor import INTERNAL_ACCESS_KEY, Engine
+from .faults import FaultConfig
+from .state import EngineConfig
+
+log = logging.getLogger(__name__)
+
+JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+def _region_from(environ: dict[str, Any], default: str) -> str:
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    # Credential=AKID/20240101/us-east-1/sagemaker/aws4_request
+    marker = "Credential="
+    if marker in auth:
+        scope = auth.split(marker, 1)[1].split(",", 1)[0].split("/")
+        if len(scope) >= 3 and scope[2]:
+            return scope[2]
+    return default
+
+
+class EngineApp:
+    """WSGI application: the engine's operations, control endpoints, and moto for the rest."""
+
+    def __init__(self, engine: Engine) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        from .api import Api
+
+        self.engine = engine
+        self.api = Api(engine)
+        self.moto = DomainDispatcherApplication(create_backend_app)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_local/"):
+            return self._control(environ, start_response, path)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if environ.get("REQUEST_METHOD") == "POST" and target.startswith("SageMaker."):
+            return self._sagemaker(environ, start_response, target.split(".", 1)[1])
+        return self.moto(environ, start_response)
+
+    # ---- SageMaker JSON ---------------------------------------------------------------------------
+
+    def _sagemaker(self, environ: dict[str, Any], start_response: Any, operation: str) -> Any:
+        internal = f"Credential={INTERNAL_ACCESS_KEY}/" in environ.get("HTTP_AUTHORIZATION", "")
+        faults = self.engine.faults
+        if not internal:
+            delay = faults.latency_for(operation)
+            if delay:
+                time.sleep(delay)
+            if faults.should_throttle(operation):
+                return self._error(
+                    start_response, ThrottlingError(f"Rate exceeded (injected) for {operation}")
+                )
+        if not self.api.handles(operation):
+            return self.moto(environ, start_response)
+        raw = self._read_body(environ)
+        try:
+            body = json.loads(raw or b"{}")
+            if not isinstance(body, dict):
+                raise ValueError("body is not a JSON object")
+        except ValueError as exc:
+            from .errors import ValidationError
+
+            return self._error(start_response, ValidationError(f"Request body is not valid JSON: {exc}"))
+        region = _region_from(environ, self.engine.config.region)
+        from .api import NotHandled, dumps
+
+        try:
+            result = self.api.call(operation, body, region)
+        except NotHandled:
+            import io
+
+            environ["wsgi.input"] = io.BytesIO(raw)
+            environ["CONTENT_LENGTH"] = str(len(raw))
+            return self.moto(environ, start_response)
+        except ServiceError as exc:
+            return self._error(start_response, exc)
+        except Exception as exc:
+            log.exception("%s failed", operation)
+            return self._error(start_response, ServiceError(f"{type(exc).__name__}: {exc}"))
+        payload = dumps(result)
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", JSON_CONTENT_TYPE),
+                ("Content-Length", str(len(payload))),
+                ("x-amzn-RequestId", _request_id()),
+            ],
+        )
+        return [payload]
+
+    @staticmethod
+    def _read_body(environ: dict[str, Any]) -> bytes:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        stream = environ["wsgi.input"]
+        return stream.read(length) if length else stream.read()
+
+    @staticmethod
+    def _error(start_response: Any, exc: ServiceError) -> list[bytes]:
+        payload = json.dumps({"__type": exc.code, "message": exc.message}).encode()
+        reason = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error"}
+        start_response(
+            f"{exc.status} {reason.get(exc.status, 'Error')}",
+            [
+                ("Content-Type", JSON_CONTENT_TYPE),
+                ("Content-Length", str(len(payload))),
+                ("x-amzn-ErrorType", exc.code),
+                ("x-amzn-RequestId", _request_id()),
+            ],
+        )
+        return [payload]
+
+    # ---- control ----------------------------------------------------------------------------------
+
+    def _control(self, environ: dict[str, Any], start_response: Any, path: str) -> list[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        status, result = "200 OK", None
+        try:
+            if path == "/_local/health":
+                result = {"status": "ok", "url": self.engine.endpoint_url}
+            elif path == "/_local/faults":
+                faults = self.engine.faults
+                if method == "POST":
+                    raw = self._read_body(environ)
+                    faults.update(json.loads(raw or b"{}"))
+                elif method == "DELETE":
+                    faults.clear()
+                elif method != "GET":
+                    raise UnknownOperationError(f"{method} not allowed on {path}")
+                result = faults.config.to_dict()
+            else:
+                status, result = "404 Not Found", {"message": f"no control endpoint {path}"}
+        except (ValueError, TypeError) as exc:
+            status, result = "400 Bad Request", {"message": str(exc)}
+        except ServiceError as exc:
+            status, result = "405 Method Not Allowed", {"message": exc.message}
+        payload = json.dumps(result).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+
+def _request_id() -> str:
+    import uuid
+
+    return str(uuid.uuid4())
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        try:
+            return all(
+                ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None)
+            )
+        except OSError:
+            return False
+
+
+class LocalEngine:
+    """The engine running in a background thread of this process.
+
+    >>> with LocalEngine() as engine:
+    ...     sm = engine.client("sagemaker")
+    """
+
+    def __init__(
+        self,
+        config: EngineConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        allow_non_loopback: bool = False,
+    ) -> None:
+        if not allow_non_loopback and not is_loopback(host):
+            raise ValueError(
+                f"refusing to listen on non-loopback host {host!r}: the engine has no authentication; "
+                "pass allow_non_loopback=True (--allow-non-loopback) if you really mean it"
+            )
+        self.config = config or EngineConfig()
+        self.host, self.port = host, port
+        self.engine: Engine | None = None
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._session: Any = None
+        self._session_lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the engine is not started")
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        return f"http://{host}:{self._server.server_port}"
+
+    @property
+    def faults(self) -> Any:
+        assert self.engine is not None, "start() first"
+        return self.engine.faults
+
+    def start(self) -> LocalEngine:
+        from moto.moto_server.werkzeug_app import MotoRequestHandler
+        from werkzeug.serving import make_server
+
+        self.engine = Engine(self.config)
+        app = EngineApp(self.engine)
+
+        class QuietHandler(MotoRequestHandler):
+            # One access-log line per request drowns test output; errors still go to logging.
+            def log_request(self, code: Any = "-", size: Any = "-") -> None:
+                log.debug("%s %s", self.requestline, code)
+
+        self._server = make_server(self.host, self.port, app, threaded=True, request_handler=QuietHandler)
+        self._server.daemon_threads = True
+        # Own calls go to loopback even when listening on a wildcard address.
+        connect_host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        connect_host = connect_host if ":" not in connect_host else f"[{connect_host}]"
+        self.engine.endpoint_url = f"http://{connect_host}:{self._server.server_port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="local-engine-http", daemon=True
+        )
+        self._thread.start()
+        log.info("local SageMaker engine listening on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self.engine is not None:
+            self.engine.close()
+        self._server = None
+
+    def __enter__(self) -> LocalEngine:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def client(self, service: str, region: str | None = None, **kwargs: Any) -> Any:
+        """A boto3 client for this engine with dummy credentials.
+
+        Clients come from one shared session (guarded by a lock: creating clients is not thread-safe)
+        because loading the SageMaker service model takes most of a second per new session.
+        """
+        import boto3
+
+        with self._session_lock:
+            if self._session is None:
+                self._session = boto3.session.Session(
+                    aws_access_key_id="testing", aws_secret_access_key="testing", region_name=self.config.region
+                )
+            return self._session.client(
+                service, endpoint_url=self.url, region_name=region or self.config.region, **kwargs
+            )
+
+    def wait(self, execution_arn: str, timeout: float = 60.0) -> str:
+        """Wait for an execution to end; returns its status."""
+        assert self.engine is not None
+        return self.engine.wait(execution_arn, timeout).status
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    allow_non_loopback: bool = False,
+    config: EngineConfig | None = None,
+    faults: FaultConfig | None = None,
+    lambda_handlers: dict[str, str] | None = None,
+    region: str | None = None,
+    max_workers: int | None = None,
+    retry_interval_scale: float | None = None,
+    work_dir: str | None = None,
+) -> None:
+    """Run the engine in the foreground, printing ``listening on http://HOST:PORT``, until SIGINT/SIGTERM."""
+    from pathlib import Path
+
+    config = config or EngineConfig()
+    if faults is not None:
+        config.faults = faults
+    if lambda_handlers:
+        config.lambda_handlers.update(lambda_handlers)
+    if region:
+        config.region = region
+    if max_workers:
+        config.max_workers = max_workers
+    if retry_interval_scale is not None:
+        config.retry_interval_scale = retry_interval_scale
+    if work_dir:
+        config.work_dir = Path(work_dir)
+    engine = LocalEngine(config, host=host, port=port, allow_non_loopback=allow_non_loopback)
+    stopped = threading.Event()
+
+    def _stop(signum: int, frame: Any) -> None:
+        stopped.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    engine.start()
+    try:
+        print(
+            f"listening on http://{host if ':' not in host else f'[{host}]'}:{engine._server.server_port}",
+            flush=True,
+        )
+        stopped.wait()
+    finally:
+        engine.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def parse_lambda_mapping(items: list[str]) -> dict[str, str]:
+    """``ARN_OR_NAME=module:function`` strings (the --lambda CLI flag) to a mapping."""
+    mapping: dict[str, str] = {}
+    for item in items:
+        key, sep, target = item.rpartition("=")
+        if not sep or not key or ":" not in target:
+            raise ValueError(f"--lambda expects FUNCTION_ARN_OR_NAME=module:function, got {item!r}")
+        mapping[key] = target
+    return mapping

@@ -1,0 +1,438 @@
+"""Step runners: what one attempt of each step type does.
+
+Engine-native: Condition, Fail, Callback, Lambda, Model, RegisterModel. Processing, Training, Transform
+and Tuning hand the resolved request to the job runners of ``local.jobs``. Any other type fails with a
+FailureReason saying the local engine cannot run it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import logging
+import subprocess
+import textwrap
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .expressions import ExpressionError, Resolver, to_text
+from .faults import CAPACITY_ERROR, JOB_INTERNAL_ERROR, RESOURCE_LIMIT, SERVICE_FAULT, THROTTLING
+from .state import FAILED, PENDING, STOPPED, SUCCEEDED, ExecutionRecord, StepOutcome, StepRecord, short_hash
+
+if TYPE_CHECKING:
+    from .executor import Engine
+
+log = logging.getLogger(__name__)
+
+JOB_KINDS = {
+    # step type: (job kind used in Describe<Kind>Job, metadata key, name field, arn field)
+    "Processing": ("ProcessingJob", "ProcessingJob", "ProcessingJobName", "ProcessingJobArn"),
+    "Training": ("TrainingJob", "TrainingJob", "TrainingJobName", "TrainingJobArn"),
+    "Transform": ("TransformJob", "TransformJob", "TransformJobName", "TransformJobArn"),
+    "Tuning": (
+        "HyperParameterTuningJob",
+        "TuningJob",
+        "HyperParameterTuningJobName",
+        "HyperParameterTuningJobArn",
+    ),
+}
+JOB_ARN_RESOURCE = {
+    "ProcessingJob": "processing-job",
+    "TrainingJob": "training-job",
+    "TransformJob": "transform-job",
+    "HyperParameterTuningJob": "hyper-parameter-tuning-job",
+}
+JOB_STATUS_FIELD = {
+    "ProcessingJob": "ProcessingJobStatus",
+    "TrainingJob": "TrainingJobStatus",
+    "TransformJob": "TransformJobStatus",
+    "HyperParameterTuningJob": "HyperParameterTuningJobStatus",
+}
+SUPPORTED_TYPES = ("Condition", "Fail", "Callback", "Lambda", "Model", "RegisterModel", *JOB_KINDS)
+
+
+def run_step(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
+    runner = _RUNNERS.get(record.spec.type)
+    if runner is None:
+        if record.spec.type in JOB_KINDS:
+            return run_job(engine, ex, record, resolver)
+        return StepOutcome.failed(
+            f"ClientError: the local SageMaker engine cannot run steps of type {record.spec.type} "
+            f"(step {record.name}); it runs {', '.join(SUPPORTED_TYPES)}."
+        )
+    return runner(engine, ex, record, resolver)
+
+
+# ---- Condition / Fail ---------------------------------------------------------------------------
+
+
+def run_condition(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
+    conditions = record.spec.arguments.get("Conditions") or []
+    outcome = resolver.evaluate_all(conditions)
+    text = "True" if outcome else "False"
+    return StepOutcome(
+        status=SUCCEEDED,
+        properties={"Outcome": outcome},
+        metadata={"Condition": {"Outcome": text}},
+        outcome=outcome,
+    )
+
+
+def run_fail(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
+    message = to_text(resolver.resolve(record.spec.arguments.get("ErrorMessage", "")))
+    return StepOutcome.failed(message, metadata={"Fail": {"ErrorMessage": message}})
+
+
+# ---- Callback -----------------------------------------------------------------------------------
+
+
+def run_callback(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
+    arguments = resolver.resolve(record.spec.arguments)
+    queue_url = to_text(resolver.resolve(record.spec.raw.get("SqsQueueUrl", "")))
+    if not queue_url:
+        return StepOutcome.failed("ClientError: Callback step has no SqsQueueUrl")
+    token = engine.register_callback(ex, record)
+    metadata = {"Callback": {"CallbackToken": token, "SqsQueueUrl": queue_url}}
+    with engine.lock:
+        record.metadata = metadata
+    message = {"token": token, "pipelineExecutionArn": ex.arn, "arguments": arguments, "status": "Executing"}
+    try:
+        engine.client("sqs", ex.region).send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))
+    except Exception as exc:
+        with engine.lock:
+            engine.callbacks.pop(token, None)
+            record.waiting_callback = False
+        return StepOutcome.failed(
+            f"ClientError: cannot send the callback message to {queue_url}: {exc}", metadata=metadata
+        )
+    return StepOutcome(status=PENDING, metadata=metadata)
+
+
+def _typed_output(value: Any, otype: str) -> Any:
+    try:
+        if otype == "Integer":
+            return int(value)
+        if otype == "Float":
+            return float(value)
+        if otype == "Boolean":
+            return str(value).strip().lower() == "true" if not isinstance(value, bool) else value
+    except (TypeError, ValueError):
+        return value
+    return value if isinstance(value, str) else to_text(value)
+
+
+def _outputs(record: StepRecord, given: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    declared = {
+        o.get("OutputName"): o.get("OutputType", "String")
+        for o in record.spec.raw.get("OutputParameters") or []
+    }
+    typed = {name: _typed_output(value, declared.get(name, "String")) for name, value in given.items()}
+    listed = [{"Name": name, "Value": to_text(value)} for name, value in typed.items()]
+    return typed, listed
+
+
+def callback_success(record: StepRecord, output_parameters: list[dict[str, Any]]) -> StepOutcome:
+    typed, listed = _outputs(record, {p["Name"]: p.get("Value") for p in output_parameters})
+    metadata = {"Callback": {**record.metadata.get("Callback", {}), "OutputParameters": listed}}
+    return StepOutcome(status=SUCCEEDED, properties={"OutputParameters": typed}, metadata=metadata)
+
+
+# ---- Lambda -------------------------------------------------------------------------------------
+
+
+def run_lambda(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
+    arn = to_text(resolver.resolve(record.spec.raw.get("FunctionArn", "")))
+    event = resolver.resolve(record.spec.arguments)
+    metadata: dict[str, Any] = {"Lambda": {"Arn": arn}}
+    handler = _lambda_handler(engine, arn)
+    work_dir = step_work_dir(engine, ex, record)
+    try:
+        if handler is not None:
+            result = handler(event, None)
+        else:
+            result = _run_moto_lambda(engine, ex, arn, event, work_dir)
+    except _LambdaMissing as exc:
+        return StepOutcome.failed(str(exc), metadata=metadata)
+    except Exception as exc:
+        return StepOutcome.failed(
+            f"ClientError: Lambda function {arn} failed: {type(exc).__name__}: {exc}", metadata=metadata
+        )
+    if not isinstance(result, dict):
+        return StepOutcome.failed(
+            f"ClientError: Lambda function {arn} must return a JSON object, got {type(result).__name__}",
+            metadata=metadata,
+        )
+    declared = [o.get("OutputName") for o in record.spec.raw.get("OutputParameters") or []]
+    missing = [name for name in declared if name not in result]
+    if missing:
+        return StepOutcome.failed(
+            f"ClientError: Lambda function {arn} returned no value for output(s) {', '.join(missing)}",
+            metadata=metadata,
+        )
+    typed, listed = _outputs(record, {name: result[name] for name in declared})
+    metadata["Lambda"]["OutputParameters"] = listed
+    return StepOutcome(status=SUCCEEDED, properties={"OutputParameters": typed}, metadata=metadata)
+
+
+class _LambdaMissing(Exception):
+    pass
+
+
+def _lambda_handler(engine: Engine, arn: str) -> Callable[[Any, Any], Any] | None:
+    handlers = engine.config.lambda_handlers
+    name = arn.split(":function:", 1)[-1].split(":", 1)[0] if ":function:" in arn else arn
+    target = handlers.get(arn) or handlers.get(name)
+    if target is None:
+        return None
+    if isinstance(target, str):
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr or "handler")
+    return target
+
+
+_BOOTSTRAP = textwrap.dedent(
+    """
+    import importlib, json, sys
+    module, _, func = sys.argv[1].rpartition(".")
+    event = json.load(sys.stdin)
+    result = getattr(importlib.import_module(module), func)(event, None)
+    sys.stdout.write("\\n__LOCAL_LAMBDA_RESULT__" + json.dumps(result))
+    """
+)
+
+
+def _run_moto_lambda(engine: Engine, ex: ExecutionRecord, arn: str, event: Any, work_dir: Path) -> Any:
+    """Run a function created in moto's Lambda (zip package, Python) as a local process."""
+    try:
+        from moto.awslambda.models import lambda_backends
+
+        function = lambda_backends[engine.config.account_id][ex.region].get_function(arn)
+    except Exception as exc:
+        raise _LambdaMissing(
+            f"ClientError: no local handler for Lambda function {arn}: map it with lambda_handlers "
+            f"(--lambda ARN=module:function) or create it in the engine's Lambda with a zip package ({exc})"
+        ) from exc
+    code = getattr(function, "code_bytes", b"")
+    if not code:
+        raise _LambdaMissing(
+            f"ClientError: Lambda function {arn} has no zip package the local engine can run"
+        )
+    code_dir = work_dir / "lambda"
+    code_dir.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(io.BytesIO(code)) as archive:
+        archive.extractall(code_dir)
+    proc = subprocess.run(
+        [engine.config.python, "-c", _BOOTSTRAP, function.handler],
+        input=json.dumps(event),
+        capture_output=True,
+        text=True,
+        cwd=code_dir,
+        env={
+            "PYTHONPATH": str(code_dir),
+            "PATH": "/usr/bin:/bin",
+            "AWS_ENDPOINT_URL": engine.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": ex.region,
+        },
+        timeout=900,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(
+            proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
+        )
+    _, marker, payload = proc.stdout.rpartition("__LOCAL_LAMBDA_RESULT__")
+    if not marker:
+        raise RuntimeError("the handler produced no result")
+    return json.loads(payload)
+
+
+# ---- Model / RegisterModel ----------------------------------------------------------------------
+
+
+def _client_failure(exc: Exception, what: str) -> StepOutcome:
+    from botocore.exceptions import ClientError
+
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "Error")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
+        kind = THROTTLING if "Throttl" in code else SERVICE_FAULT if status >= 500 else None
+        return StepOutcome.failed(
+            f"{code}: {what}: {exc.response.get('Error', {}).get('Message', exc)}", kind
+        )
+    from botocore.exceptions import ParamValidationError
+
+    if isinstance(exc, ParamValidationError):
+        return StepOutcome.failed(f"ValidationException: {what}: {exc}")
+    return StepOutcome.failed(f"InternalServerError: {what}: {exc}", SERVICE_FAULT)
+
+
+def run_model(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
+    request = dict(resolver.resolve(record.spec.arguments))
+    request.setdefault("ModelName", resource_name(ex, record))
+    sm = engine.client("sagemaker", ex.region)
+    try:
+        sm.create_model(**request)
+        description = sm.describe_model(ModelName=request["ModelName"])
+    except Exception as exc:
+        return _client_failure(exc, "CreateModel failed")
+    description.pop("ResponseMetadata", None)
+    return StepOutcome(
+        status=SUCCEEDED, properties=description, metadata={"Model": {"Arn": description["ModelArn"]}}
+    )
+
+
+def run_register_model(
+    engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver
+) -> StepOutcome:
+    request = dict(resolver.resolve(record.spec.arguments))
+    sm = engine.client("sagemaker", ex.region)
+    group = request.get("ModelPackageGroupName")
+    try:
+        if group and not str(group).startswith("arn:"):
+            # SageMaker Pipelines creates the model package group on first registration.
+            try:
+                sm.describe_model_package_group(ModelPackageGroupName=group)
+            except Exception:
+                sm.create_model_package_group(ModelPackageGroupName=group)
+        arn = sm.create_model_package(**request)["ModelPackageArn"]
+        description = sm.describe_model_package(ModelPackageName=arn)
+    except Exception as exc:
+        return _client_failure(exc, "CreateModelPackage failed")
+    description.pop("ResponseMetadata", None)
+    return StepOutcome(status=SUCCEEDED, properties=description, metadata={"RegisterModel": {"Arn": arn}})
+
+
+# ---- jobs ---------------------------------------------------------------------------------------
+
+
+def job_name(ex: ExecutionRecord, record: StepRecord) -> str:
+    """``pipelines-<execution id>-<step>-<hash>`` like SageMaker; tuning jobs are limited to 32 chars."""
+    digest = short_hash(ex.arn, record.name, record.attempt_count, length=10)
+    if record.spec.type == "Tuning":
+        return f"{ex.id}-{record.name[:8].strip('-_')}-{digest[:9]}".replace("_", "-")[:32]
+    step = record.name[: 63 - len("pipelines-") - len(ex.id) - 2 - len(digest)]
+    return f"pipelines-{ex.id}-{step}-{digest}".replace("_", "-")
+
+
+def resource_name(ex: ExecutionRecord, record: StepRecord) -> str:
+    return f"pipelines-{ex.id}-{record.name}"[:63].replace("_", "-")
+
+
+def step_work_dir(engine: Engine, ex: ExecutionRecord, record: StepRecord) -> Path:
+    path = engine.work_dir / ex.id / record.name / f"attempt-{record.attempt_count}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _job_runner(engine: Engine, step_type: str) -> Callable[..., Any]:
+    custom = engine.config.job_runners.get(step_type)
+    if custom is not None:
+        return custom
+    from . import jobs  # imported lazily: the runners are heavier than the engine
+
+    attr = {
+        "Processing": "run_processing_job",
+        "Training": "run_training_job",
+        "Transform": "run_transform_job",
+        "Tuning": "run_tuning_job",
+    }[step_type]
+    runner = getattr(jobs, attr, None)
+    if runner is None:
+        raise _LambdaMissing(f"ClientError: the local engine has no runner for {step_type} jobs yet")
+    return runner
+
+
+def _classify_job_failure(reason: str | None) -> str | None:
+    text = reason or ""
+    if text.startswith("InternalServerError"):
+        return JOB_INTERNAL_ERROR
+    if text.startswith("CapacityError"):
+        return CAPACITY_ERROR
+    if "ResourceLimitExceeded" in text:
+        return RESOURCE_LIMIT
+    return None
+
+
+def run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
+    from .jobs.base import JobContext
+
+    kind, meta_key, name_field, arn_field = JOB_KINDS[record.spec.type]
+    request = resolver.resolve(record.spec.arguments)
+    if not isinstance(request, dict):
+        raise ExpressionError(f"{record.spec.type} step {record.name} Arguments must be an object")
+    name = job_name(ex, record)
+    arn = engine.arn(ex.region, f"{JOB_ARN_RESOURCE[kind]}/{name.lower()}")
+    metadata = {meta_key: {"Arn": arn}}
+    from .state import utcnow
+
+    provisional = {
+        **request,
+        name_field: name,
+        arn_field: arn,
+        JOB_STATUS_FIELD[kind]: "InProgress",
+        "CreationTime": utcnow(),
+        "LastModifiedTime": utcnow(),
+    }
+    engine.put_job(kind, ex.region, name, provisional)
+    with engine.lock:
+        record.metadata = metadata
+    try:
+        runner = _job_runner(engine, record.spec.type)
+    except _LambdaMissing as exc:
+        return StepOutcome.failed(str(exc), metadata=metadata)
+    ctx = JobContext(
+        endpoint_url=engine.endpoint_url,
+        region=ex.region,
+        account_id=engine.config.account_id,
+        work_dir=step_work_dir(engine, ex, record),
+        stop_event=ex.stop_event,
+        log=record.log.append,
+        python=engine.config.python,
+    )
+    try:
+        result = runner(name, request, ctx)
+    except Exception as exc:
+        log.exception("job runner for step %s raised", record.name)
+        description = {**provisional, JOB_STATUS_FIELD[kind]: "Failed", "FailureReason": str(exc)}
+        engine.put_job(kind, ex.region, name, description)
+        return StepOutcome.failed(
+            f"InternalServerError: job runner error: {type(exc).__name__}: {exc}",
+            JOB_INTERNAL_ERROR,
+            metadata=metadata,
+        )
+    description = dict(result.description or {})
+    description.setdefault(name_field, name)
+    description.setdefault(arn_field, arn)
+    description.setdefault(JOB_STATUS_FIELD[kind], result.status)
+    description.setdefault("CreationTime", provisional["CreationTime"])
+    if result.failure_reason and "FailureReason" not in description:
+        description["FailureReason"] = result.failure_reason
+    engine.put_job(kind, ex.region, name, description)
+    metadata = {meta_key: {"Arn": description[arn_field]}}
+    if result.status == "Completed":
+        return StepOutcome(status=SUCCEEDED, properties=description, metadata=metadata)
+    if result.status == "Stopped":
+        return StepOutcome(status=STOPPED, properties=description, metadata=metadata)
+    reason = result.failure_reason or description.get("FailureReason") or f"{kind} {name} failed"
+    return StepOutcome(
+        status=FAILED,
+        properties=description,
+        metadata=metadata,
+        failure_reason=reason,
+        exception_type=_classify_job_failure(reason),
+    )
+
+
+_RUNNERS: dict[str, Callable[..., StepOutcome]] = {
+    "Condition": run_condition,
+    "Fail": run_fail,
+    "Callback": run_callback,
+    "Lambda": run_lambda,
+    "Model": run_model,
+    "RegisterModel": run_register_model,
+}

@@ -773,11 +773,12 @@ class Engine:
 
     def put_job(self, kind: str, region: str, name: str, description: dict[str, Any]) -> None:
         with self.lock:
-            self.jobs[(kind, region, name)] = description
+            # SageMaker job names are unique ignoring case and ARNs carry them lower-cased.
+            self.jobs[(kind, region, name.lower())] = description
 
     def get_job(self, kind: str, region: str, name: str) -> dict[str, Any] | None:
         with self.lock:
-            return self.jobs.get((kind, region, name))
+            return self.jobs.get((kind, region, name.lower()))
 
     def list_jobs(self, kind: str, region: str) -> list[dict[str, Any]]:
         with self.lock:

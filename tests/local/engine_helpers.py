@@ -83,7 +83,7 @@ class FakeJobs:
                 description = dict(request)
                 description[f"{kind}Name"] = name
                 description[f"{kind}Status"] = "Completed"
-                if kind == "ProcessingJob":
+                if kind == "ProcessingJob" and self.files:
                     s3 = ctx.client("s3")
                     for output in (request.get("ProcessingOutputConfig") or {}).get("Outputs", []):
                         uri = output["S3Output"]["S3Uri"].rstrip("/")

@@ -61,6 +61,9 @@ class JobResult:
     status: str  # "Completed" | "Failed" | "Stopped"
     description: dict  # Describe<Kind>Job response-shaped dict; datetimes as aware UTC datetime objects
     failure_reason: str | None = None
+    # Jobs this job ran itself, by name: a tuning job's training jobs, for DescribeTrainingJob and
+    # ListTrainingJobsForHyperParameterTuningJob. Empty for the other kinds.
+    children: dict[str, JobResult] = field(default_factory=dict)
 
 
 def utcnow() -> dt.datetime:

@@ -21,6 +21,7 @@ from airflow_sagemaker_mlops.definition import (
     ConditionStep as ConditionStepDef,
 )
 from airflow_sagemaker_mlops.definition import (
+    DependsOnTrigger,
     Expression,
     JsonGet,
     ParameterRef,
@@ -163,6 +164,21 @@ class _Compiler:
                     )
         return reads
 
+    def outcome_triggers(self, op: SageMakerStepOperator) -> dict[str, str]:
+        """upstream step name -> DependsOn trigger, from ``run_after_outcome``; also linked in Airflow."""
+        triggers: dict[str, str] = {}
+        for i, item in enumerate(op.run_after_outcome):
+            where = f"run_after_outcome[{i}]"
+            if not (isinstance(item, tuple | list) and len(item) == 2):
+                raise self.error("run_after_outcome takes (step, 'Failed' | 'Stopped' | 'Any') pairs", op, where)
+            upstream, trigger = item
+            if not isinstance(upstream, SageMakerStepOperator) or self.by_name.get(upstream.step_name) is not upstream:
+                raise self.error(f"{upstream!r} is not a step of this group", op, where)
+            triggers[upstream.step_name] = trigger
+            if upstream.task_id not in op.upstream_task_ids:
+                upstream.set_downstream(op)
+        return triggers
+
     def branches(self) -> dict[str, str]:
         """step name -> name of the condition step it is nested in."""
         parent: dict[str, str] = {}
@@ -204,8 +220,12 @@ class _Compiler:
         steps: dict[str, Step] = {}
         for op in self.ops:
             implied = reads[op.step_name] | ({parent[op.step_name]} if op.step_name in parent else set())
+            triggers = self.outcome_triggers(op)
             upstream = [task_to_name[t] for t in sorted(op.upstream_task_ids) if t in task_to_name]
-            depends_on = [name for name in upstream if name not in implied]
+            depends_on: list[str | DependsOnTrigger] = [
+                name for name in upstream if name not in implied and name not in triggers
+            ]
+            depends_on += [DependsOnTrigger(name, trigger) for name, trigger in triggers.items()]
             steps[op.step_name] = op.build_step(depends_on)
 
         for op in self.ops:
@@ -219,6 +239,7 @@ class _Compiler:
             parameters=dict(self.group.parameters),
             steps=[steps[op.step_name] for op in self.ops if op.step_name not in parent],
             experiment_config=self.group.experiment_config,
+            mlflow_config=self.group.mlflow_config,
         )
         problems = find_problems(definition)
         errors = [p for p in problems if p.severity == "error"]

@@ -35,6 +35,8 @@ class SageMakerPipelineGroup(TaskGroup):
     :param max_parallel_steps: ``ParallelismConfiguration.MaxParallelExecutionSteps``.
     :param experiment_config: ``PipelineExperimentConfig``; ``None`` leaves it out; by default experiment
         and trial are named after the pipeline and the execution, as SageMaker SDK v3 does.
+    :param mlflow_config: ``MlflowConfig`` (``{"MlflowResourceArn": ..., "MlflowExperimentName": ...}``): the
+        SageMaker managed MLflow tracking server the pipeline's runs are logged to.
     :param pipeline_description: ``PipelineDescription``.
     :param pipeline_display_name: ``PipelineDisplayName``.
     :param pipeline_tags: tags for CreatePipeline.
@@ -53,6 +55,7 @@ class SageMakerPipelineGroup(TaskGroup):
         parameter_values: dict[str, Any] | None = None,
         max_parallel_steps: int | None = None,
         experiment_config: ExperimentConfig | Any | None = _DEFAULT,
+        mlflow_config: dict[str, Any] | None = None,
         pipeline_description: str | None = None,
         pipeline_display_name: str | None = None,
         pipeline_tags: dict[str, str] | None = None,
@@ -68,6 +71,7 @@ class SageMakerPipelineGroup(TaskGroup):
         self.parameter_values = dict(parameter_values or {})
         self.max_parallel_steps = max_parallel_steps
         self.experiment_config = ExperimentConfig() if experiment_config is _DEFAULT else experiment_config
+        self.mlflow_config = mlflow_config
         self.pipeline_description = pipeline_description
         self.pipeline_display_name = pipeline_display_name
         self.pipeline_tags = dict(pipeline_tags or {})

@@ -18,13 +18,14 @@ from .expressions import (
 )
 from .parameters import PipelineParameter
 from .pipeline import ExperimentConfig, PipelineDefinition, PipelineSpec
-from .steps import CacheConfig, ConditionStep, PropertyFile, RetryPolicy, Step, StepType
+from .steps import CacheConfig, ConditionStep, DependsOnTrigger, PropertyFile, RetryPolicy, Step, StepType
 from .validate import Problem, find_problems, validate
 
 __all__ = [
     "CacheConfig",
     "Condition",
     "ConditionStep",
+    "DependsOnTrigger",
     "Execution",
     "ExecutionVariable",
     "ExperimentConfig",

@@ -24,6 +24,8 @@ EXECUTION_VARIABLES = (
     "PipelineArn",
     "StartDateTime",
     "CurrentDateTime",
+    "TrainingJobName",
+    "ProcessingJobName",
 )
 
 
@@ -103,6 +105,8 @@ class Execution:
     PipelineArn = ExecutionVariable("PipelineArn")
     StartDateTime = ExecutionVariable("StartDateTime")
     CurrentDateTime = ExecutionVariable("CurrentDateTime")
+    TrainingJobName = ExecutionVariable("TrainingJobName")
+    ProcessingJobName = ExecutionVariable("ProcessingJobName")
 
 
 # One segment of a property path: an attribute name, a map key (``['k']``) or a list index (``[0]``).

@@ -48,6 +48,8 @@ class PipelineDefinition:
     experiment_config: ExperimentConfig | None = field(default_factory=ExperimentConfig)
     metadata: dict[str, Any] = field(default_factory=dict)
     version: str = DEFINITION_VERSION
+    #: ``MlflowConfig`` (``{"MlflowResourceArn": ..., "MlflowExperimentName": ...}``), passed through.
+    mlflow_config: dict[str, Any] | None = None
 
     def to_request(self) -> dict[str, Any]:
         request: dict[str, Any] = {
@@ -57,6 +59,8 @@ class PipelineDefinition:
         }
         if self.experiment_config is not None:
             request["PipelineExperimentConfig"] = self.experiment_config.to_request()
+        if self.mlflow_config is not None:
+            request["MlflowConfig"] = render(self.mlflow_config)
         request["Steps"] = [s.to_request() for s in self.steps]
         return request
 
@@ -87,8 +91,9 @@ class PipelineDefinition:
             parameters=params,
             steps=[step_from_request(s) for s in request["Steps"]],
             experiment_config=ExperimentConfig.from_request(exp) if exp is not None else None,
-            metadata=dict(request.get("Metadata", {})),
+            metadata=dict(request.get("Metadata") or {}),
             version=request.get("Version", DEFINITION_VERSION),
+            mlflow_config=parse_value(request["MlflowConfig"]) if request.get("MlflowConfig") else None,
         )
 
     @classmethod

@@ -42,10 +42,13 @@ class StepType:
 KNOWN_STEP_TYPES = frozenset(v for k, v in vars(StepType).items() if k.isupper())
 
 #: Step types whose ``Arguments`` SageMaker caches (``CacheConfig``) and retries (``RetryPolicies``).
-CACHEABLE_STEP_TYPES = frozenset({"Processing", "Training", "Tuning", "Transform", "QualityCheck",
-                                  "ClarifyCheck", "EMR", "AutoML", "Callback", "Lambda", "EMRServerless"})
-RETRYABLE_STEP_TYPES = frozenset({"Processing", "Training", "Tuning", "Transform", "Model", "RegisterModel",
-                                  "EMR", "AutoML", "QualityCheck", "ClarifyCheck", "EMRServerless"})
+CACHEABLE_STEP_TYPES = frozenset({"Processing", "Training", "Tuning", "Transform", "Job", "AutoML", "EMR",
+                                  "EMRServerless", "Callback", "Lambda", "QualityCheck", "ClarifyCheck",
+                                  "EndpointConfig", "Endpoint"})
+RETRYABLE_STEP_TYPES = frozenset({"Processing", "Training", "Tuning", "Transform", "Job", "AutoML",
+                                  "EMRServerless", "EndpointConfig", "Model", "RegisterModel"})
+#: ``DependsOn`` triggers other than the default (the upstream step completed).
+DEPENDS_ON_TRIGGERS = ("Failed", "Stopped", "Any")
 
 STEP_EXCEPTION_TYPES = ("Step.SERVICE_FAULT", "Step.THROTTLING")
 JOB_EXCEPTION_TYPES = (
@@ -81,8 +84,8 @@ class RetryPolicy:
                 out.append(f"unknown retry exception type {exc!r} (known: {', '.join(known)})")
         if not self.exception_types:
             out.append("a retry policy needs at least one exception type")
-        if self.max_attempts is not None and self.expire_after_minutes is not None:
-            out.append("a retry policy takes max_attempts or expire_after_minutes, not both")
+        if (self.max_attempts is None) == (self.expire_after_minutes is None):
+            out.append("a retry policy takes max_attempts or expire_after_minutes (exactly one, not both)")
         if self.max_attempts is not None and not 1 <= self.max_attempts <= 20:
             out.append(f"retry max_attempts must be between 1 and 20, got {self.max_attempts}")
         if self.expire_after_minutes is not None and not 0 <= self.expire_after_minutes <= 14400:
@@ -94,15 +97,13 @@ class RetryPolicy:
         return out
 
     def to_request(self) -> dict[str, Any]:
-        request: dict[str, Any] = {
-            "ExceptionType": list(self.exception_types),
-            "IntervalSeconds": self.interval_seconds,
-            "BackoffRate": self.backoff_rate,
-        }
+        # Key order as SageMaker SDK v3 writes it.
+        request: dict[str, Any] = {"BackoffRate": self.backoff_rate, "IntervalSeconds": self.interval_seconds}
         if self.max_attempts is not None:
             request["MaxAttempts"] = self.max_attempts
         if self.expire_after_minutes is not None:
             request["ExpireAfterMin"] = self.expire_after_minutes
+        request["ExceptionType"] = list(self.exception_types)
         return request
 
     @classmethod
@@ -153,6 +154,22 @@ class PropertyFile:
         return cls(request["PropertyFileName"], request["OutputName"], request["FilePath"])
 
 
+@dataclass(frozen=True)
+class DependsOnTrigger:
+    """A ``DependsOn`` entry that waits for another outcome of the upstream step than success:
+    ``{"Step": "Approve", "Trigger": "Failed"}`` (``Failed``, ``Stopped`` or ``Any``)."""
+
+    step: str
+    trigger: str
+
+    def to_request(self) -> dict[str, Any]:
+        return {"Step": self.step, "Trigger": self.trigger}
+
+
+def depends_on_name(entry: str | DependsOnTrigger) -> str:
+    return entry.step if isinstance(entry, DependsOnTrigger) else entry
+
+
 @dataclass
 class Step:
     """One step. ``extra`` holds the type-specific top-level keys (``SqsQueueUrl``, ``FunctionArn``,
@@ -161,7 +178,7 @@ class Step:
     name: str
     type: str
     arguments: Any = field(default_factory=dict)
-    depends_on: list[str] = field(default_factory=list)
+    depends_on: list[str | DependsOnTrigger] = field(default_factory=list)
     display_name: str | None = None
     description: str | None = None
     retry_policies: list[RetryPolicy] = field(default_factory=list)
@@ -172,7 +189,8 @@ class Step:
     def to_request(self) -> dict[str, Any]:
         request: dict[str, Any] = {"Name": self.name, "Type": self.type, "Arguments": self.request_arguments()}
         if self.depends_on:
-            request["DependsOn"] = list(self.depends_on)
+            request["DependsOn"] = [d.to_request() if isinstance(d, DependsOnTrigger) else d
+                                    for d in self.depends_on]
         if self.display_name:
             request["DisplayName"] = self.display_name
         if self.description:
@@ -232,7 +250,8 @@ def step_from_request(request: dict[str, Any]) -> Step:
     try:
         common: dict[str, Any] = {
             "name": request["Name"],
-            "depends_on": list(request.get("DependsOn", [])),
+            "depends_on": [DependsOnTrigger(d["Step"], d["Trigger"]) if isinstance(d, dict) else d
+                           for d in request.get("DependsOn", [])],
             "display_name": request.get("DisplayName"),
             "description": request.get("Description"),
             "retry_policies": [RetryPolicy.from_request(p) for p in request.get("RetryPolicies", [])],

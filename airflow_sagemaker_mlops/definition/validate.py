@@ -25,11 +25,14 @@ from .expressions import (
 from .pipeline import MAX_INLINE_DEFINITION_BYTES, PipelineDefinition
 from .steps import (
     CACHEABLE_STEP_TYPES,
+    DEPENDS_ON_TRIGGERS,
     KNOWN_STEP_TYPES,
     RETRYABLE_STEP_TYPES,
     ConditionStep,
+    DependsOnTrigger,
     Step,
     StepType,
+    depends_on_name,
 )
 
 STEP_NAME = re.compile(r"^[A-Za-z0-9\-_]{1,64}$")
@@ -111,7 +114,7 @@ def dependency_graph(definition: PipelineDefinition) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
 
     def visit(step: Step, parent: str | None) -> None:
-        upstream = set(step.depends_on) | data_dependencies(step)
+        upstream = {depends_on_name(d) for d in step.depends_on} | data_dependencies(step)
         if parent is not None:
             upstream.add(parent)
         graph.setdefault(step.name, set()).update(upstream)
@@ -273,7 +276,11 @@ def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, 
             f"unsupported step type {step.type!r}: SageMaker knows {', '.join(sorted(KNOWN_STEP_TYPES))}",
             step=name, field="Type",
         )
-    for dep in step.depends_on:
+    for entry in step.depends_on:
+        dep = depends_on_name(entry)
+        if isinstance(entry, DependsOnTrigger) and entry.trigger not in DEPENDS_ON_TRIGGERS:
+            yield Problem(f"DependsOn trigger {entry.trigger!r} for {dep!r} is not one of "
+                          f"{', '.join(DEPENDS_ON_TRIGGERS)}", step=name, field="DependsOn")
         if dep == name:
             yield Problem("a step cannot depend on itself", step=name, field="DependsOn")
         elif dep not in steps:

@@ -26,6 +26,7 @@ from airflow_sagemaker_mlops.definition.expressions import (
 from airflow_sagemaker_mlops.definition.expressions import JsonGet as _JsonGet
 from airflow_sagemaker_mlops.definition.steps import (
     CacheConfig,
+    DependsOnTrigger,
     PropertyFile,
     RetryPolicy,
     Step,
@@ -93,6 +94,8 @@ class SageMakerStepOperator(BaseOperator):
     :param step_description: the step's ``Description``.
     :param retry_policies: ``RetryPolicies`` (list of :class:`RetryPolicy`).
     :param cache: ``CacheConfig``: True, an ISO 8601 expiry such as ``"P30D"``, or a CacheConfig.
+    :param run_after_outcome: ``[(step, "Failed" | "Stopped" | "Any")]``: run after another step of the
+        group ends with that outcome instead of succeeding (SageMaker's ``DependsOn`` triggers).
     """
 
     step_type: ClassVar[str]
@@ -109,6 +112,7 @@ class SageMakerStepOperator(BaseOperator):
         step_description: str | None = None,
         retry_policies: Iterable[RetryPolicy] | None = None,
         cache: bool | str | CacheConfig | None = None,
+        run_after_outcome: Iterable[tuple[SageMakerStepOperator, str]] | None = None,
         **kwargs: Any,
     ) -> None:
         self.definition_site = _definition_site()
@@ -118,6 +122,7 @@ class SageMakerStepOperator(BaseOperator):
         self.step_description = step_description
         self.retry_policies = list(retry_policies or [])
         self.cache_config = _cache_config(cache)
+        self.run_after_outcome = list(run_after_outcome or [])
         self.properties = PropertyPath(self.step_name, (), self.step_type, self)
 
     # -- what the compiler reads --------------------------------------------------------------
@@ -134,7 +139,7 @@ class SageMakerStepOperator(BaseOperator):
     def property_files(self) -> list[PropertyFile]:
         return []
 
-    def build_step(self, depends_on: list[str]) -> Step:
+    def build_step(self, depends_on: list[str | DependsOnTrigger]) -> Step:
         return Step(
             name=self.step_name,
             type=self.step_type,
@@ -487,7 +492,7 @@ class ConditionStep(SageMakerStepOperator):
     def step_values(self) -> dict[str, Any]:
         return {"condition": [list(c.operands()) for cond in self.conditions for c in cond.conditions()]}
 
-    def build_step(self, depends_on: list[str]) -> Step:
+    def build_step(self, depends_on: list[str | DependsOnTrigger]) -> Step:
         # The compiler fills in the nested branch steps.
         return _ConditionStepDef(
             name=self.step_name,

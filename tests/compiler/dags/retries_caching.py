@@ -18,7 +18,10 @@ with DAG("retries_caching", schedule=None, start_date=pendulum.datetime(2026, 1,
     with SageMakerPipelineGroup(group_id="robust", pipeline_name="retries-caching",
                                 pipeline_description="retries and caching",
                                 pipeline_display_name="Retries and caching",
-                                pipeline_tags={"team": "ml", "cost-center": "42"}):
+                                pipeline_tags={"team": "ml", "cost-center": "42"},
+                                mlflow_config={"MlflowResourceArn": "arn:aws:sagemaker:us-east-1:111122223333:"
+                                                                    "mlflow-tracking-server/ml",
+                                               "MlflowExperimentName": "retries"}):
         prep = ProcessingStep(
             task_id="prep",
             step_name="Prepare-Data_v2",
@@ -38,4 +41,10 @@ with DAG("retries_caching", schedule=None, start_date=pendulum.datetime(2026, 1,
         wait = CallbackStep(task_id="wait", sqs_queue_url="https://sqs.us-east-1.amazonaws.com/111122223333/q",
                             inputs={"model": fit.properties.ModelArtifacts.S3ModelArtifacts},
                             outputs=["verdict"], cache=CacheConfig(enabled=False))
+        # DependsOn triggers: clean up only when training failed, audit whatever happened.
+        cleanup = ProcessingStep(task_id="cleanup", job={"AppSpecification": {"ImageUri": "img"}},
+                                 run_after_outcome=[(fit, "Failed")])
+        audit = ProcessingStep(task_id="audit", job={"AppSpecification": {"ImageUri": "img"}},
+                               run_after_outcome=[(wait, "Any"), (cleanup, "Stopped")])
         prep >> fit >> wait
+        prep >> audit

@@ -9,8 +9,8 @@ from typing import Any
 
 import pendulum
 import pytest
+from airflow.providers.common.compat.sdk import DAG, TaskGroup, task
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, TaskGroup, task
 
 from airflow_sagemaker_mlops import (
     ConditionStep,

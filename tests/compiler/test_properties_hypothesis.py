@@ -11,7 +11,7 @@ import itertools
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG
+from airflow.providers.common.compat.sdk import DAG
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

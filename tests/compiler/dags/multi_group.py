@@ -4,8 +4,8 @@ around the groups."""
 from __future__ import annotations
 
 import pendulum
+from airflow.providers.common.compat.sdk import DAG
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG
 
 from airflow_sagemaker_mlops import FailStep, PipelineParameter, ProcessingStep, SageMakerPipelineGroup
 

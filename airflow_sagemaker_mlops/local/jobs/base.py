@@ -10,6 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# boto3 clients are thread-safe but slow to create (service models load per session): share them
+# between the contexts of all jobs that talk to the same engine.
+_CLIENTS: dict[tuple[str, str, str], Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
 COMPLETED = "Completed"
 FAILED = "Failed"
 STOPPED = "Stopped"
@@ -26,27 +31,26 @@ class JobContext:
     stop_event: threading.Event  # set when the execution is stopped: kill the process, return Stopped
     log: Callable[[str], None]  # appends one line to the step's log
     python: str = sys.executable  # interpreter for user code
-    _clients: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def client(self, service: str) -> Any:
-        """A boto3 client for ``endpoint_url`` with dummy credentials; cached per service."""
-        with self._lock:
-            cached = self._clients.get(service)
+        """A boto3 client for ``endpoint_url`` with dummy credentials, shared per (service, endpoint, region)."""
+        key = (service, self.endpoint_url, self.region)
+        with _CLIENTS_LOCK:
+            cached = _CLIENTS.get(key)
             if cached is None:
                 import boto3
                 from botocore.config import Config
 
-                # A private session: boto3's default session is not thread-safe to create clients from.
+                # A private session: creating clients from boto3's default session is not thread-safe.
                 session = boto3.session.Session(
                     aws_access_key_id="test", aws_secret_access_key="test", region_name=self.region
                 )
                 cached = session.client(
                     service,
                     endpoint_url=self.endpoint_url,
-                    config=Config(retries={"max_attempts": 3, "mode": "standard"}),
+                    config=Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=32),
                 )
-                self._clients[service] = cached
+                _CLIENTS[key] = cached
             return cached
 
     def arn(self, resource: str) -> str:

@@ -12,7 +12,7 @@ CSV = "a,b,label\n" + "".join(f"{i % 7},{(i * 3) % 5},{i % 2}\n" for i in range(
 
 def tuning_request(h: Harness, *, strategy: str, ranges: dict, max_jobs: int | None = 4,
                    parallel: int = 2, static: dict | None = None) -> dict:
-    sourcedir = h.put_sourcedir("code/sourcedir.tar.gz", "train_numpy.py")
+    sourcedir = h.put_sourcedir("code/sourcedir.tar.gz", "train_pure.py")
     h.put("data/train/train.csv", CSV)
     limits = {"MaxParallelTrainingJobs": parallel}
     if max_jobs:
@@ -26,7 +26,7 @@ def tuning_request(h: Harness, *, strategy: str, ranges: dict, max_jobs: int | N
         },
         "TrainingJobDefinition": {
             "StaticHyperParameters": {
-                "sagemaker_program": json.dumps("train_numpy.py"),
+                "sagemaker_program": json.dumps("train_pure.py"),
                 "sagemaker_submit_directory": json.dumps(sourcedir),
                 "epochs": "5",
                 **(static or {}),

@@ -6,6 +6,7 @@ Errors print one line to stderr and exit with status 2 (the contract in DESIGN.m
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -109,8 +110,10 @@ def _compile(groups: dict[str, SageMakerPipelineGroup]) -> dict[str, Any]:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    groups = _select(load_groups(args.dag_file), args.dag_file, args.group)
-    compiled = _compile(groups)
+    # stdout carries only the JSON: whatever the DAG file or Airflow print while loading goes to stderr.
+    with contextlib.redirect_stdout(sys.stderr):
+        groups = _select(load_groups(args.dag_file), args.dag_file, args.group)
+        compiled = _compile(groups)
     if args.group is not None:
         (only,) = compiled.values()
         document: Any = only.definition.to_request()

@@ -1,0 +1,97 @@
+"""The command-line contract (DESIGN.md section 6): compile / validate, one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from airflow_sagemaker_mlops.cli import main
+
+DAGS = Path(__file__).parent / "compiler" / "dags"
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_compile_one_group_prints_its_definition(capsys):
+    status, out, err = run(capsys, "compile", str(DAGS / "churn_training.py"), "--group", "train")
+    assert status == 0, err
+    golden = json.loads((GOLDEN / "churn_training.json").read_text())["churn_model.train"]
+    assert json.loads(out) == golden["PipelineDefinition"]
+
+
+def test_compile_without_group_keys_by_dag_and_group(capsys):
+    status, out, _ = run(capsys, "compile", str(DAGS / "multi_group.py"))
+    assert status == 0
+    document = json.loads(out)
+    assert sorted(document) == ["multi_a.first", "multi_a.second", "multi_b.only"]
+    assert all(d["Version"] == "2020-12-01" for d in document.values())
+
+
+def test_group_may_be_named_with_its_dag(capsys):
+    status, out, _ = run(capsys, "compile", str(DAGS / "multi_group.py"), "--group", "multi_b.only")
+    assert status == 0 and json.loads(out)["Steps"][0]["Name"] == "always_fails"
+
+
+def test_validate_reports_each_group(capsys):
+    status, out, _ = run(capsys, "validate", str(DAGS / "multi_group.py"))
+    assert status == 0
+    assert [line.split()[1] for line in out.splitlines()] == ["multi_a.first", "multi_a.second", "multi_b.only"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["compile", "no/such/file.py"], "no such DAG file"),
+    (["compile", str(DAGS / "churn_training.py"), "--group", "nope"], "no pipeline group 'nope' (found: "),
+])
+def test_errors_are_one_line_with_status_2(capsys, args, message):
+    status, out, err = run(capsys, *args)
+    assert status == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err
+
+
+def test_compile_error_in_the_dag_file(capsys, tmp_path):
+    dag = tmp_path / "broken.py"
+    dag.write_text(
+        "import pendulum\n"
+        "from airflow.providers.common.compat.sdk import DAG\n"
+        "from airflow_sagemaker_mlops import SageMakerPipelineGroup, ProcessingStep\n"
+        "with DAG('broken', schedule=None, start_date=pendulum.datetime(2026, 1, 1)):\n"
+        "    with SageMakerPipelineGroup(group_id='g', pipeline_name='p'):\n"
+        "        ProcessingStep(task_id='t', step_name='not valid!', job={})\n"
+    )
+    status, _, err = run(capsys, "validate", str(dag))
+    assert status == 2
+    assert err.startswith(f"error: {dag}:6: DAG 'broken', group 'g', task 'g.t': step name 'not valid!'")
+    assert err.count("\n") == 1
+
+
+def test_import_error_in_the_dag_file(capsys, tmp_path):
+    dag = tmp_path / "typo.py"
+    dag.write_text("import no_such_module_here\n")
+    status, _, err = run(capsys, "compile", str(dag))
+    assert status == 2
+    assert "DAG file failed to import: ModuleNotFoundError" in err and err.count("\n") == 1
+
+
+def test_file_without_groups(capsys, tmp_path):
+    dag = tmp_path / "plain.py"
+    dag.write_text("x = 1\n")
+    status, _, err = run(capsys, "compile", str(dag))
+    assert status == 2 and "no SageMakerPipelineGroup found" in err
+
+
+def test_module_entry_point_exit_status():
+    """`python -m airflow_sagemaker_mlops` itself: exit 2 and one line on stderr."""
+    result = subprocess.run([sys.executable, "-m", "airflow_sagemaker_mlops", "compile", "missing.py"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr == "error: missing.py: no such DAG file\n"

@@ -40,8 +40,12 @@ class Harness:
         work.mkdir(parents=True, exist_ok=True)
         sink = self.lines.setdefault(label, [])
         return JobContext(
-            endpoint_url=self.url, region=REGION, account_id=ACCOUNT, work_dir=work,
-            stop_event=stop_event or threading.Event(), log=sink.append,
+            endpoint_url=self.url,
+            region=REGION,
+            account_id=ACCOUNT,
+            work_dir=work,
+            stop_event=stop_event or threading.Event(),
+            log=sink.append,
         )
 
     def put(self, key: str, body: bytes | str) -> str:

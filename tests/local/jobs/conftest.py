@@ -23,8 +23,9 @@ def moto_url() -> Iterator[str]:
 
 @pytest.fixture
 def harness(moto_url: str, tmp_path: Path) -> Harness:
-    s3 = boto3.client("s3", endpoint_url=moto_url, region_name=REGION,
-                      aws_access_key_id="test", aws_secret_access_key="test")
+    s3 = boto3.client(
+        "s3", endpoint_url=moto_url, region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test"
+    )
     bucket = f"bucket-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=bucket)
     return Harness(url=moto_url, tmp=tmp_path, bucket=bucket, s3=s3)

@@ -12,28 +12,53 @@ from airflow_sagemaker_mlops.local.jobs import run_processing_job, run_training_
 CSV = "a,b,label\n" + "".join(f"{i % 7},{(i * 3) % 5},{i % 2}\n" for i in range(40))
 
 
-def processing_request(h: Harness, script: str, *, args: list[str] | None = None,
-                       env: dict | None = None) -> dict:
+def processing_request(h: Harness, script: str, *, args: list[str] | None = None, env: dict | None = None) -> dict:
     code = h.put_script(f"code/{script}", script)
     data = h.put("raw/data.csv", CSV)
     return {
         "ProcessingInputs": [
-            {"InputName": "code", "S3Input": {"S3Uri": code, "LocalPath": "/opt/ml/processing/input/code",
-                                              "S3DataType": "S3Prefix", "S3InputMode": "File"}},
-            {"InputName": "data", "S3Input": {"S3Uri": data.rsplit("/", 1)[0] + "/",
-                                              "LocalPath": "/opt/ml/processing/input/data",
-                                              "S3DataType": "S3Prefix", "S3InputMode": "File"}},
+            {
+                "InputName": "code",
+                "S3Input": {
+                    "S3Uri": code,
+                    "LocalPath": "/opt/ml/processing/input/code",
+                    "S3DataType": "S3Prefix",
+                    "S3InputMode": "File",
+                },
+            },
+            {
+                "InputName": "data",
+                "S3Input": {
+                    "S3Uri": data.rsplit("/", 1)[0] + "/",
+                    "LocalPath": "/opt/ml/processing/input/data",
+                    "S3DataType": "S3Prefix",
+                    "S3InputMode": "File",
+                },
+            },
         ],
-        "ProcessingOutputConfig": {"Outputs": [
-            {"OutputName": "train", "S3Output": {"S3Uri": f"s3://{h.bucket}/out/train",
-                                                 "LocalPath": "/opt/ml/processing/output/train",
-                                                 "S3UploadMode": "EndOfJob"}},
-            {"OutputName": "test", "S3Output": {"S3Uri": f"s3://{h.bucket}/out/test",
-                                                "LocalPath": "/opt/ml/processing/output/test",
-                                                "S3UploadMode": "EndOfJob"}},
-        ]},
-        "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large",
-                                                  "VolumeSizeInGB": 30}},
+        "ProcessingOutputConfig": {
+            "Outputs": [
+                {
+                    "OutputName": "train",
+                    "S3Output": {
+                        "S3Uri": f"s3://{h.bucket}/out/train",
+                        "LocalPath": "/opt/ml/processing/output/train",
+                        "S3UploadMode": "EndOfJob",
+                    },
+                },
+                {
+                    "OutputName": "test",
+                    "S3Output": {
+                        "S3Uri": f"s3://{h.bucket}/out/test",
+                        "LocalPath": "/opt/ml/processing/output/test",
+                        "S3UploadMode": "EndOfJob",
+                    },
+                },
+            ]
+        },
+        "ProcessingResources": {
+            "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 30}
+        },
         "AppSpecification": {
             "ImageUri": SKLEARN_IMAGE,
             "ContainerEntrypoint": ["python3", f"/opt/ml/processing/input/code/{script}"],
@@ -61,12 +86,19 @@ def training_request(h: Harness, script: str, hps: dict[str, str] | None = None,
             "sagemaker_submit_directory": json.dumps(sourcedir),
             **(hps or {}),
         },
-        "InputDataConfig": [{
-            "ChannelName": "train",
-            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{h.bucket}/data/train",
-                                            "S3DataDistributionType": "FullyReplicated"}},
-            "ContentType": "text/csv",
-        }],
+        "InputDataConfig": [
+            {
+                "ChannelName": "train",
+                "DataSource": {
+                    "S3DataSource": {
+                        "S3DataType": "S3Prefix",
+                        "S3Uri": f"s3://{h.bucket}/data/train",
+                        "S3DataDistributionType": "FullyReplicated",
+                    }
+                },
+                "ContentType": "text/csv",
+            }
+        ],
         "OutputDataConfig": {"S3OutputPath": f"s3://{h.bucket}/models/"},
         "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
         "StoppingCondition": {"MaxRuntimeInSeconds": 600},
@@ -77,8 +109,7 @@ def training_request(h: Harness, script: str, hps: dict[str, str] | None = None,
 
 
 def test_processing_splits_csv_and_uploads_outputs(harness: Harness) -> None:
-    request = processing_request(harness, "preprocess.py", args=["--train-ratio", "0.5"],
-                                 env={"GREETING": "hello"})
+    request = processing_request(harness, "preprocess.py", args=["--train-ratio", "0.5"], env={"GREETING": "hello"})
     result = run_processing_job("prep-1", request, harness.ctx())
     assert result.status == "Completed", result.failure_reason
     d = result.description
@@ -110,7 +141,8 @@ def test_processing_without_entrypoint_fails_clearly(harness: Harness) -> None:
     assert "ContainerEntrypoint" in result.failure_reason
 
 
-def test_training_script_mode_numpy(harness: Harness) -> None:
+def test_training_script_mode_numpy(harness: Harness, backend: str) -> None:
+    # numpy writes /opt/ml/model/weights.npy through a literal path: remapped in both backends.
     request = training_request(harness, "train_numpy.py", {"epochs": "30", "lr": "0.5"})
     result = run_training_job("train-1", request, harness.ctx())
     assert result.status == "Completed", result.failure_reason
@@ -128,7 +160,12 @@ def test_training_script_mode_numpy(harness: Harness) -> None:
     assert meta["hps"] == {"epochs": 30, "lr": 0.5}
     assert harness.untar("models/train-1/output/output.tar.gz") == {"report.txt": b"auc=0.7\n"}
     assert [t["Status"] for t in d["SecondaryStatusTransitions"]] == [
-        "Starting", "Downloading", "Training", "Uploading", "Completed"]
+        "Starting",
+        "Downloading",
+        "Training",
+        "Uploading",
+        "Completed",
+    ]
     assert d["TrainingTimeInSeconds"] >= 1
 
 
@@ -178,12 +215,15 @@ def test_training_container_entrypoint(harness: Harness) -> None:
     code = harness.put_script("custom/inspect_env.py", "inspect_env.py")
     request = training_request(harness, "inspect_env.py")
     request["HyperParameters"] = {"k": "v"}
-    request["InputDataConfig"].append({
-        "ChannelName": "code",
-        "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": code}},
-    })
+    request["InputDataConfig"].append(
+        {
+            "ChannelName": "code",
+            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": code}},
+        }
+    )
     request["AlgorithmSpecification"].update(
-        ContainerEntrypoint=["python3"], ContainerArguments=["/opt/ml/input/data/code/inspect_env.py", "--x"])
+        ContainerEntrypoint=["python3"], ContainerArguments=["/opt/ml/input/data/code/inspect_env.py", "--x"]
+    )
     result = run_training_job("train-custom", request, harness.ctx())
     assert result.status == "Completed", result.failure_reason
     seen = json.loads(harness.untar("models/train-custom/output/model.tar.gz")["seen.json"])
@@ -214,8 +254,7 @@ def test_training_stop_event_kills_the_process(harness: Harness) -> None:
     ctx = harness.ctx(stop_event=stop)
     request = training_request(harness, "sleepy.py")
     box: dict = {}
-    worker = threading.Thread(
-        target=lambda: box.setdefault("r", run_training_job("train-stop", request, ctx)))
+    worker = threading.Thread(target=lambda: box.setdefault("r", run_training_job("train-stop", request, ctx)))
     worker.start()
     deadline = time.monotonic() + 20
     while "started" not in harness.lines["job"] and time.monotonic() < deadline:
@@ -233,15 +272,25 @@ def test_training_stop_event_kills_the_process(harness: Harness) -> None:
 
 def test_opt_ml_remap_in_both_backends(harness: Harness, backend: str) -> None:
     request = processing_request(harness, "remap_probe.py", env={"JOB_TAG": backend})
-    request["ProcessingOutputConfig"]["Outputs"] = [{
-        "OutputName": "probe",
-        "S3Output": {"S3Uri": f"s3://{harness.bucket}/probe", "LocalPath": "/opt/ml/processing/output/probe",
-                     "S3UploadMode": "EndOfJob"},
-    }]
+    request["ProcessingOutputConfig"]["Outputs"] = [
+        {
+            "OutputName": "probe",
+            "S3Output": {
+                "S3Uri": f"s3://{harness.bucket}/probe",
+                "LocalPath": "/opt/ml/processing/output/probe",
+                "S3UploadMode": "EndOfJob",
+            },
+        }
+    ]
     result = run_processing_job("probe", request, harness.ctx())
     assert result.status == "Completed", result.failure_reason
     assert harness.keys("probe/") == [
-        "probe/child.txt", "probe/nested/copy.txt", "probe/o.txt", "probe/p.txt", "probe/t.tar.gz"]
+        "probe/child.txt",
+        "probe/nested/copy.txt",
+        "probe/o.txt",
+        "probe/p.txt",
+        "probe/t.tar.gz",
+    ]
     assert harness.get("probe/o.txt") == backend.encode()
     lines = harness.lines["job"]
     assert "exists True" in lines
@@ -254,15 +303,20 @@ def test_concurrent_jobs_are_isolated(harness: Harness, backend: str) -> None:
     requests = {}
     for tag in ("left", "right"):
         request = processing_request(harness, "remap_probe.py", env={"JOB_TAG": tag})
-        request["ProcessingOutputConfig"]["Outputs"] = [{
-            "OutputName": "probe",
-            "S3Output": {"S3Uri": f"s3://{harness.bucket}/{tag}",
-                         "LocalPath": "/opt/ml/processing/output/probe"},
-        }]
+        request["ProcessingOutputConfig"]["Outputs"] = [
+            {
+                "OutputName": "probe",
+                "S3Output": {"S3Uri": f"s3://{harness.bucket}/{tag}", "LocalPath": "/opt/ml/processing/output/probe"},
+            }
+        ]
         requests[tag] = request
     results: dict = {}
-    threads = [threading.Thread(target=lambda t=t: results.setdefault(
-        t, run_processing_job(f"iso-{t}", requests[t], harness.ctx(t)))) for t in requests]
+    threads = [
+        threading.Thread(
+            target=lambda t=t: results.setdefault(t, run_processing_job(f"iso-{t}", requests[t], harness.ctx(t)))
+        )
+        for t in requests
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -55,14 +55,23 @@ def test_model_trainer_driver_runs(harness: Harness, backend: str, sm_drivers: P
     harness.put("data/train/train.csv", "a,label\n1,0\n2,1\n")
 
     def channel(name: str, prefix: str) -> dict:
-        return {"ChannelName": name, "DataSource": {"S3DataSource": {
-            "S3DataType": "S3Prefix", "S3Uri": f"s3://{harness.bucket}/{prefix}/",
-            "S3DataDistributionType": "FullyReplicated"}}}
+        return {
+            "ChannelName": name,
+            "DataSource": {
+                "S3DataSource": {
+                    "S3DataType": "S3Prefix",
+                    "S3Uri": f"s3://{harness.bucket}/{prefix}/",
+                    "S3DataDistributionType": "FullyReplicated",
+                }
+            },
+        }
 
     request = {
         "AlgorithmSpecification": {
-            "TrainingImage": SKLEARN_IMAGE, "TrainingInputMode": "File",
-            "ContainerEntrypoint": ["/bin/bash"], "ContainerArguments": arguments,
+            "TrainingImage": SKLEARN_IMAGE,
+            "TrainingInputMode": "File",
+            "ContainerEntrypoint": ["/bin/bash"],
+            "ContainerArguments": arguments,
             "MetricDefinitions": [{"Name": "validation:auc", "Regex": r"validation:auc=([0-9.]+)"}],
         },
         "HyperParameters": {"lr": "0.5", "epochs": "3"},

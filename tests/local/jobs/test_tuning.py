@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 from _jobs_harness import ACCOUNT, REGION, ROLE, SKLEARN_IMAGE, Harness
 
@@ -10,8 +12,9 @@ from airflow_sagemaker_mlops.local.jobs.tuning import plan_trials
 CSV = "a,b,label\n" + "".join(f"{i % 7},{(i * 3) % 5},{i % 2}\n" for i in range(40))
 
 
-def tuning_request(h: Harness, *, strategy: str, ranges: dict, max_jobs: int | None = 4,
-                   parallel: int = 2, static: dict | None = None) -> dict:
+def tuning_request(
+    h: Harness, *, strategy: str, ranges: dict, max_jobs: int | None = 4, parallel: int = 2, static: dict | None = None
+) -> dict:
     sourcedir = h.put_sourcedir("code/sourcedir.tar.gz", "train_pure.py")
     h.put("data/train/train.csv", CSV)
     limits = {"MaxParallelTrainingJobs": parallel}
@@ -32,12 +35,17 @@ def tuning_request(h: Harness, *, strategy: str, ranges: dict, max_jobs: int | N
                 **(static or {}),
             },
             "AlgorithmSpecification": {
-                "TrainingImage": SKLEARN_IMAGE, "TrainingInputMode": "File",
+                "TrainingImage": SKLEARN_IMAGE,
+                "TrainingInputMode": "File",
                 "MetricDefinitions": [{"Name": "validation:auc", "Regex": r"validation:auc=([0-9.]+)"}],
             },
             "RoleArn": ROLE,
-            "InputDataConfig": [{"ChannelName": "train", "DataSource": {"S3DataSource": {
-                "S3DataType": "S3Prefix", "S3Uri": f"s3://{h.bucket}/data/train/"}}}],
+            "InputDataConfig": [
+                {
+                    "ChannelName": "train",
+                    "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{h.bucket}/data/train/"}},
+                }
+            ],
             "OutputDataConfig": {"S3OutputPath": f"s3://{h.bucket}/tuning"},
             "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 5},
             "StoppingCondition": {"MaxRuntimeInSeconds": 300},
@@ -46,8 +54,7 @@ def tuning_request(h: Harness, *, strategy: str, ranges: dict, max_jobs: int | N
 
 
 RANDOM_RANGES = {
-    "ContinuousParameterRanges": [{"Name": "lr", "MinValue": "0.01", "MaxValue": "1.0",
-                                   "ScalingType": "Logarithmic"}],
+    "ContinuousParameterRanges": [{"Name": "lr", "MinValue": "0.01", "MaxValue": "1.0", "ScalingType": "Logarithmic"}],
     "IntegerParameterRanges": [{"Name": "epochs", "MinValue": "2", "MaxValue": "8"}],
 }
 
@@ -58,9 +65,15 @@ def test_random_tuning_picks_best_by_objective(harness: Harness) -> None:
     assert result.status == "Completed", result.failure_reason
     d = result.description
     assert d["HyperParameterTuningJobArn"] == (
-        f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:hyper-parameter-tuning-job/tune-1")
-    assert d["TrainingJobStatusCounters"] == {"Completed": 4, "InProgress": 0, "RetryableError": 0,
-                                              "NonRetryableError": 0, "Stopped": 0}
+        f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:hyper-parameter-tuning-job/tune-1"
+    )
+    assert d["TrainingJobStatusCounters"] == {
+        "Completed": 4,
+        "InProgress": 0,
+        "RetryableError": 0,
+        "NonRetryableError": 0,
+        "Stopped": 0,
+    }
     assert d["ObjectiveStatusCounters"] == {"Succeeded": 4, "Pending": 0, "Failed": 0}
     summaries = d["TrainingJobSummaries"]
     assert len(summaries) == 4 and len(result.children) == 4
@@ -70,8 +83,7 @@ def test_random_tuning_picks_best_by_objective(harness: Harness) -> None:
     assert best == summaries[0]
     assert best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == max(values)
     # auc grows with lr in the script, so the best trial has the largest sampled lr.
-    assert float(best["TunedHyperParameters"]["lr"]) == max(float(s["TunedHyperParameters"]["lr"])
-                                                            for s in summaries)
+    assert float(best["TunedHyperParameters"]["lr"]) == max(float(s["TunedHyperParameters"]["lr"]) for s in summaries)
     assert best["TrainingJobName"].startswith("tune-1-")
     child = result.children[best["TrainingJobName"]]
     assert child.description["TuningJobArn"] == d["HyperParameterTuningJobArn"]
@@ -83,9 +95,14 @@ def test_random_tuning_picks_best_by_objective(harness: Harness) -> None:
 
 
 def test_sampling_is_deterministic_per_job_name(harness: Harness) -> None:
-    config = {"Strategy": "Random", "ResourceLimits": {"MaxNumberOfTrainingJobs": 5},
-              "ParameterRanges": {**RANDOM_RANGES, "CategoricalParameterRanges": [
-                  {"Name": "kind", "Values": ["a", "b", "c"]}]}}
+    config = {
+        "Strategy": "Random",
+        "ResourceLimits": {"MaxNumberOfTrainingJobs": 5},
+        "ParameterRanges": {
+            **RANDOM_RANGES,
+            "CategoricalParameterRanges": [{"Name": "kind", "Values": ["a", "b", "c"]}],
+        },
+    }
     definition = {"AlgorithmSpecification": {}}
     ctx = harness.ctx()
     first = plan_trials("job-x", config, [definition], ctx)
@@ -98,13 +115,14 @@ def test_sampling_is_deterministic_per_job_name(harness: Harness) -> None:
 
 
 def test_grid_tuning_enumerates_all_combinations(harness: Harness) -> None:
-    ranges = {"CategoricalParameterRanges": [{"Name": "lr", "Values": ["0.1", "0.9"]}],
-              "IntegerParameterRanges": [{"Name": "epochs", "MinValue": "1", "MaxValue": "2"}]}
+    ranges = {
+        "CategoricalParameterRanges": [{"Name": "lr", "Values": ["0.1", "0.9"]}],
+        "IntegerParameterRanges": [{"Name": "epochs", "MinValue": "1", "MaxValue": "2"}],
+    }
     request = tuning_request(harness, strategy="Grid", ranges=ranges, max_jobs=None)
     result = run_tuning_job("grid-1", request, harness.ctx())
     assert result.status == "Completed", result.failure_reason
-    tuned = sorted(tuple(sorted(s["TunedHyperParameters"].items()))
-                   for s in result.description["TrainingJobSummaries"])
+    tuned = sorted(tuple(sorted(s["TunedHyperParameters"].items())) for s in result.description["TrainingJobSummaries"])
     assert tuned == [(("epochs", e), ("lr", lr)) for e in ("1", "2") for lr in ("0.1", "0.9")]
     assert result.description["BestTrainingJob"]["TunedHyperParameters"]["lr"] == "0.9"
 
@@ -133,3 +151,27 @@ def test_training_job_from_tuning_definition_runs_alone(harness: Harness) -> Non
     request["HyperParameters"] = {**request.pop("StaticHyperParameters"), "lr": "0.5"}
     result = run_training_job("plain", request, harness.ctx())
     assert result.status == "Completed", result.failure_reason
+
+
+def test_stopping_a_tuning_job_stops_its_trials(harness: Harness) -> None:
+    ranges = {"CategoricalParameterRanges": [{"Name": "lr", "Values": ["0.1", "0.2", "0.3"]}]}
+    request = tuning_request(harness, strategy="Grid", ranges=ranges, max_jobs=None, parallel=1)
+    request["TrainingJobDefinition"]["StaticHyperParameters"]["sagemaker_program"] = json.dumps("sleepy.py")
+    request["TrainingJobDefinition"]["StaticHyperParameters"]["sagemaker_submit_directory"] = json.dumps(
+        harness.put_sourcedir("code/sleepy.tar.gz", "sleepy.py"))
+    stop = threading.Event()
+    ctx = harness.ctx(stop_event=stop)
+    box: dict = {}
+    worker = threading.Thread(target=lambda: box.setdefault("r", run_tuning_job("tune-stop", request, ctx)))
+    worker.start()
+    deadline = time.monotonic() + 20
+    while not any(line.endswith("] started") for line in harness.lines["job"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    worker.join(timeout=20)
+    assert not worker.is_alive()
+    result = box["r"]
+    assert result.status == "Stopped"
+    assert result.description["HyperParameterTuningJobStatus"] == "Stopped"
+    assert result.description["TrainingJobStatusCounters"]["Stopped"] == 1
+    assert len(result.children) == 1  # the other two trials never started

@@ -17,16 +17,14 @@ def engine(sagemaker_local_engine: Any) -> Any:
 @pytest.fixture
 def sm(engine: Any) -> Any:
     # No client-side retries: tests must see throttling and errors as the server sent them.
-    return engine.client("sagemaker", config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+    return engine.client("sagemaker", config=Config(retries={"total_max_attempts": 1, "mode": "standard"}))
 
 
 @pytest.fixture
 def make_pipeline(sm: Any) -> Callable[..., str]:
     def make(steps: list[dict[str, Any]], parameters: list[dict[str, Any]] | None = None, **kw: Any) -> str:
         name = unique()
-        sm.create_pipeline(
-            PipelineName=name, PipelineDefinition=definition(steps, parameters), RoleArn=ROLE, **kw
-        )
+        sm.create_pipeline(PipelineName=name, PipelineDefinition=definition(steps, parameters), RoleArn=ROLE, **kw)
         return name
 
     return make

@@ -42,9 +42,7 @@ def steps_of(sm: Any, arn: str) -> dict[str, dict[str, Any]]:
     return {s["StepName"]: s for s in items}
 
 
-def wait_step(
-    sm: Any, arn: str, step: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10.0
-) -> dict:
+def wait_step(sm: Any, arn: str, step: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = steps_of(sm, arn).get(step)
@@ -91,9 +89,7 @@ class FakeJobs:
                             bucket, _, key = f"{uri}/{rel}"[5:].partition("/")
                             s3.put_object(Bucket=bucket, Key=key, Body=content)
                 if kind == "TrainingJob":
-                    out = (
-                        request.get("OutputDataConfig", {}).get("S3OutputPath", "s3://bucket/out").rstrip("/")
-                    )
+                    out = request.get("OutputDataConfig", {}).get("S3OutputPath", "s3://bucket/out").rstrip("/")
                     description["ModelArtifacts"] = {"S3ModelArtifacts": f"{out}/{name}/output/model.tar.gz"}
                     description["FinalMetricDataList"] = [{"MetricName": "auc", "Value": 0.91}]
                 if self.fail_reason:

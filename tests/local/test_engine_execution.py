@@ -645,7 +645,7 @@ def test_lambda_step_by_name_and_module_string(sm: Any, make_pipeline: Any, engi
         "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:doubler2",
         "OutputParameters": [{"OutputName": "doubled", "OutputType": "Integer"}],
     }
-    arn, desc = run(sm, make_pipeline, [step])
+    _, desc = run(sm, make_pipeline, [step])
     assert desc["PipelineExecutionStatus"] == "Succeeded"
 
 

@@ -170,7 +170,8 @@ def plan_trials(name: str, config: dict, definitions: list[dict], ctx: JobContex
     trials = []
     for i, (d_index, tuned) in enumerate(configs):
         suffix = hashlib.sha256(f"{name}/{i}".encode()).hexdigest()[:8]
-        trials.append(Trial(index=i, name=f"{name}-{i + 1:03d}-{suffix}", definition_index=d_index,
+        # SageMaker's trial naming; the base is cut so the name stays within the 63 characters allowed.
+        trials.append(Trial(index=i, name=f"{name[:50]}-{i + 1:03d}-{suffix}", definition_index=d_index,
                             tuned=tuned))
     return trials
 

@@ -158,7 +158,8 @@ def test_stopping_a_tuning_job_stops_its_trials(harness: Harness) -> None:
     request = tuning_request(harness, strategy="Grid", ranges=ranges, max_jobs=None, parallel=1)
     request["TrainingJobDefinition"]["StaticHyperParameters"]["sagemaker_program"] = json.dumps("sleepy.py")
     request["TrainingJobDefinition"]["StaticHyperParameters"]["sagemaker_submit_directory"] = json.dumps(
-        harness.put_sourcedir("code/sleepy.tar.gz", "sleepy.py"))
+        harness.put_sourcedir("code/sleepy.tar.gz", "sleepy.py")
+    )
     stop = threading.Event()
     ctx = harness.ctx(stop_event=stop)
     box: dict = {}

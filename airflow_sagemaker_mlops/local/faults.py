@@ -41,10 +41,20 @@ class StepFault:
     pipeline: str | None = None
 
     @classmethod
+    def parse(cls, text: str) -> StepFault:
+        """The ``--fail-step`` CLI form: ``STEP[:ATTEMPTS][=REASON]`` (step names hold neither ':' nor '=')."""
+        head, sep, reason = text.partition("=")
+        step, _, attempts = head.partition(":")
+        if not step:
+            raise ValueError(f"--fail-step expects STEP[:ATTEMPTS][=REASON], got {text!r}")
+        fault = cls(step=step, attempts=int(attempts) if attempts else None)
+        if sep:
+            fault.reason = reason
+        return fault
+
+    @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StepFault:
-        known = {
-            k: data[k] for k in ("step", "reason", "attempts", "exception_type", "pipeline") if k in data
-        }
+        known = {k: data[k] for k in ("step", "reason", "attempts", "exception_type", "pipeline") if k in data}
         if "step" not in known:
             raise ValueError("a step fault needs 'step'")
         if known.get("exception_type") not in (None, *EXCEPTION_TYPES):
@@ -89,8 +99,7 @@ class FaultConfig:
             operations=operations,
             seed=data.get("seed"),
             step_failures=[
-                f if isinstance(f, StepFault) else StepFault.from_dict(f)
-                for f in data.get("step_failures", [])
+                f if isinstance(f, StepFault) else StepFault.from_dict(f) for f in data.get("step_failures", [])
             ],
         )
 

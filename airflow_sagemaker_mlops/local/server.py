@@ -72,9 +72,7 @@ class EngineApp:
             if delay:
                 time.sleep(delay)
             if faults.should_throttle(operation):
-                return self._error(
-                    start_response, ThrottlingError(f"Rate exceeded (injected) for {operation}")
-                )
+                return self._error(start_response, ThrottlingError(f"Rate exceeded (injected) for {operation}"))
         if not self.api.handles(operation):
             return self.moto(environ, start_response)
         raw = self._read_body(environ)
@@ -179,9 +177,7 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         try:
-            return all(
-                ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None)
-            )
+            return all(ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None))
         except OSError:
             return False
 
@@ -244,9 +240,7 @@ class LocalEngine:
         connect_host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
         connect_host = connect_host if ":" not in connect_host else f"[{connect_host}]"
         self.engine.endpoint_url = f"http://{connect_host}:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="local-engine-http", daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-engine-http", daemon=True)
         self._thread.start()
         log.info("local SageMaker engine listening on %s", self.url)
         return self
@@ -337,6 +331,70 @@ def serve(
         engine.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def add_engine_arguments(parser: Any) -> None:
+    """Add the engine's options (beyond --host/--port/--allow-non-loopback) to an argparse parser."""
+    parser.add_argument("--region", default=None, help="default region (default: us-east-1)")
+    parser.add_argument("--max-workers", type=int, default=None, help="step worker threads (default: 16)")
+    parser.add_argument(
+        "--retry-interval-scale",
+        type=float,
+        default=None,
+        help="multiply RetryPolicy intervals and expiries (e.g. 0.001 in tests)",
+    )
+    parser.add_argument("--work-dir", default=None, help="where job sandboxes go (default: a temporary dir)")
+    parser.add_argument(
+        "--lambda",
+        dest="lambda_handlers",
+        action="append",
+        default=[],
+        metavar="FUNCTION_ARN_OR_NAME=module:function",
+        help="run this Python function for a Lambda step's function (repeatable)",
+    )
+    parser.add_argument(
+        "--throttle-rate",
+        type=float,
+        default=0.0,
+        help="share (0..1) of SageMaker calls answered with ThrottlingException",
+    )
+    parser.add_argument(
+        "--throttle-operations",
+        default=None,
+        help="comma-separated operations the throttling and latency apply to (default: all)",
+    )
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="latency added to SageMaker calls")
+    parser.add_argument("--fault-seed", type=int, default=None, help="seed of the throttling RNG")
+    parser.add_argument(
+        "--fail-step",
+        action="append",
+        default=[],
+        metavar="STEP[:ATTEMPTS][=REASON]",
+        help="fail this step (only its first ATTEMPTS attempts, if given); repeatable",
+    )
+
+
+def engine_options_from_args(args: Any) -> dict[str, Any]:
+    """Keyword arguments for :func:`serve` from the options of :func:`add_engine_arguments`."""
+    from .faults import StepFault
+
+    operations = args.throttle_operations.split(",") if args.throttle_operations else None
+    faults = FaultConfig(
+        throttle_rate=args.throttle_rate,
+        latency_ms=args.latency_ms,
+        operations=operations,
+        seed=args.fault_seed,
+        step_failures=[StepFault.parse(item) for item in args.fail_step],
+    )
+    FaultConfig.from_dict(faults.to_dict())  # validates ranges
+    return {
+        "faults": faults,
+        "lambda_handlers": parse_lambda_mapping(args.lambda_handlers),
+        "region": args.region,
+        "max_workers": args.max_workers,
+        "retry_interval_scale": args.retry_interval_scale,
+        "work_dir": args.work_dir,
+    }
 
 
 def parse_lambda_mapping(items: list[str]) -> dict[str, str]:

@@ -148,3 +148,45 @@ def test_serve_refuses_non_loopback_host() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode != 0
     assert "non-loopback" in proc.stderr
+
+
+def test_engine_cli_options() -> None:
+    import argparse
+
+    from airflow_sagemaker_mlops.local.server import add_engine_arguments, engine_options_from_args
+
+    parser = argparse.ArgumentParser()
+    add_engine_arguments(parser)
+    args = parser.parse_args(
+        [
+            "--throttle-rate",
+            "0.2",
+            "--throttle-operations",
+            "ListPipelines,DescribePipeline",
+            "--latency-ms",
+            "5",
+            "--fault-seed",
+            "3",
+            "--fail-step",
+            "Train:2=InternalServerError: flaky",
+            "--fail-step",
+            "Eval",
+            "--lambda",
+            "fn=pkg.mod:handler",
+            "--retry-interval-scale",
+            "0.01",
+            "--region",
+            "eu-west-1",
+        ]
+    )
+    options = engine_options_from_args(args)
+    faults = options["faults"]
+    assert faults.throttle_rate == 0.2 and faults.operations == ["ListPipelines", "DescribePipeline"]
+    assert faults.step_failures == [
+        StepFault("Train", reason="InternalServerError: flaky", attempts=2),
+        StepFault("Eval"),
+    ]
+    assert options["lambda_handlers"] == {"fn": "pkg.mod:handler"}
+    assert (options["region"], options["retry_interval_scale"]) == ("eu-west-1", 0.01)
+    with pytest.raises(ValueError):
+        engine_options_from_args(parser.parse_args(["--throttle-rate", "3"]))

@@ -42,8 +42,24 @@ class SageMakerPipelineGroup(TaskGroup):
     :param pipeline_tags: tags for CreatePipeline.
     :param aws_conn_id: the Airflow connection to reach SageMaker with (run time).
     :param region_name: AWS region override (run time).
-    :param mirror_steps: one Airflow task per step (default) or only start + wait (run time).
+    :param mirror_steps: one Airflow task per step that waits for its step (default); False: a single
+        ``<group>.wait`` task waits for the execution and the step tasks resolve from its result.
+    :param deferrable: step tasks wait in the triggerer (default) or poll on a worker.
+    :param poll_interval: seconds between status polls (one poll per execution serves all its steps).
+    :param definition_bucket: S3 bucket for definitions over 100 KiB (default ``sagemaker-<region>-<account>``).
     """
+
+    #: Task ids of the tasks the group adds itself (relative to the group).
+    START_TASK = "start"
+    WAIT_TASK = "wait"
+
+    @property
+    def start_task_id(self) -> str:
+        return self.child_id(self.START_TASK)
+
+    @property
+    def wait_task_id(self) -> str:
+        return self.child_id(self.WAIT_TASK)
 
     def __init__(
         self,
@@ -62,6 +78,9 @@ class SageMakerPipelineGroup(TaskGroup):
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
         mirror_steps: bool = True,
+        deferrable: bool = True,
+        poll_interval: float = 15.0,
+        definition_bucket: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(group_id=group_id, **kwargs)
@@ -78,6 +97,10 @@ class SageMakerPipelineGroup(TaskGroup):
         self.aws_conn_id = aws_conn_id
         self.region_name = region_name
         self.mirror_steps = mirror_steps
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.definition_bucket = definition_bucket
+        self._runtime_tasks_added = False
         for name, param in self.parameters.items():
             if not isinstance(param, PipelineParameter):
                 raise self.error(
@@ -118,3 +141,34 @@ class SageMakerPipelineGroup(TaskGroup):
         if exc_type is None:
             # Fail the DAG import here, at the line that closes the group, rather than at run time.
             self.compile()
+            self._add_runtime_tasks()
+
+    def _add_runtime_tasks(self) -> None:
+        """Insert ``start`` (and ``wait``) ahead of the step tasks, so ``upstream >> group`` lands on them."""
+        if self._runtime_tasks_added:
+            return
+        from airflow_sagemaker_mlops.operators.runtime import (
+            SageMakerPipelineStartOperator,
+            SageMakerPipelineWaitOperator,
+        )
+
+        for reserved in (self.START_TASK,) if self.mirror_steps else (self.START_TASK, self.WAIT_TASK):
+            if self.child_id(reserved) in self.children:
+                raise self.error(f"task id {reserved!r} is reserved for the task the group adds; rename the step",
+                                 task_id=self.child_id(reserved))
+        roots = [t for t in self.children.values() if not (t.upstream_task_ids & set(self.children))]
+        start = SageMakerPipelineStartOperator(
+            task_id=self.START_TASK, task_group=self, dag=self.dag, parameter_values=self.parameter_values,
+            aws_conn_id=self.aws_conn_id, region_name=self.region_name, definition_bucket=self.definition_bucket,
+        )
+        first = start
+        if not self.mirror_steps:
+            wait = SageMakerPipelineWaitOperator(
+                task_id=self.WAIT_TASK, task_group=self, dag=self.dag, aws_conn_id=self.aws_conn_id,
+                region_name=self.region_name, poll_interval=self.poll_interval, deferrable=self.deferrable,
+            )
+            start >> wait
+            first = wait
+        for root in roots:
+            first >> root
+        self._runtime_tasks_added = True

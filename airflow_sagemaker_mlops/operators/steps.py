@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
-from airflow.providers.common.compat.sdk import BaseOperator
+from airflow.providers.common.compat.sdk import BaseOperator, BranchMixIn
 
 from airflow_sagemaker_mlops.definition import conditions as C
 from airflow_sagemaker_mlops.definition.expressions import (
@@ -36,6 +36,7 @@ from airflow_sagemaker_mlops.definition.steps import (
     ConditionStep as _ConditionStepDef,
 )
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
+from airflow_sagemaker_mlops.links import SageMakerStepJobLink
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -100,6 +101,7 @@ class SageMakerStepOperator(BaseOperator):
 
     step_type: ClassVar[str]
     ui_color = "#ffe4c2"
+    operator_extra_links = (SageMakerStepJobLink(),)
     # Per-run values go through pipeline parameters, never through Jinja in the step definition.
     template_fields = ()
 
@@ -124,6 +126,17 @@ class SageMakerStepOperator(BaseOperator):
         self.cache_config = _cache_config(cache)
         self.run_after_outcome = list(run_after_outcome or [])
         self.properties = PropertyPath(self.step_name, (), self.step_type, self)
+
+    # -- run time: mirror the step of the group's execution (operators/runtime.py) -------------------
+    def execute(self, context: Any) -> Any:
+        from airflow_sagemaker_mlops.operators.runtime import run_step
+
+        return run_step(self, context)
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+        from airflow_sagemaker_mlops.operators.runtime import complete_step
+
+        return complete_step(self, context, event)
 
     # -- what the compiler reads --------------------------------------------------------------
     def step_values(self) -> dict[str, Any]:
@@ -466,9 +479,12 @@ class ConditionBranch:
         return f"<{'if_true' if self.outcome else 'if_false'} of {self.gate.task_id}: {[s.task_id for s in self]}>"
 
 
-class ConditionStep(SageMakerStepOperator):
+class ConditionStep(SageMakerStepOperator, BranchMixIn):
     """A Condition step: evaluates ``condition`` (one condition or a list, all of which must hold) and runs
-    the ``if_true`` or the ``if_false`` steps. Those steps are nested inside it in the definition."""
+    the ``if_true`` or the ``if_false`` steps. Those steps are nested inside it in the definition.
+
+    At run time its task is a branch on SageMaker's outcome: the other branch's steps, and the Airflow tasks
+    attached with ``gate.if_true >> task`` / ``gate.if_false >> task``, are skipped."""
 
     step_type = StepType.CONDITION
     ui_color = "#fff6b3"

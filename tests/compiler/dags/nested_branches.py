@@ -22,7 +22,7 @@ with DAG("nested_branches", schedule=None, start_date=pendulum.datetime(2026, 1,
     with SageMakerPipelineGroup(group_id="tree", pipeline_name="nested-branches",
                                 parameters={"Size": PipelineParameter.integer(5),
                                             "Env": PipelineParameter.string("dev")}) as g:
-        start = ProcessingStep(task_id="start", job=JOB)
+        begin = ProcessingStep(task_id="begin", job=JOB)
         small = ProcessingStep(task_id="small", job=JOB)
         medium = ProcessingStep(task_id="medium", job=JOB)
         large = ProcessingStep(task_id="large", job=JOB)
@@ -34,7 +34,7 @@ with DAG("nested_branches", schedule=None, start_date=pendulum.datetime(2026, 1,
         size_gate = ConditionStep(task_id="size_gate", condition=C.le(g.parameter("Size"), 10),
                                   if_true=[small, medium], if_false=[env_gate])
         noop_gate = ConditionStep(task_id="noop_gate", condition=C.gt(g.parameter("Size"), 0))
-        start >> size_gate
+        begin >> size_gate
         small >> medium  # DependsOn between two steps of one branch
-        start >> noop_gate
+        begin >> noop_gate
         large >> prod_only

@@ -1,0 +1,309 @@
+"""What a SageMakerPipelineGroup does when its DAG runs.
+
+- ``<group>.start`` upserts the pipeline (only when the definition changed) and starts an execution with the
+  run's parameter values. Its ClientRequestToken is derived from the DAG run, the task and ``max_tries``:
+  an automatic retry of the task (after a crash) sends the same token and gets the execution it already
+  started back; clearing the task raises ``max_tries`` and so starts a fresh execution, as documented.
+- each step task waits for its step (deferred to the triggerer, or polling), pushes the step's outputs to XCom
+  and fails with SageMaker's FailureReason; a ConditionStep task then branches on the outcome.
+- with ``mirror_steps=False`` a single ``<group>.wait`` task waits for the execution and the step tasks
+  resolve from its XCom without calling AWS.
+
+Everything here runs on workers and triggerers only: it is imported lazily, never at DAG parse time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    AirflowSkipException,
+    BaseOperator,
+    TaskGroup,
+    XComArg,
+)
+
+from airflow_sagemaker_mlops.links import (
+    SageMakerPipelineExecutionLink,
+    SageMakerStepJobLink,
+    execution_link_fields,
+    job_link_fields,
+    region_and_partition,
+)
+
+if TYPE_CHECKING:
+    from airflow_sagemaker_mlops.compiler.group import SageMakerPipelineGroup
+    from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
+    from airflow_sagemaker_mlops.operators.steps import ConditionStep, SageMakerStepOperator
+
+log = logging.getLogger(__name__)
+
+#: XCom key of the execution ARN pushed by the start task.
+EXECUTION_ARN_KEY = "execution_arn"
+#: XCom keys of the wait task (mirror_steps=False).
+STEPS_KEY = "steps"
+EXECUTION_KEY = "execution"
+
+
+def pipelines_hook(aws_conn_id: str | None, region_name: str | None) -> SageMakerPipelinesHook:
+    from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
+
+    return SageMakerPipelinesHook(aws_conn_id=aws_conn_id, region_name=region_name)
+
+
+def owning_group(task: BaseOperator) -> SageMakerPipelineGroup:
+    from airflow_sagemaker_mlops.compiler.group import SageMakerPipelineGroup
+
+    group = task.task_group
+    if not isinstance(group, SageMakerPipelineGroup):
+        raise AirflowException(f"task {task.task_id!r} must be inside a SageMakerPipelineGroup to run")
+    return group
+
+
+class SageMakerPipelineStartOperator(BaseOperator):
+    """``<group>.start``: upsert the group's pipeline and start an execution (inserted by the group)."""
+
+    template_fields = ("parameter_values",)
+    template_fields_renderers = {"parameter_values": "json"}
+    ui_color = "#ff9900"
+    operator_extra_links = (SageMakerPipelineExecutionLink(),)
+    #: Not a pipeline step: the compiler skips it.
+    sagemaker_runtime_task = True
+
+    def __init__(
+        self,
+        *,
+        parameter_values: dict[str, Any] | None = None,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        definition_bucket: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.parameter_values = dict(parameter_values or {})
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+        self.definition_bucket = definition_bucket
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        group = owning_group(self)
+        compiled = group.compile()
+        spec = compiled.spec
+        hook = pipelines_hook(self.aws_conn_id, self.region_name)
+        upsert = hook.upsert_pipeline(spec, definition_bucket=self.definition_bucket)
+        self.log.info("Pipeline %s %s (definition %s)", spec.name, upsert.action, upsert.definition_hash[:12])
+
+        ti = context["ti"]
+        dag_id, run_id = ti.dag_id, context["run_id"]
+        token = hook.execution_token(dag_id, run_id, self.task_id, str(getattr(ti, "map_index", -1)),
+                                     str(getattr(ti, "max_tries", 0)))
+        values = {k: v for k, v in self.parameter_values.items() if v is not None}
+        execution_arn = hook.start_execution(
+            spec.name,
+            parameters=values,
+            declared=spec.definition.parameters,
+            client_request_token=token,
+            display_name=_display_name(run_id),
+            description=f"Airflow dag_id={dag_id} run_id={run_id} group={group.group_id}",
+            max_parallel_steps=spec.max_parallel_steps,
+        )
+        self.log.info("Execution %s (ClientRequestToken %s)", execution_arn, token)
+        ti.xcom_push(key=EXECUTION_ARN_KEY, value=execution_arn)
+        region, partition = region_and_partition(execution_arn, hook.conn_region_name)
+        SageMakerPipelineExecutionLink.persist(context=context, operator=self, region_name=region,
+                                               aws_partition=partition, **execution_link_fields(execution_arn))
+        return {
+            "execution_arn": execution_arn,
+            "pipeline_arn": upsert.pipeline_arn,
+            "upsert": upsert.action,
+            "definition_hash": upsert.definition_hash,
+            "parameters": values,
+        }
+
+
+def _display_name(run_id: str) -> str:
+    # PipelineExecutionDisplayName: up to 82 characters, letters, digits and single hyphens.
+    cleaned = "".join(c if c.isalnum() else "-" for c in run_id)
+    while "--" in cleaned:
+        cleaned = cleaned.replace("--", "-")
+    return cleaned.strip("-")[:82] or "airflow-run"
+
+
+class SageMakerPipelineWaitOperator(BaseOperator):
+    """``<group>.wait`` (``mirror_steps=False``): wait for the whole execution, then hand every step's
+    result to the step tasks through XCom."""
+
+    ui_color = "#ffcc80"
+    sagemaker_runtime_task = True
+
+    def __init__(self, *, aws_conn_id: str | None = "aws_default", region_name: str | None = None,
+                 poll_interval: float = 15.0, deferrable: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+        self.poll_interval = poll_interval
+        self.deferrable = deferrable
+
+    def execute(self, context: Any) -> Any:
+        arn = execution_arn_of(self, context)
+        if self.deferrable:
+            from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger
+
+            self.defer(trigger=PipelineExecutionTrigger(arn, aws_conn_id=self.aws_conn_id,
+                                                        region_name=self.region_name,
+                                                        poll_interval=self.poll_interval),
+                       method_name="execute_complete")
+        from airflow_sagemaker_mlops.triggers.pipelines import wait_for_step
+
+        hook = pipelines_hook(self.aws_conn_id, self.region_name)
+        event = wait_for_step(hook, arn, None, self.poll_interval, self._timeout_seconds())
+        return self.execute_complete(context, event)
+
+    def _timeout_seconds(self) -> float | None:
+        return self.execution_timeout.total_seconds() if self.execution_timeout else None
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
+        if event.get("status") == "error":
+            raise AirflowException(event.get("message", "waiting for the execution failed"))
+        arn = execution_arn_of(self, context)
+        hook = pipelines_hook(self.aws_conn_id, self.region_name)
+        steps = [_jsonable(s) for s in hook.list_steps(arn)]
+        execution = _jsonable(hook.describe_execution(arn))
+        ti = context["ti"]
+        ti.xcom_push(key=STEPS_KEY, value=steps)
+        ti.xcom_push(key=EXECUTION_KEY, value=execution)
+        status = execution.get("PipelineExecutionStatus")
+        if status != "Succeeded":
+            failed = [f"{s['StepName']}: {s.get('FailureReason', s.get('StepStatus'))}" for s in steps
+                      if s.get("StepStatus") in ("Failed", "Stopped")]
+            raise AirflowException(f"SageMaker pipeline execution {status}: "
+                                   f"{execution.get('FailureReason') or '; '.join(failed) or 'no reason given'}")
+        return {"status": status, "steps": {s["StepName"]: s.get("StepStatus") for s in steps}}
+
+
+def execution_arn_of(task: BaseOperator, context: Any) -> str:
+    group = owning_group(task)
+    arn = context["ti"].xcom_pull(task_ids=group.start_task_id, key=EXECUTION_ARN_KEY)
+    if not arn:
+        raise AirflowException(f"no execution ARN from {group.start_task_id!r}: did the start task run?")
+    return arn
+
+
+# -- step tasks ----------------------------------------------------------------------------------------
+def run_step(op: SageMakerStepOperator, context: Any) -> Any:
+    group = owning_group(op)
+    if not group.mirror_steps:
+        ti = context["ti"]
+        steps = ti.xcom_pull(task_ids=group.wait_task_id, key=STEPS_KEY) or []
+        execution = ti.xcom_pull(task_ids=group.wait_task_id, key=EXECUTION_KEY) or {}
+        step = next((s for s in steps if s.get("StepName") == op.step_name), None)
+        return finish_step(op, context, step, execution)
+    arn = execution_arn_of(op, context)
+    if group.deferrable:
+        from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger
+
+        op.defer(trigger=PipelineExecutionTrigger(arn, step_name=op.step_name, aws_conn_id=group.aws_conn_id,
+                                                  region_name=group.region_name,
+                                                  poll_interval=group.poll_interval),
+                 method_name="execute_complete")
+    from airflow_sagemaker_mlops.triggers.pipelines import wait_for_step
+
+    hook = pipelines_hook(group.aws_conn_id, group.region_name)
+    timeout = op.execution_timeout.total_seconds() if op.execution_timeout else None
+    return complete_step(op, context, wait_for_step(hook, arn, op.step_name, group.poll_interval, timeout))
+
+
+def complete_step(op: SageMakerStepOperator, context: Any, event: dict[str, Any]) -> Any:
+    if event.get("status") == "error":
+        raise AirflowException(event.get("message", f"waiting for step {op.step_name!r} failed"))
+    return finish_step(op, context, event.get("step"), event.get("execution") or {})
+
+
+def finish_step(op: SageMakerStepOperator, context: Any, step: dict[str, Any] | None,
+                execution: dict[str, Any]) -> Any:
+    group = owning_group(op)
+    ti = context["ti"]
+    if step is None:
+        status = execution.get("status") or execution.get("PipelineExecutionStatus") or "ended"
+        raise AirflowSkipException(f"SageMaker did not run step {op.step_name!r} (execution {status})")
+    hook = pipelines_hook(group.aws_conn_id, group.region_name)
+    outputs = _jsonable(hook.step_outputs(step))
+    for key, value in outputs.items():
+        ti.xcom_push(key=key, value=value)
+    resource_arn = _resource_arn(step)
+    if resource_arn:
+        region, partition = region_and_partition(resource_arn, group.region_name)
+        SageMakerStepJobLink.persist(context=context, operator=op, region_name=region, aws_partition=partition,
+                                     **job_link_fields(resource_arn))
+    status = step.get("StepStatus")
+    op.log.info("Step %s %s; outputs: %s", op.step_name, status, outputs)
+    if status == "Failed":
+        reason = step.get("FailureReason") or _fail_message(step) or "no reason given"
+        raise AirflowException(f"SageMaker step {op.step_name!r} failed: {reason}")
+    if status != "Succeeded":
+        raise AirflowException(f"SageMaker step {op.step_name!r} ended {status}: {step.get('FailureReason', '')}")
+    from airflow_sagemaker_mlops.operators.steps import ConditionStep
+
+    if isinstance(op, ConditionStep):
+        outcome = _outcome(step)
+        if outcome is None:
+            raise AirflowException(f"condition step {op.step_name!r} succeeded without an outcome in its metadata")
+        op.do_branch(context, branch_targets(op, outcome))
+    return outputs
+
+
+def _outcome(step: dict[str, Any]) -> bool | None:
+    value = step.get("Metadata", {}).get("Condition", {}).get("Outcome")
+    return None if value is None else str(value).lower() == "true"
+
+
+def _fail_message(step: dict[str, Any]) -> str | None:
+    return step.get("Metadata", {}).get("Fail", {}).get("ErrorMessage")
+
+
+def _resource_arn(step: dict[str, Any]) -> str | None:
+    for value in step.get("Metadata", {}).values():
+        if isinstance(value, dict) and isinstance(value.get("Arn"), str):
+            return value["Arn"]
+    return None
+
+
+def node_ids(target: Any) -> list[str]:
+    """Task ids (or group ids, which Airflow's branching expands) a ``>>`` target stands for."""
+    if isinstance(target, list | tuple):
+        return [i for t in target for i in node_ids(t)]
+    if isinstance(target, XComArg):
+        return [op.task_id for op, _ in XComArg.iter_xcom_references(target)]
+    if isinstance(target, TaskGroup):
+        return [target.group_id] if target.group_id else []
+    task_id = getattr(target, "task_id", None)
+    return [task_id] if task_id else []
+
+
+def branch_targets(gate: ConditionStep, outcome: bool) -> list[str]:
+    """Direct downstream tasks of the gate to keep: everything but the other branch's steps and followers."""
+    chosen, other = (gate.if_true, gate.if_false) if outcome else (gate.if_false, gate.if_true)
+    keep = {s.task_id for s in chosen} | {i for f in chosen.followers for i in node_ids(f)}
+    drop = ({s.task_id for s in other} | {i for f in other.followers for i in node_ids(f)}) - keep
+    downstream: Iterable[str] = gate.downstream_task_ids
+    dag = gate.dag
+    # Followers given as task groups: skip_all_except works on direct downstream task ids.
+    expanded_drop = set()
+    for node in drop:
+        group = dag.task_group_dict.get(node) if dag is not None else None
+        expanded_drop |= {r.task_id for r in group.roots} if group is not None else {node}
+    return sorted(t for t in downstream if t not in expanded_drop)
+
+
+def _jsonable(value: Any) -> Any:
+    """XCom-safe copy: datetimes as ISO strings, everything else JSON-native."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items() if k != "ResponseMetadata"}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

@@ -14,6 +14,14 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "SageMakerPipelineGroup": "airflow_sagemaker_mlops.compiler.group",
     "CompiledPipeline": "airflow_sagemaker_mlops.compiler.compile",
+    "CodeAsset": "airflow_sagemaker_mlops.compiler.assets",
+    "SageMakerStartPipelineExecutionOperator": "airflow_sagemaker_mlops.operators.lifecycle",
+    "SageMakerRetryPipelineExecutionOperator": "airflow_sagemaker_mlops.operators.lifecycle",
+    "SageMakerStopPipelineExecutionOperator": "airflow_sagemaker_mlops.operators.lifecycle",
+    "SageMakerPipelineCallbackOperator": "airflow_sagemaker_mlops.operators.lifecycle",
+    "SageMakerPipelineExecutionSensor": "airflow_sagemaker_mlops.sensors.pipelines",
+    "SageMakerPipelineStepSensor": "airflow_sagemaker_mlops.sensors.pipelines",
+    "SageMakerPipelineConditionBranchOperator": "airflow_sagemaker_mlops.sensors.pipelines",
     "ProcessingStep": "airflow_sagemaker_mlops.operators.steps",
     "TrainingStep": "airflow_sagemaker_mlops.operators.steps",
     "TuningStep": "airflow_sagemaker_mlops.operators.steps",
@@ -43,6 +51,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
+    from airflow_sagemaker_mlops.compiler.assets import CodeAsset
     from airflow_sagemaker_mlops.compiler.compile import CompiledPipeline
     from airflow_sagemaker_mlops.compiler.group import SageMakerPipelineGroup
     from airflow_sagemaker_mlops.definition import conditions
@@ -54,6 +63,12 @@ if TYPE_CHECKING:
         PipelineCompileError,
         PipelineDefinitionError,
         SageMakerMlopsError,
+    )
+    from airflow_sagemaker_mlops.operators.lifecycle import (
+        SageMakerPipelineCallbackOperator,
+        SageMakerRetryPipelineExecutionOperator,
+        SageMakerStartPipelineExecutionOperator,
+        SageMakerStopPipelineExecutionOperator,
     )
     from airflow_sagemaker_mlops.operators.steps import (
         CallbackStep,
@@ -69,6 +84,11 @@ if TYPE_CHECKING:
         TrainingStep,
         TransformStep,
         TuningStep,
+    )
+    from airflow_sagemaker_mlops.sensors.pipelines import (
+        SageMakerPipelineConditionBranchOperator,
+        SageMakerPipelineExecutionSensor,
+        SageMakerPipelineStepSensor,
     )
 
 

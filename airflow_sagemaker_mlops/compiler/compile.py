@@ -38,6 +38,8 @@ from airflow_sagemaker_mlops.definition.validate import dependency_graph, find_c
 from airflow_sagemaker_mlops.exceptions import PipelineCompileError, PipelineDefinitionError
 from airflow_sagemaker_mlops.operators.steps import ConditionStep, SageMakerStepOperator
 
+from .assets import CodeAsset, code_assets
+
 if TYPE_CHECKING:
     from .group import SageMakerPipelineGroup
 
@@ -53,6 +55,8 @@ class CompiledPipeline:
     #: step name -> Airflow task id, for mirroring step statuses into tasks.
     step_tasks: dict[str, str]
     warnings: list[Problem] = field(default_factory=list)
+    #: Local code the start task uploads before the upsert.
+    code_assets: list[CodeAsset] = field(default_factory=list)
 
     @property
     def definition(self) -> PipelineDefinition:
@@ -262,6 +266,7 @@ class _Compiler:
             parameter_values=parameter_values,
             step_tasks={op.step_name: op.task_id for op in self.ops},
             warnings=[p for p in problems if p.severity == "warning"],
+            code_assets=list(dict.fromkeys(a for op in self.ops for a in code_assets(op.step_values()))),
         )
 
     def _problem_error(self, errors: list[Problem]) -> PipelineCompileError:

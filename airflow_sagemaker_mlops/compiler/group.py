@@ -61,6 +61,15 @@ class SageMakerPipelineGroup(TaskGroup):
     def wait_task_id(self) -> str:
         return self.child_id(self.WAIT_TASK)
 
+    @property
+    def execution_arn(self) -> Any:
+        """The ARN of this run's execution, as an XComArg of the start task (for lifecycle operators, such as
+        a SageMakerPipelineCallbackOperator answering one of the group's Callback steps)."""
+        start = self.children.get(self.start_task_id)
+        if start is None:
+            raise self.error("the execution ARN exists once the group's with block has closed")
+        return start.output["execution_arn"]
+
     def __init__(
         self,
         group_id: str,

@@ -92,7 +92,10 @@ class SageMakerPipelineStartOperator(BaseOperator):
         group = owning_group(self)
         compiled = group.compile()
         spec = compiled.spec
+        values = check_parameter_values(  # before any AWS call
+            {k: v for k, v in self.parameter_values.items() if v is not None}, spec.definition.parameters)
         hook = pipelines_hook(self.aws_conn_id, self.region_name)
+        upload_code_assets(self.aws_conn_id, self.region_name, compiled.code_assets, self.log)
         upsert = hook.upsert_pipeline(spec, definition_bucket=self.definition_bucket)
         self.log.info("Pipeline %s %s (definition %s)", spec.name, upsert.action, upsert.definition_hash[:12])
 
@@ -100,7 +103,6 @@ class SageMakerPipelineStartOperator(BaseOperator):
         dag_id, run_id = ti.dag_id, context["run_id"]
         token = hook.execution_token(dag_id, run_id, self.task_id, str(getattr(ti, "map_index", -1)),
                                      str(getattr(ti, "max_tries", 0)))
-        values = {k: v for k, v in self.parameter_values.items() if v is not None}
         execution_arn = hook.start_execution(
             spec.name,
             parameters=values,
@@ -122,6 +124,43 @@ class SageMakerPipelineStartOperator(BaseOperator):
             "definition_hash": upsert.definition_hash,
             "parameters": values,
         }
+
+
+def check_parameter_values(values: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any]:
+    """Per-run values coerced to their declared types; a value that does not fit fails the task before any
+    AWS call, naming the parameter."""
+    from airflow_sagemaker_mlops.definition.parameters import coerce_value
+    from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
+
+    coerced = {}
+    for name, value in values.items():
+        param = declared.get(name)
+        if param is None:
+            raise AirflowException(f"parameter_values[{name!r}]: no such pipeline parameter "
+                                   f"(declared: {', '.join(sorted(declared)) or 'none'})")
+        try:
+            coerced[name] = coerce_value(param.type, value)
+        except PipelineDefinitionError as exc:
+            raise AirflowException(f"parameter_values[{name!r}]: {exc} (declared {param.type})") from None
+    return coerced
+
+
+def upload_code_assets(aws_conn_id: str | None, region_name: str | None, assets: list[Any], logger: Any) -> None:
+    """Upload each CodeAsset unless its content-addressed key is already there."""
+    if not assets:
+        return
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    from airflow_sagemaker_mlops.compiler.assets import package
+
+    s3 = S3Hook(aws_conn_id=aws_conn_id, region_name=region_name)
+    for asset in assets:
+        if s3.check_for_key(asset.key, bucket_name=asset.bucket):
+            logger.info("Code asset %s already uploaded", asset.s3_uri)
+            continue
+        content, _ = package(asset.local_path)
+        s3.load_bytes(content, key=asset.key, bucket_name=asset.bucket, replace=True)
+        logger.info("Uploaded %s to %s", asset.local_path, asset.s3_uri)
 
 
 def _display_name(run_id: str) -> str:

@@ -1,0 +1,219 @@
+"""Pipeline lifecycle operators, usable without a SageMakerPipelineGroup: start (by name, or by ARN for a
+pipeline shared from another account), stop, retry, and answer a Callback step from Airflow."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
+
+from airflow_sagemaker_mlops.definition.parameters import PipelineParameter
+from airflow_sagemaker_mlops.links import SageMakerPipelineExecutionLink, execution_link_fields, region_and_partition
+from airflow_sagemaker_mlops.operators.runtime import _jsonable, pipelines_hook
+from airflow_sagemaker_mlops.sensors.pipelines import SageMakerPipelineStepSensor
+
+
+def _token(hook: Any, context: Any, task_id: str) -> str:
+    """Same token on an automatic retry of the task (reattach), a new one after a clear (max_tries grows)."""
+    ti = context["ti"]
+    return hook.execution_token(ti.dag_id, context["run_id"], task_id, str(getattr(ti, "map_index", -1)),
+                                str(getattr(ti, "max_tries", 0)))
+
+
+class _ExecutionOperator(BaseOperator):
+    operator_extra_links = (SageMakerPipelineExecutionLink(),)
+    ui_color = "#ff9900"
+
+    def __init__(self, *, aws_conn_id: str | None = "aws_default", region_name: str | None = None,
+                 wait_for_completion: bool = False, deferrable: bool = True, poll_interval: float = 15.0,
+                 stop_on_kill: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.stop_on_kill = stop_on_kill
+        self._execution_arn: str | None = None
+
+    @property
+    def hook(self) -> Any:
+        return pipelines_hook(self.aws_conn_id, self.region_name)
+
+    def _started(self, context: Any, execution_arn: str) -> Any:
+        self._execution_arn = execution_arn
+        context["ti"].xcom_push(key="execution_arn", value=execution_arn)
+        region, partition = region_and_partition(execution_arn, self.region_name)
+        SageMakerPipelineExecutionLink.persist(context=context, operator=self, region_name=region,
+                                               aws_partition=partition, **execution_link_fields(execution_arn))
+        if not self.wait_for_completion:
+            return execution_arn
+        if self.deferrable:
+            from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger
+
+            self.defer(trigger=PipelineExecutionTrigger(execution_arn, aws_conn_id=self.aws_conn_id,
+                                                        region_name=self.region_name,
+                                                        poll_interval=self.poll_interval),
+                       method_name="execute_complete")
+        from airflow_sagemaker_mlops.triggers.pipelines import wait_for_step
+
+        timeout = self.execution_timeout.total_seconds() if self.execution_timeout else None
+        return self.execute_complete(context, wait_for_step(self.hook, execution_arn, None, self.poll_interval,
+                                                            timeout))
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> str:
+        if event.get("status") == "error":
+            raise AirflowException(event.get("message", "waiting for the execution failed"))
+        execution = event.get("execution") or {}
+        arn = execution.get("arn") or context["ti"].xcom_pull(task_ids=self.task_id, key="execution_arn")
+        if execution.get("status") != "Succeeded":
+            raise AirflowException(f"pipeline execution {arn} {execution.get('status')}: "
+                                   f"{execution.get('failure_reason') or 'no reason given'}")
+        return arn
+
+    def on_kill(self) -> None:
+        if self.stop_on_kill and self._execution_arn:
+            self.log.info("Stopping %s because the task was killed", self._execution_arn)
+            self.hook.stop_execution(self._execution_arn)
+
+
+class SageMakerStartPipelineExecutionOperator(_ExecutionOperator):
+    """Start an execution of ``pipeline`` (a name, or the ARN of a pipeline in another account shared through
+    AWS RAM, reached with a connection that assumes a role there).
+
+    Parameter values are checked against ``declared_parameters`` (when given) before any call. An automatic
+    retry of this task reattaches to the execution it started (same ClientRequestToken); a cleared task starts
+    a new one. Returns the execution ARN (also in XCom under ``execution_arn``).
+    """
+
+    template_fields = ("pipeline", "parameters", "display_name", "description")
+    template_fields_renderers = {"parameters": "json"}
+
+    def __init__(self, *, pipeline: str, parameters: dict[str, Any] | None = None,
+                 declared_parameters: dict[str, PipelineParameter] | None = None, display_name: str | None = None,
+                 description: str | None = None, max_parallel_steps: int | None = None,
+                 selective_execution: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pipeline = pipeline
+        self.parameters = parameters
+        self.declared_parameters = declared_parameters
+        self.display_name = display_name
+        self.description = description
+        self.max_parallel_steps = max_parallel_steps
+        self.selective_execution = selective_execution
+
+    def execute(self, context: Any) -> Any:
+        hook = self.hook
+        arn = hook.start_execution(
+            self.pipeline,
+            parameters=self.parameters or {},
+            declared=self.declared_parameters,
+            client_request_token=_token(hook, context, self.task_id),
+            display_name=self.display_name,
+            description=self.description or f"Airflow dag_id={context['ti'].dag_id} run_id={context['run_id']}",
+            max_parallel_steps=self.max_parallel_steps,
+            selective_execution=self.selective_execution,
+        )
+        self.log.info("Started %s", arn)
+        return self._started(context, arn)
+
+
+class SageMakerRetryPipelineExecutionOperator(_ExecutionOperator):
+    """Retry a failed execution: SageMaker resumes it from the failed steps (succeeded steps are kept)."""
+
+    template_fields = ("execution_arn",)
+
+    def __init__(self, *, execution_arn: str, max_parallel_steps: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.execution_arn = execution_arn
+        self.max_parallel_steps = max_parallel_steps
+
+    def execute(self, context: Any) -> Any:
+        hook = self.hook
+        arn = hook.retry_execution(self.execution_arn, client_request_token=_token(hook, context, self.task_id),
+                                   max_parallel_steps=self.max_parallel_steps)
+        self.log.info("Retrying %s", arn)
+        return self._started(context, arn)
+
+
+class SageMakerStopPipelineExecutionOperator(BaseOperator):
+    """Stop an execution (a no-op when it has already ended); optionally wait until it is Stopped."""
+
+    template_fields = ("execution_arn",)
+
+    def __init__(self, *, execution_arn: str, aws_conn_id: str | None = "aws_default",
+                 region_name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.execution_arn = execution_arn
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+
+    def execute(self, context: Any) -> str:
+        pipelines_hook(self.aws_conn_id, self.region_name).stop_execution(self.execution_arn)
+        return self.execution_arn
+
+
+class SageMakerPipelineCallbackOperator(SageMakerPipelineStepSensor):
+    """Answer a Callback step from Airflow.
+
+    Waits until the step ``step_name`` of ``execution_arn`` is waiting for its callback, runs
+    ``python_callable(arguments, context)`` (``arguments``: the step's inputs, read from the step's SQS message
+    when ``read_queue`` is True) and sends SendPipelineExecutionStepSuccess with the returned dict as output
+    parameters, or SendPipelineExecutionStepFailure with the exception's message (and fails the task).
+    """
+
+    wait_for = "callback"
+
+    def __init__(self, *, python_callable: Callable[..., dict[str, Any] | None], read_queue: bool = True,
+                 **kwargs: Any) -> None:
+        kwargs.setdefault("skip_if_not_run", False)
+        super().__init__(**kwargs)
+        self.python_callable = python_callable
+        self.read_queue = read_queue
+
+    def finish(self, context: Any, event: dict[str, Any]) -> Any:
+        step = event.get("step")
+        callback = (step or {}).get("Metadata", {}).get("Callback", {})
+        token = callback.get("CallbackToken")
+        if not token:
+            if step is not None and step.get("StepStatus") in ("Succeeded", "Failed", "Stopped"):
+                return super().finish(context, event)  # already answered elsewhere: mirror the result
+            raise AirflowException(f"step {self.step_name!r} never waited for a callback "
+                                   f"(execution {(event.get('execution') or {}).get('status')})")
+        arguments = self._arguments(callback, token) if self.read_queue else {}
+        hook = self.hook
+        try:
+            outputs = self.python_callable(arguments, context) or {}
+        except Exception as exc:
+            hook.send_step_failure(token, f"{type(exc).__name__}: {exc}"[:256])
+            raise
+        if not isinstance(outputs, dict):
+            hook.send_step_failure(token, "the Airflow callback returned no dict of output parameters")
+            raise AirflowException(f"python_callable must return a dict of output parameters, got {outputs!r}")
+        hook.send_step_success(token, outputs)
+        self.log.info("Answered callback of %s with %s", self.step_name, outputs)
+        return _jsonable(outputs)
+
+    def _arguments(self, callback: dict[str, Any], token: str) -> dict[str, Any]:
+        """The step's inputs travel only in its SQS message: take ours (matched by token) off the queue."""
+        queue_url = callback.get("QueueUrl") or callback.get("SqsQueueUrl")
+        if not queue_url:
+            return {}
+        from airflow.providers.amazon.aws.hooks.sqs import SqsHook
+
+        sqs = SqsHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name).get_conn()
+        for _ in range(5):
+            reply = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                        VisibilityTimeout=30)
+            for message in reply.get("Messages", []):
+                body = json.loads(message.get("Body") or "{}")
+                if body.get("token") == token:
+                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                    return body.get("arguments") or {}
+                # Another execution's message: give it back at once.
+                sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
+                                              VisibilityTimeout=0)
+        self.log.warning("No message with this callback's token on %s; calling without arguments", queue_url)
+        return {}

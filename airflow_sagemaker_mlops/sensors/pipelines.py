@@ -1,0 +1,174 @@
+"""Sensors on any pipeline execution (no group needed): the execution, one step, a condition's outcome.
+
+Each waits deferred in the triggerer by default (one poller per execution serves every sensor of it), or
+polls on a worker with ``deferrable=False`` in ``poke`` or ``reschedule`` mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    AirflowSkipException,
+    BaseSensorOperator,
+    BranchMixIn,
+    PokeReturnValue,
+)
+
+from airflow_sagemaker_mlops.operators.runtime import _jsonable, _outcome, pipelines_hook
+
+TERMINAL_EXECUTION = frozenset({"Succeeded", "Failed", "Stopped", "CompletedWithFailures"})
+TERMINAL_STEP = frozenset({"Succeeded", "Failed", "Stopped"})
+
+
+class _PipelineSensor(BaseSensorOperator):
+    template_fields = ("execution_arn",)
+    ui_color = "#ffcc80"
+
+    def __init__(
+        self,
+        *,
+        execution_arn: str,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        deferrable: bool = True,
+        poll_interval: float = 15.0,
+        stop_on_kill: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("poke_interval", poll_interval)
+        super().__init__(**kwargs)
+        self.execution_arn = execution_arn
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.stop_on_kill = stop_on_kill
+
+    step_name: str | None = None
+    wait_for = "end"
+
+    @property
+    def hook(self) -> Any:
+        return pipelines_hook(self.aws_conn_id, self.region_name)
+
+    def execute(self, context: Any) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger
+
+        self.defer(
+            trigger=PipelineExecutionTrigger(self.execution_arn, step_name=self.step_name,
+                                             aws_conn_id=self.aws_conn_id, region_name=self.region_name,
+                                             poll_interval=self.poll_interval, wait_for=self.wait_for),
+            method_name="execute_complete",
+            timeout=self.execution_timeout,
+        )
+
+    def poke(self, context: Any) -> bool | PokeReturnValue:
+        execution = self.hook.describe_execution(self.execution_arn)
+        step = None
+        if self.step_name is not None:
+            step = next((s for s in self.hook.list_steps(self.execution_arn) if s.get("StepName") == self.step_name),
+                        None)
+            if step is not None and step.get("StepStatus") not in TERMINAL_STEP and not self._callback_ready(step):
+                return False
+        ended = execution.get("PipelineExecutionStatus") in TERMINAL_EXECUTION
+        if self.step_name is not None and step is None and not ended:
+            return False
+        if self.step_name is None and not ended:
+            return False
+        event = {"status": "done", "execution": _execution_summary(execution), "step": step}
+        return PokeReturnValue(is_done=True, xcom_value=self.execute_complete(context, event))
+
+    def _callback_ready(self, step: dict[str, Any]) -> bool:
+        return self.wait_for == "callback" and bool(step.get("Metadata", {}).get("Callback", {}).get("CallbackToken"))
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+        if event.get("status") == "error":
+            raise AirflowException(event.get("message", "waiting for the pipeline execution failed"))
+        return self.finish(context, event)
+
+    def finish(self, context: Any, event: dict[str, Any]) -> Any:
+        raise NotImplementedError  # pragma: no cover - subclasses define it
+
+    def on_kill(self) -> None:
+        if self.stop_on_kill and self.execution_arn:
+            self.log.info("Stopping %s because the task was killed", self.execution_arn)
+            self.hook.stop_execution(self.execution_arn)
+
+
+def _execution_summary(execution: dict[str, Any]) -> dict[str, Any]:
+    return {"arn": execution.get("PipelineExecutionArn"), "status": execution.get("PipelineExecutionStatus"),
+            "failure_reason": execution.get("FailureReason")}
+
+
+class SageMakerPipelineExecutionSensor(_PipelineSensor):
+    """Wait until a pipeline execution ends; fail unless it succeeded (``fail_on``: statuses that fail it)."""
+
+    def __init__(self, *, fail_on: Iterable[str] = ("Failed", "Stopped", "CompletedWithFailures"),
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fail_on = tuple(fail_on)
+
+    def finish(self, context: Any, event: dict[str, Any]) -> Any:
+        execution = event.get("execution") or {}
+        status = execution.get("status")
+        if status in self.fail_on:
+            raise AirflowException(f"pipeline execution {self.execution_arn} {status}: "
+                                   f"{execution.get('failure_reason') or 'no reason given'}")
+        return _jsonable(execution)
+
+
+class SageMakerPipelineStepSensor(_PipelineSensor):
+    """Wait for one step of an execution; push its outputs to XCom; fail with its FailureReason.
+
+    A step the execution never ran (another branch, or the execution ended first) skips the task, unless
+    ``skip_if_not_run=False``.
+    """
+
+    template_fields = ("execution_arn", "step_name")
+
+    def __init__(self, *, step_name: str, skip_if_not_run: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.step_name = step_name
+        self.skip_if_not_run = skip_if_not_run
+
+    def finish(self, context: Any, event: dict[str, Any]) -> Any:
+        step = event.get("step")
+        if step is None:
+            message = f"step {self.step_name!r} was not run (execution {(event.get('execution') or {}).get('status')})"
+            if self.skip_if_not_run:
+                raise AirflowSkipException(message)
+            raise AirflowException(message)
+        outputs = _jsonable(self.hook.step_outputs(step))
+        for key, value in outputs.items():
+            context["ti"].xcom_push(key=key, value=value)
+        status = step.get("StepStatus")
+        if status != "Succeeded":
+            reason = step.get("FailureReason") or step.get("Metadata", {}).get("Fail", {}).get("ErrorMessage")
+            raise AirflowException(f"step {self.step_name!r} {status}: {reason or 'no reason given'}")
+        return outputs
+
+
+class SageMakerPipelineConditionBranchOperator(SageMakerPipelineStepSensor, BranchMixIn):
+    """Wait for a ConditionStep of any execution and follow ``if_true`` or ``if_false`` (task ids)."""
+
+    def __init__(self, *, if_true: str | Iterable[str] = (), if_false: str | Iterable[str] = (),
+                 **kwargs: Any) -> None:
+        kwargs.setdefault("skip_if_not_run", False)
+        super().__init__(**kwargs)
+        self.if_true = [if_true] if isinstance(if_true, str) else list(if_true)
+        self.if_false = [if_false] if isinstance(if_false, str) else list(if_false)
+
+    def finish(self, context: Any, event: dict[str, Any]) -> Any:
+        outputs = super().finish(context, event)
+        outcome = _outcome(event["step"])
+        if outcome is None:
+            raise AirflowException(f"step {self.step_name!r} has no condition outcome; is it a ConditionStep?")
+        chosen, other = (self.if_true, self.if_false) if outcome else (self.if_false, self.if_true)
+        keep = [t for t in self.downstream_task_ids if t in chosen or t not in other]
+        self.do_branch(context, keep)
+        return outputs

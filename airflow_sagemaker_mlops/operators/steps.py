@@ -515,6 +515,9 @@ class ConditionStep(SageMakerStepOperator, BranchMixIn):
             depends_on=depends_on,
             display_name=self.display_name,
             description=self.step_description,
+            # Not valid on a condition: kept so that validation names them instead of dropping them.
+            retry_policies=list(self.retry_policies),
+            cache_config=self.cache_config,
             conditions=list(self.conditions),
         )
 

@@ -134,9 +134,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_local_serve(args: argparse.Namespace) -> int:
-    from airflow_sagemaker_mlops.local.server import serve
+    from airflow_sagemaker_mlops.local.server import engine_options_from_args, serve
 
-    serve(args.host, args.port, allow_non_loopback=args.allow_non_loopback)
+    try:
+        serve(args.host, args.port, allow_non_loopback=args.allow_non_loopback, **engine_options_from_args(args))
+    except ValueError as exc:  # a non-loopback host without --allow-non-loopback, a bad option value
+        raise CliError(str(exc)) from None
     return 0
 
 
@@ -161,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
     p.add_argument("--allow-non-loopback", action="store_true",
                    help="allow binding a non-loopback address (the engine has no authentication)")
+    from airflow_sagemaker_mlops.local.server import add_engine_arguments
+
+    add_engine_arguments(p)
     p.set_defaults(func=cmd_local_serve)
     return parser
 

@@ -95,3 +95,26 @@ def test_module_entry_point_exit_status():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr == "error: missing.py: no such DAG file\n"
+
+
+def test_local_serve_prints_its_address_and_serves():
+    import re
+    import urllib.request
+
+    process = subprocess.Popen([sys.executable, "-m", "airflow_sagemaker_mlops", "local", "serve", "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        match = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+)\n", line)
+        assert match, line
+        with urllib.request.urlopen(match.group(1) + "/_local/health", timeout=10) as reply:
+            assert reply.status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_local_serve_refuses_a_non_loopback_host(capsys):
+    status, _, err = run(capsys, "local", "serve", "--host", "192.0.2.1")
+    assert status == 2
+    assert err.startswith("error: refusing to listen on non-loopback host") and err.count("\n") == 1

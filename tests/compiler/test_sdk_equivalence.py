@@ -420,6 +420,34 @@ def test_sdk_definition_reads_back(stem: str, sdk_definitions: dict[str, dict[st
     assert_equivalent(definition.to_request(), sdk)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "operators/steps.py ConditionStep.build_step drops cache/retry_policies instead of passing them on, so "
+    "validation never sees them: the definition silently loses them. SDK v3's ConditionStep takes neither "
+    "(TypeError), and our FailStep with the same arguments is a PipelineCompileError"
+))
+def test_condition_step_rejects_cache_and_retries_like_the_sdk() -> None:
+    import pendulum
+    from airflow.sdk import DAG
+
+    from airflow_sagemaker_mlops import (
+        ConditionStep,
+        FailStep,
+        PipelineParameter,
+        RetryPolicy,
+        SageMakerMlopsError,
+        SageMakerPipelineGroup,
+    )
+    from airflow_sagemaker_mlops import conditions as C
+
+    with pytest.raises(SageMakerMlopsError):
+        with DAG("condition_extras", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):
+            with SageMakerPipelineGroup(group_id="g", pipeline_name="condition-extras",
+                                        parameters={"A": PipelineParameter.integer(1)}) as g:
+                stop = FailStep(task_id="stop", error_message="a is 1")
+                ConditionStep(task_id="gate", condition=C.eq(g.parameter("A"), 1), if_true=[stop], cache=True,
+                              retry_policies=[RetryPolicy(("Step.THROTTLING",), max_attempts=2)])
+
+
 def test_normalise_ignores_only_what_it_documents() -> None:
     step_a = {"Name": "a", "Type": "Fail", "Arguments": {"ErrorMessage": "x"}}
     step_b = {"Type": "Fail", "Name": "b", "Arguments": {"ErrorMessage": "y"}}

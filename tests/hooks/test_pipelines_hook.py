@@ -401,3 +401,17 @@ def test_validation_errors_are_value_errors(hook: Any) -> None:
     assert isinstance(excinfo.value, ValueError)
     assert excinfo.value.code == "ValidationException"
     assert "regular expression" in str(excinfo.value)
+
+
+def test_thirty_percent_throttling_is_ridden_out(hook: Any, calls: Any, engine: Any) -> None:
+    engine.faults.throttle(0.3, seed=7)
+    s = spec([noop("A"), noop("B", DependsOn=["A"])], [TYPED["Epochs"].to_request("Epochs")])
+    assert hook.upsert_pipeline(s).action == "created"
+    assert hook.upsert_pipeline(s).action == "unchanged"
+    arn = hook.start_execution(s.name, parameters={"Epochs": 2}, client_request_token=token())
+    assert wait_execution(hook, arn)["PipelineExecutionStatus"] == "Succeeded"
+    steps = hook.list_steps(arn)
+    assert [hook.step_outputs(step)["Outcome"] for step in steps] == [True, True]
+    hook.stop_execution(arn)
+    attempts = calls.total()
+    assert attempts > sum(calls.ops.values())  # some calls were throttled and retried

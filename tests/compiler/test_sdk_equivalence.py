@@ -420,12 +420,8 @@ def test_sdk_definition_reads_back(stem: str, sdk_definitions: dict[str, dict[st
     assert_equivalent(definition.to_request(), sdk)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "operators/steps.py ConditionStep.build_step drops cache/retry_policies instead of passing them on, so "
-    "validation never sees them: the definition silently loses them. SDK v3's ConditionStep takes neither "
-    "(TypeError), and our FailStep with the same arguments is a PipelineCompileError"
-))
 def test_condition_step_rejects_cache_and_retries_like_the_sdk() -> None:
+    """SDK v3's ConditionStep takes neither (TypeError); ours used to drop them silently (fixed in d17367d)."""
     import pendulum
     from airflow.sdk import DAG
 

@@ -61,7 +61,7 @@ class _ExecutionOperator(BaseOperator):
 
         timeout = self.execution_timeout.total_seconds() if self.execution_timeout else None
         return self.execute_complete(context, wait_for_step(self.hook, execution_arn, None, self.poll_interval,
-                                                            timeout))
+                                                            timeout, raise_on_timeout=True))
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> str:
         if event.get("status") == "error":

@@ -198,7 +198,7 @@ class SageMakerPipelineWaitOperator(BaseOperator):
         from airflow_sagemaker_mlops.triggers.pipelines import wait_for_step
 
         hook = pipelines_hook(self.aws_conn_id, self.region_name)
-        event = wait_for_step(hook, arn, None, self.poll_interval, self._timeout_seconds())
+        event = wait_for_step(hook, arn, None, self.poll_interval, self._timeout_seconds(), raise_on_timeout=True)
         return self.execute_complete(context, event)
 
     def _timeout_seconds(self) -> float | None:
@@ -252,7 +252,8 @@ def run_step(op: SageMakerStepOperator, context: Any) -> Any:
 
     hook = pipelines_hook(group.aws_conn_id, group.region_name)
     timeout = op.execution_timeout.total_seconds() if op.execution_timeout else None
-    return complete_step(op, context, wait_for_step(hook, arn, op.step_name, group.poll_interval, timeout))
+    return complete_step(op, context, wait_for_step(hook, arn, op.step_name, group.poll_interval, timeout,
+                                                   raise_on_timeout=True))
 
 
 def complete_step(op: SageMakerStepOperator, context: Any, event: dict[str, Any]) -> Any:

@@ -32,8 +32,8 @@ with DAG("rt_branches", schedule=None, start_date=START, params={"score": "0.9",
         register = RegisterModelStep(task_id="register", model_package_group="rt-models", image_uri="local/python",
                                      model_data=f"s3://{DATA_BUCKET}/model.tar.gz")
         report = ProcessingStep(task_id="report", job=processing_job("report.py", "report", {"NOTE": "too weak"}))
-        gate = ConditionStep(task_id="gate",
-                             condition=C.ge(JsonGet(evaluate, "metrics", "metrics.score"), train.parameter("Threshold")),
+        score = JsonGet(evaluate, "metrics", "metrics.score")
+        gate = ConditionStep(task_id="gate", condition=C.ge(score, train.parameter("Threshold")),
                              if_true=[register], if_false=[report])
 
     @task

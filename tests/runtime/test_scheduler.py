@@ -1,0 +1,137 @@
+"""The run-time bridge under the real Airflow components: api-server, scheduler (LocalExecutor),
+dag-processor and triggerer, so step tasks defer through the triggerer as in production."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import AIRFLOW, AirflowRunner
+
+pytestmark = pytest.mark.e2e
+
+FINISHED = ("success", "failed")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Cluster:
+    def __init__(self, home: Path, engine_url: str) -> None:
+        self.runner = AirflowRunner(home, engine_url)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.runner.env.update({
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
+            "AIRFLOW__API__BASE_URL": self.url,
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__TRIGGERER__CAPACITY": "50",
+        })
+        self.home = home
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self) -> None:
+        self.runner.migrate()
+        commands = {
+            "api-server": ["api-server", "--host", "127.0.0.1", "--port", str(self.port)],
+            "scheduler": ["scheduler", "--skip-serve-logs"],
+            "dag-processor": ["dag-processor"],
+            "triggerer": ["triggerer", "--skip-serve-logs"],
+        }
+        for name, args in commands.items():
+            log = open(self.home / f"{name}.log", "wb")
+            self.processes[name] = subprocess.Popen([AIRFLOW, *args], env=self.runner.env, stdout=log,
+                                                    stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait_for(lambda: self._get("/api/v2/monitor/health") is not None, 180, "the api-server")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, 15)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, 9)
+
+    def log(self, name: str) -> str:
+        return (self.home / f"{name}.log").read_text(errors="replace")
+
+    def _get(self, path: str) -> Any:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=5) as reply:
+                return json.loads(reply.read())
+        except OSError:
+            return None
+
+    def request(self, method: str, path: str, body: dict[str, Any]) -> Any:
+        request = urllib.request.Request(self.url + path, method=method, data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return json.loads(reply.read())
+
+    @staticmethod
+    def wait_for(check: Any, timeout: float, what: str) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = check()
+            if value:
+                return value
+            time.sleep(1)
+        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+    def trigger(self, dag_id: str, conf: dict[str, Any]) -> str:
+        self.wait_for(lambda: self._get(f"/api/v2/dags/{dag_id}"), 240, f"the dag-processor to load {dag_id}")
+        run = self.request("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf})
+        return run["dag_run_id"]
+
+    def run_state(self, dag_id: str, run_id: str) -> str | None:
+        run = self._get(f"/api/v2/dags/{dag_id}/dagRuns/{urllib.request.quote(run_id)}")
+        return run and run.get("state")
+
+    def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
+        with sqlite3.connect(self.home / "airflow.db") as conn:
+            return dict(conn.execute("SELECT task_id, state FROM task_instance WHERE dag_id=? AND run_id=?",
+                                     (dag_id, run_id)).fetchall())
+
+
+@pytest.fixture
+def cluster(airflow: AirflowRunner, sagemaker_local_engine: Any, tmp_path: Path) -> Iterator[Cluster]:
+    cluster = Cluster(tmp_path / "home", sagemaker_local_engine.url)
+    cluster.home.mkdir()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def test_step_tasks_defer_through_the_triggerer(cluster: Cluster, sagemaker_local_engine: Any):
+    run_id = cluster.trigger("rt_branches", {"score": "0.7", "threshold": 0.5})
+    state = cluster.wait_for(lambda: (s := cluster.run_state("rt_branches", run_id)) in FINISHED and s, 420,
+                             "the DAG run to finish")
+    states = cluster.task_states("rt_branches", run_id)
+    assert state == "success", (states, cluster.log("scheduler")[-3000:], cluster.log("triggerer")[-3000:])
+    assert states == {"train.start": "success", "train.evaluate": "success", "train.gate": "success",
+                      "train.register": "success", "train.report": "skipped", "deploy": "success",
+                      "notify": "skipped"}
+    triggerer = cluster.log("triggerer")
+    # The step tasks' waits ran in the triggerer process, not on a worker.
+    assert "PipelineExecutionTrigger" in triggerer, triggerer[-3000:]

@@ -22,7 +22,33 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Amazon SageMaker Pipelines",
-                "python-modules": ["airflow_sagemaker_mlops.operators.steps"],
+                "python-modules": [
+                    "airflow_sagemaker_mlops.operators.steps",
+                    "airflow_sagemaker_mlops.operators.runtime",
+                    "airflow_sagemaker_mlops.operators.lifecycle",
+                ],
             }
+        ],
+        "sensors": [
+            {
+                "integration-name": "Amazon SageMaker Pipelines",
+                "python-modules": ["airflow_sagemaker_mlops.sensors.pipelines"],
+            }
+        ],
+        "hooks": [
+            {
+                "integration-name": "Amazon SageMaker Pipelines",
+                "python-modules": ["airflow_sagemaker_mlops.hooks.pipelines"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Amazon SageMaker Pipelines",
+                "python-modules": ["airflow_sagemaker_mlops.triggers.pipelines"],
+            }
+        ],
+        "extra-links": [
+            "airflow_sagemaker_mlops.links.SageMakerPipelineExecutionLink",
+            "airflow_sagemaker_mlops.links.SageMakerStepJobLink",
         ],
     }

@@ -45,8 +45,8 @@ def package(path: str) -> tuple[bytes, str]:
 
 
 def _files(root: str) -> Iterator[str]:
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in ("__pycache__", ".git"))
+    for directory, dirs, files in os.walk(root, followlinks=True):
+        dirs[:] = sorted(d for d in dirs if d not in ("__pycache__", ".git", ".ipynb_checkpoints"))
         for name in files:
             if not name.endswith((".pyc", ".pyo")):
                 yield os.path.join(directory, name)
@@ -63,6 +63,7 @@ class CodeAsset(Expression):
 
     local_path: str
     bucket: str
+    prefix: str
     key: str
     value_type: ClassVar[str | None] = "String"
 
@@ -73,7 +74,8 @@ class CodeAsset(Expression):
         digest = hashlib.sha256(content).hexdigest()
         object.__setattr__(self, "local_path", local)
         object.__setattr__(self, "bucket", bucket)
-        object.__setattr__(self, "key", f"{prefix.strip('/')}/{digest}/{name}")
+        object.__setattr__(self, "prefix", prefix.strip("/"))
+        object.__setattr__(self, "key", f"{self.prefix}/{digest}/{name}")
 
     @property
     def s3_uri(self) -> str:

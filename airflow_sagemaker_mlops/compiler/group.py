@@ -46,6 +46,8 @@ class SageMakerPipelineGroup(TaskGroup):
         ``<group>.wait`` task waits for the execution and the step tasks resolve from its result.
     :param deferrable: step tasks wait in the triggerer (default) or poll on a worker.
     :param poll_interval: seconds between status polls (one poll per execution serves all its steps).
+    :param stop_on_kill: stop the execution when a user kills a waiting step task (marks it or its run failed,
+        or clears it), deferred or not.
     :param definition_bucket: S3 bucket for definitions over 100 KiB (default ``sagemaker-<region>-<account>``).
     """
 
@@ -89,6 +91,7 @@ class SageMakerPipelineGroup(TaskGroup):
         mirror_steps: bool = True,
         deferrable: bool = True,
         poll_interval: float = 15.0,
+        stop_on_kill: bool = True,
         definition_bucket: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -108,6 +111,7 @@ class SageMakerPipelineGroup(TaskGroup):
         self.mirror_steps = mirror_steps
         self.deferrable = deferrable
         self.poll_interval = poll_interval
+        self.stop_on_kill = stop_on_kill
         self.definition_bucket = definition_bucket
         self._runtime_tasks_added = False
         for name, param in self.parameters.items():
@@ -175,6 +179,7 @@ class SageMakerPipelineGroup(TaskGroup):
             wait = SageMakerPipelineWaitOperator(
                 task_id=self.WAIT_TASK, task_group=self, dag=self.dag, aws_conn_id=self.aws_conn_id,
                 region_name=self.region_name, poll_interval=self.poll_interval, deferrable=self.deferrable,
+                stop_on_kill=self.stop_on_kill,
             )
             start >> wait
             first = wait

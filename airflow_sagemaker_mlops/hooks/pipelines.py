@@ -14,19 +14,14 @@ XCom or into a TriggerEvent as is.
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import hashlib
-import io
 import json
 import logging
 import math
-import os
-import tarfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any, Literal
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
@@ -322,15 +317,12 @@ class SageMakerPipelinesHook(_RetryingAwsHook):
         content always maps to the same URI (a definition that references it stays unchanged) and an
         existing key is not uploaded again.
         """
-        path = Path(local_path)
-        if path.is_dir():
-            payload = deterministic_tarball(path)
-            filename = "sourcedir.tar.gz"
-        elif path.is_file():
-            payload = path.read_bytes()
-            filename = path.name
-        else:
-            raise SageMakerMlopsError(f"code asset {local_path!r} does not exist")
+        from airflow_sagemaker_mlops.compiler.assets import package
+
+        try:
+            payload, filename = package(local_path)
+        except PipelineDefinitionError as exc:
+            raise SageMakerMlopsError(str(exc)) from None
         digest = hashlib.sha256(payload).hexdigest()
         key = "/".join(part for part in (prefix.strip("/"), digest, filename) if part)
         if self._s3_object_exists(bucket, key):
@@ -660,38 +652,6 @@ def _resource_name(arn: str) -> str:
 
 
 # Files that change with every run of the code and never belong in a source bundle.
-_SKIPPED_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints"}
-_SKIPPED_SUFFIXES = (".pyc", ".pyo")
-
-
-def deterministic_tarball(directory: Path) -> bytes:
-    """A gzipped tar of ``directory`` that depends only on file names, contents and executable bits.
-
-    Entries are sorted, owners and times zeroed, modes normalised, and the gzip header carries no time or
-    file name, so the same tree always gives the same bytes (and the same content-addressed key).
-    """
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for root, dirs, files in os.walk(directory, followlinks=True):
-            dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS)
-            for name in sorted(files):
-                if name.endswith(_SKIPPED_SUFFIXES):
-                    continue
-                full = Path(root) / name
-                data = full.read_bytes()
-                info = tarfile.TarInfo(full.relative_to(directory).as_posix())
-                info.size = len(data)
-                info.mtime = 0
-                info.uid = info.gid = 0
-                info.uname = info.gname = ""
-                info.mode = 0o755 if os.access(full, os.X_OK) else 0o644
-                tar.addfile(info, io.BytesIO(data))
-    out = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as gz:
-        gz.write(raw.getvalue())
-    return out.getvalue()
-
-
 __all__ = [
     "DEFAULT_RETRIES",
     "DEFINITION_HASH_TAG",
@@ -699,7 +659,6 @@ __all__ = [
     "SageMakerPipelinesHook",
     "UpsertResult",
     "definition_hash",
-    "deterministic_tarball",
     "format_value",
     "jsonable",
 ]

@@ -55,7 +55,8 @@ class _ExecutionOperator(BaseOperator):
 
             self.defer(trigger=PipelineExecutionTrigger(execution_arn, aws_conn_id=self.aws_conn_id,
                                                         region_name=self.region_name,
-                                                        poll_interval=self.poll_interval),
+                                                        poll_interval=self.poll_interval,
+                                                        stop_on_kill=self.stop_on_kill),
                        method_name="execute_complete")
         from airflow_sagemaker_mlops.triggers.pipelines import wait_for_step
 

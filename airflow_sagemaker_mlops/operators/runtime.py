@@ -95,7 +95,7 @@ class SageMakerPipelineStartOperator(BaseOperator):
         values = check_parameter_values(  # before any AWS call
             {k: v for k, v in self.parameter_values.items() if v is not None}, spec.definition.parameters)
         hook = pipelines_hook(self.aws_conn_id, self.region_name)
-        upload_code_assets(self.aws_conn_id, self.region_name, compiled.code_assets, self.log)
+        upload_code_assets(hook, compiled.code_assets, self.log)
         upsert = hook.upsert_pipeline(spec, definition_bucket=self.definition_bucket)
         self.log.info("Pipeline %s %s (definition %s)", spec.name, upsert.action, upsert.definition_hash[:12])
 
@@ -145,22 +145,14 @@ def check_parameter_values(values: dict[str, Any], declared: dict[str, Any]) -> 
     return coerced
 
 
-def upload_code_assets(aws_conn_id: str | None, region_name: str | None, assets: list[Any], logger: Any) -> None:
-    """Upload each CodeAsset unless its content-addressed key is already there."""
-    if not assets:
-        return
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-    from airflow_sagemaker_mlops.compiler.assets import package
-
-    s3 = S3Hook(aws_conn_id=aws_conn_id, region_name=region_name)
+def upload_code_assets(hook: SageMakerPipelinesHook, assets: list[Any], logger: Any) -> None:
+    """Upload each CodeAsset (skipped when its content-addressed key is already there)."""
     for asset in assets:
-        if s3.check_for_key(asset.key, bucket_name=asset.bucket):
-            logger.info("Code asset %s already uploaded", asset.s3_uri)
-            continue
-        content, _ = package(asset.local_path)
-        s3.load_bytes(content, key=asset.key, bucket_name=asset.bucket, replace=True)
-        logger.info("Uploaded %s to %s", asset.local_path, asset.s3_uri)
+        uri = hook.upload_code_asset(asset.local_path, asset.bucket, asset.prefix)
+        if uri != asset.s3_uri:  # the file changed between parsing and now: the definition would be stale
+            raise AirflowException(f"code asset {asset.local_path} changed since the DAG was parsed "
+                                   f"({asset.s3_uri} != {uri}); run the task again")
+        logger.info("Code asset %s at %s", asset.local_path, uri)
 
 
 def _display_name(run_id: str) -> str:
@@ -179,27 +171,34 @@ class SageMakerPipelineWaitOperator(BaseOperator):
     sagemaker_runtime_task = True
 
     def __init__(self, *, aws_conn_id: str | None = "aws_default", region_name: str | None = None,
-                 poll_interval: float = 15.0, deferrable: bool = True, **kwargs: Any) -> None:
+                 poll_interval: float = 15.0, deferrable: bool = True, stop_on_kill: bool = True,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.aws_conn_id = aws_conn_id
         self.region_name = region_name
         self.poll_interval = poll_interval
         self.deferrable = deferrable
+        self.stop_on_kill = stop_on_kill
+        self._execution_arn: str | None = None
 
     def execute(self, context: Any) -> Any:
-        arn = execution_arn_of(self, context)
+        arn = self._execution_arn = execution_arn_of(self, context)
         if self.deferrable:
             from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger
 
             self.defer(trigger=PipelineExecutionTrigger(arn, aws_conn_id=self.aws_conn_id,
                                                         region_name=self.region_name,
-                                                        poll_interval=self.poll_interval),
+                                                        poll_interval=self.poll_interval,
+                                                        stop_on_kill=self.stop_on_kill),
                        method_name="execute_complete")
         from airflow_sagemaker_mlops.triggers.pipelines import wait_for_step
 
         hook = pipelines_hook(self.aws_conn_id, self.region_name)
         event = wait_for_step(hook, arn, None, self.poll_interval, self._timeout_seconds(), raise_on_timeout=True)
         return self.execute_complete(context, event)
+
+    def on_kill(self) -> None:
+        stop_killed_execution(self, self.stop_on_kill, self._execution_arn, self.aws_conn_id, self.region_name)
 
     def _timeout_seconds(self) -> float | None:
         return self.execution_timeout.total_seconds() if self.execution_timeout else None
@@ -240,13 +239,14 @@ def run_step(op: SageMakerStepOperator, context: Any) -> Any:
         execution = ti.xcom_pull(task_ids=group.wait_task_id, key=EXECUTION_KEY) or {}
         step = next((s for s in steps if s.get("StepName") == op.step_name), None)
         return finish_step(op, context, step, execution)
-    arn = execution_arn_of(op, context)
+    arn = op.execution_arn = execution_arn_of(op, context)
     if group.deferrable:
         from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger
 
         op.defer(trigger=PipelineExecutionTrigger(arn, step_name=op.step_name, aws_conn_id=group.aws_conn_id,
                                                   region_name=group.region_name,
-                                                  poll_interval=group.poll_interval),
+                                                  poll_interval=group.poll_interval,
+                                                  stop_on_kill=group.stop_on_kill),
                  method_name="execute_complete")
     from airflow_sagemaker_mlops.triggers.pipelines import wait_for_step
 
@@ -254,6 +254,14 @@ def run_step(op: SageMakerStepOperator, context: Any) -> Any:
     timeout = op.execution_timeout.total_seconds() if op.execution_timeout else None
     return complete_step(op, context, wait_for_step(hook, arn, op.step_name, group.poll_interval, timeout,
                                                    raise_on_timeout=True))
+
+
+def stop_killed_execution(task: BaseOperator, enabled: bool, execution_arn: str | None,
+                          aws_conn_id: str | None, region_name: str | None) -> None:
+    """on_kill of a task that was waiting on a worker (deferred waits stop through the trigger's on_kill)."""
+    if enabled and execution_arn:
+        task.log.info("Task killed: stopping %s", execution_arn)
+        pipelines_hook(aws_conn_id, region_name).stop_execution(execution_arn)
 
 
 def complete_step(op: SageMakerStepOperator, context: Any, event: dict[str, Any]) -> Any:

@@ -138,6 +138,15 @@ class SageMakerStepOperator(BaseOperator):
 
         return complete_step(self, context, event)
 
+    #: Set while the task waits on a worker (deferrable=False), so on_kill can stop the execution.
+    execution_arn: str | None = None
+
+    def on_kill(self) -> None:
+        from airflow_sagemaker_mlops.operators.runtime import owning_group, stop_killed_execution
+
+        group = owning_group(self)
+        stop_killed_execution(self, group.stop_on_kill, self.execution_arn, group.aws_conn_id, group.region_name)
+
     # -- what the compiler reads --------------------------------------------------------------
     def step_values(self) -> dict[str, Any]:
         """The user-supplied values of this step, by field name, for static checks and references."""

@@ -62,7 +62,8 @@ class _PipelineSensor(BaseSensorOperator):
         self.defer(
             trigger=PipelineExecutionTrigger(self.execution_arn, step_name=self.step_name,
                                              aws_conn_id=self.aws_conn_id, region_name=self.region_name,
-                                             poll_interval=self.poll_interval, wait_for=self.wait_for),
+                                             poll_interval=self.poll_interval, wait_for=self.wait_for,
+                                             stop_on_kill=self.stop_on_kill),
             method_name="execute_complete",
             timeout=self.execution_timeout,
         )

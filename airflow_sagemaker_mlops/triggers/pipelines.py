@@ -296,6 +296,8 @@ class PipelineExecutionTrigger(BaseTrigger):
     :param wait_for: ``"end"`` (the step's terminal status), or ``"callback"``: also fire as soon as a
         Callback step is Executing with its CallbackToken in the step Metadata.
     :param poll_interval: seconds between polls; triggers sharing a poller poll at the shortest one.
+    :param stop_on_kill: stop the execution when a user kills the waiting task (marks it failed, clears it,
+        or marks its run failed); triggerer restarts and redistribution do not count (``BaseTrigger.on_kill``).
     """
 
     def __init__(
@@ -307,6 +309,7 @@ class PipelineExecutionTrigger(BaseTrigger):
         region_name: str | None = None,
         poll_interval: float = 15.0,
         wait_for: str = "end",
+        stop_on_kill: bool = False,
     ) -> None:
         super().__init__()
         if wait_for not in WAIT_FOR:
@@ -321,6 +324,7 @@ class PipelineExecutionTrigger(BaseTrigger):
         self.region_name = region_name
         self.poll_interval = float(poll_interval)
         self.wait_for = wait_for
+        self.stop_on_kill = stop_on_kill
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -332,8 +336,17 @@ class PipelineExecutionTrigger(BaseTrigger):
                 "region_name": self.region_name,
                 "poll_interval": self.poll_interval,
                 "wait_for": self.wait_for,
+                "stop_on_kill": self.stop_on_kill,
             },
         )
+
+    async def on_kill(self) -> None:
+        if not self.stop_on_kill:
+            return
+        self.log.info("the waiting task was killed: stopping %s", self.execution_arn)
+        hook = SageMakerPipelinesHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name)
+        # A single, short call: run the blocking client off the event loop.
+        await asyncio.to_thread(hook.stop_execution, self.execution_arn)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         poller = get_poller(self.aws_conn_id, self.region_name, self.execution_arn)

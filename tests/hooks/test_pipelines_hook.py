@@ -21,6 +21,7 @@ from pipeline_helpers import (
     wait_until,
 )
 
+from airflow_sagemaker_mlops.compiler.assets import package
 from airflow_sagemaker_mlops.definition import PipelineParameter
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError, SageMakerMlopsError
 from airflow_sagemaker_mlops.hooks.errors import (
@@ -34,7 +35,6 @@ from airflow_sagemaker_mlops.hooks.pipelines import (
     DEFINITION_HASH_TAG,
     SageMakerPipelinesHook,
     definition_hash,
-    deterministic_tarball,
 )
 
 
@@ -176,7 +176,7 @@ def test_directory_assets_are_deterministic_tarballs(hook: Any, bucket: str, tmp
     import io
     import tarfile
 
-    with tarfile.open(fileobj=io.BytesIO(deterministic_tarball(src))) as tar:
+    with tarfile.open(fileobj=io.BytesIO(package(str(src))[0])) as tar:
         assert tar.getnames() == ["main.py", "pkg/__init__.py"]
 
 

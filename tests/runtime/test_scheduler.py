@@ -135,3 +135,20 @@ def test_step_tasks_defer_through_the_triggerer(cluster: Cluster, sagemaker_loca
     triggerer = cluster.log("triggerer")
     # The step tasks' waits ran in the triggerer process, not on a worker.
     assert "PipelineExecutionTrigger" in triggerer, triggerer[-3000:]
+
+
+def test_marking_the_run_failed_stops_the_execution(cluster: Cluster, sagemaker_local_engine: Any):
+    run_id = cluster.trigger("rt_slow", {})
+    cluster.wait_for(lambda: cluster.task_states("rt_slow", run_id).get("etl.slow") == "deferred", 300,
+                     "the step task to defer")
+    sm = sagemaker_local_engine.client("sagemaker")
+    execution_arn = sm.list_pipeline_executions(PipelineName="rt-slow")["PipelineExecutionSummaries"][0][
+        "PipelineExecutionArn"]
+    assert sm.describe_pipeline_execution(PipelineExecutionArn=execution_arn)["PipelineExecutionStatus"] == \
+        "Executing"
+    cluster.request("PATCH", f"/api/v2/dags/rt_slow/dagRuns/{urllib.request.quote(run_id)}", {"state": "failed"})
+    status = cluster.wait_for(
+        lambda: (s := sm.describe_pipeline_execution(PipelineExecutionArn=execution_arn)["PipelineExecutionStatus"])
+        in ("Stopping", "Stopped") and s, 120, "the execution to stop")
+    assert status in ("Stopping", "Stopped")
+    assert "Trigger cancelled by user action" in cluster.log("triggerer")

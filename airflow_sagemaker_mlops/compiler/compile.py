@@ -31,10 +31,9 @@ from airflow_sagemaker_mlops.definition import (
     PropertyFileRef,
     Step,
     StepProperty,
-    find_problems,
 )
 from airflow_sagemaker_mlops.definition.parameters import coerce_value
-from airflow_sagemaker_mlops.definition.validate import dependency_graph, find_cycle, pipeline_name_problem
+from airflow_sagemaker_mlops.definition.validate import analyse, pipeline_name_problem
 from airflow_sagemaker_mlops.exceptions import PipelineCompileError, PipelineDefinitionError
 from airflow_sagemaker_mlops.operators.steps import ConditionStep, SageMakerStepOperator
 
@@ -245,13 +244,13 @@ class _Compiler:
             experiment_config=self.group.experiment_config,
             mlflow_config=self.group.mlflow_config,
         )
-        problems = find_problems(definition)
+        problems, graph = analyse(definition)
         errors = [p for p in problems if p.severity == "error"]
         if errors:
             raise self._problem_error(errors)
         self.check_settings()
         parameter_values = self.check_parameter_values()
-        self.link_airflow(definition)
+        self.link_airflow(graph)
         spec = PipelineSpec(
             name=self.group.pipeline_name,
             definition=definition,
@@ -324,12 +323,9 @@ class _Compiler:
                 raise self.error(f"{exc} (parameter {name!r} is declared {param.type})", field=where) from None
         return dict(values)
 
-    def link_airflow(self, definition: PipelineDefinition) -> None:
-        """Add the edges the definition implies to the Airflow graph (data dependencies, nesting)."""
-        graph = dependency_graph(definition)
-        cycle = find_cycle(graph)
-        if cycle:  # pragma: no cover - find_problems reported it already
-            raise self.error(f"the steps form a cycle: {' -> '.join(cycle)}")
+    def link_airflow(self, graph: dict[str, set[str]]) -> None:
+        """Add the edges the definition implies to the Airflow graph (data dependencies, nesting).
+        ``graph`` is acyclic: analyse() reported any cycle as an error before."""
         for name, upstream in graph.items():
             op = self.by_name[name]
             for up in upstream:

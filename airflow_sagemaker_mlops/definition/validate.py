@@ -98,10 +98,24 @@ def _step_expressions(step: Step) -> Iterator[tuple[str, Expression]]:
     yield from _walk(step.extra, "")
 
 
-def data_dependencies(step: Step) -> set[str]:
+# Walking a step's values is the bulk of validation: each step is walked once per validation and the
+# result shared by the checks (keyed by id(step); steps are mutable, hence unhashable).
+_Cache = dict[int, list[tuple[str, Expression]]]
+
+
+def _expressions(step: Step, cache: _Cache | None) -> list[tuple[str, Expression]]:
+    if cache is None:
+        return list(_step_expressions(step))
+    found = cache.get(id(step))
+    if found is None:
+        found = cache[id(step)] = list(_step_expressions(step))
+    return found
+
+
+def data_dependencies(step: Step, cache: _Cache | None = None) -> set[str]:
     """Names of the steps whose properties or property files this step reads (not nested steps)."""
     names: set[str] = set()
-    for _, expr in _step_expressions(step):
+    for _, expr in _expressions(step, cache):
         if isinstance(expr, StepProperty):
             names.add(expr.step_name)
         elif isinstance(expr, JsonGet) and expr.property_file is not None:
@@ -109,12 +123,12 @@ def data_dependencies(step: Step) -> set[str]:
     return names
 
 
-def dependency_graph(definition: PipelineDefinition) -> dict[str, set[str]]:
+def dependency_graph(definition: PipelineDefinition, cache: _Cache | None = None) -> dict[str, set[str]]:
     """step -> the steps it waits for: DependsOn, data dependencies and the condition it is nested in."""
     graph: dict[str, set[str]] = {}
 
     def visit(step: Step, parent: str | None) -> None:
-        upstream = {depends_on_name(d) for d in step.depends_on} | data_dependencies(step)
+        upstream = {depends_on_name(d) for d in step.depends_on} | data_dependencies(step, cache)
         if parent is not None:
             upstream.add(parent)
         graph.setdefault(step.name, set()).update(upstream)
@@ -226,7 +240,14 @@ def _check_comparison(
 
 
 def find_problems(definition: PipelineDefinition, *, check_size: bool = True) -> list[Problem]:
+    return analyse(definition, check_size=check_size)[0]
+
+
+def analyse(definition: PipelineDefinition, *, check_size: bool = True
+            ) -> tuple[list[Problem], dict[str, set[str]]]:
+    """Every problem of the definition, and its dependency graph (step -> the steps it waits for)."""
     problems: list[Problem] = []
+    cache: _Cache = {}
 
     for name, param in definition.parameters.items():
         if not isinstance(name, str) or not PARAMETER_NAME.match(name):
@@ -251,9 +272,10 @@ def find_problems(definition: PipelineDefinition, *, check_size: bool = True) ->
         steps.setdefault(step.name, step)
 
     for step in all_steps:
-        problems.extend(_step_problems(step, definition, steps))
+        problems.extend(_step_problems(step, definition, steps, cache))
 
-    cycle = find_cycle(dependency_graph(definition))
+    graph = dependency_graph(definition, cache)
+    cycle = find_cycle(graph)
     if cycle:
         order = list(reversed(cycle))  # the graph maps a step to what it waits for; show run order
         problems.append(Problem(f"the steps form a cycle: {' -> '.join(order)}", step=order[0]))
@@ -266,10 +288,11 @@ def find_problems(definition: PipelineDefinition, *, check_size: bool = True) ->
                 "it will be uploaded to S3 and passed as PipelineDefinitionS3Location at upsert",
                 severity="warning",
             ))
-    return problems
+    return problems, graph
 
 
-def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, Step]) -> Iterator[Problem]:
+def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, Step], cache: _Cache
+                   ) -> Iterator[Problem]:
     name = step.name
     if step.type not in KNOWN_STEP_TYPES:
         yield Problem(
@@ -309,7 +332,7 @@ def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, 
     yield from _type_specific_problems(step)
 
     checks = _property_checks()
-    for where, expr in _step_expressions(step):
+    for where, expr in _expressions(step, cache):
         field_name = where or None
         if isinstance(expr, ParameterRef) and expr.name not in definition.parameters:
             known = ", ".join(sorted(definition.parameters)) or "none"

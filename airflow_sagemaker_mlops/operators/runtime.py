@@ -183,6 +183,11 @@ class SageMakerPipelineWaitOperator(BaseOperator):
 
     def execute(self, context: Any) -> Any:
         arn = self._execution_arn = execution_arn_of(self, context)
+        from airflow_sagemaker_mlops.triggers.pipelines import check_once
+
+        done = check_once(pipelines_hook(self.aws_conn_id, self.region_name), arn)
+        if done is not None:  # already ended: no deferral (see run_step)
+            return self.execute_complete(context, done)
         if self.deferrable:
             from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger
 
@@ -240,6 +245,15 @@ def run_step(op: SageMakerStepOperator, context: Any) -> Any:
         step = next((s for s in steps if s.get("StepName") == op.step_name), None)
         return finish_step(op, context, step, execution)
     arn = op.execution_arn = execution_arn_of(op, context)
+    hook = pipelines_hook(group.aws_conn_id, group.region_name)
+    from airflow_sagemaker_mlops.triggers.pipelines import check_once
+
+    # A step that has already ended needs no deferral: finish now. Besides saving the round trip through the
+    # triggerer, this avoids Airflow's race where a trigger firing at once resumes the task before the
+    # scheduler has processed the deferring attempt's own exit.
+    done = check_once(hook, arn, op.step_name)
+    if done is not None:
+        return complete_step(op, context, done)
     if group.deferrable:
         from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger
 
@@ -250,7 +264,6 @@ def run_step(op: SageMakerStepOperator, context: Any) -> Any:
                  method_name="execute_complete")
     from airflow_sagemaker_mlops.triggers.pipelines import wait_for_step
 
-    hook = pipelines_hook(group.aws_conn_id, group.region_name)
     timeout = op.execution_timeout.total_seconds() if op.execution_timeout else None
     return complete_step(op, context, wait_for_step(hook, arn, op.step_name, group.poll_interval, timeout,
                                                    raise_on_timeout=True))

@@ -57,7 +57,11 @@ class _PipelineSensor(BaseSensorOperator):
     def execute(self, context: Any) -> Any:
         if not self.deferrable:
             return super().execute(context)
-        from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger
+        from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger, check_once
+
+        done = check_once(self.hook, self.execution_arn, self.step_name, self.wait_for)
+        if done is not None:  # nothing to wait for: no round trip through the triggerer
+            return self.execute_complete(context, done)
 
         self.defer(
             trigger=PipelineExecutionTrigger(self.execution_arn, step_name=self.step_name,

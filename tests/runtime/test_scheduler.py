@@ -43,6 +43,9 @@ class Cluster:
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__TRIGGERER__CAPACITY": "50",
+            # A trigger firing within a scheduler loop of the deferral can race the scheduler's processing of the
+            # deferring attempt's exit (Airflow then fails the resumed task); poll slower than the loop.
+            "RT_POLL_INTERVAL": "3",
         })
         self.home = home
         self.processes: dict[str, subprocess.Popen[bytes]] = {}

@@ -148,3 +148,19 @@ def test_collapsed_group_polls_once_and_mirrors_from_the_wait_task(airflow, sage
                           "etl.is_full": "success", "etl.full": "success", "incremental_only": "skipped"}, \
         run.output[-4000:]
     assert {s["StepName"] for s in run.xcom("etl.wait", "steps")} == {"first", "is_full", "full"}
+
+
+def test_lifecycle_operators_on_a_pipeline_started_by_arn(airflow, sagemaker_local_engine):
+    run = airflow.dags_test("rt_lifecycle")
+    assert run.states == {
+        "base.start": "success", "base.first": "success", "base.is_full": "success",
+        "start_by_arn": "success", "wait_poke": "success", "first_step": "success", "branch": "success",
+        "full_path": "skipped", "incremental_path": "success", "stop": "success",
+    }, run.output[-4000:]
+    execution_arn = run.xcom("start_by_arn")
+    assert execution_arn != run.xcom("base.start", "execution_arn")
+    parameters = sagemaker_local_engine.client("sagemaker").list_pipeline_parameters_for_execution(
+        PipelineExecutionArn=execution_arn)["PipelineParameters"]
+    assert {p["Name"]: p["Value"] for p in parameters} == {"Mode": "incremental"}
+    assert run.xcom("first_step", "StepStatus") == "Succeeded"
+    assert run.xcom("branch", "Outcome") in (False, "False", "false")

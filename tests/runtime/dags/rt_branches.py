@@ -16,17 +16,20 @@ from airflow_sagemaker_mlops import (
 )
 from airflow_sagemaker_mlops import conditions as C
 
-with DAG("rt_branches", schedule=None, start_date=START, params={"score": "0.9", "threshold": 0.5}):
+with DAG("rt_branches", schedule=None, start_date=START, params={"score": "0.9", "threshold": 0.5, "sleep": "0"}):
     with SageMakerPipelineGroup(
         group_id="train",
         pipeline_name="rt-branches",
-        parameters={"Score": PipelineParameter.string("0.9"), "Threshold": PipelineParameter.float(0.5)},
-        parameter_values={"Score": "{{ params.score }}", "Threshold": "{{ params.threshold }}"},
+        parameters={"Score": PipelineParameter.string("0.9"), "Threshold": PipelineParameter.float(0.5),
+                    "Sleep": PipelineParameter.string("0")},
+        parameter_values={"Score": "{{ params.score }}", "Threshold": "{{ params.threshold }}",
+                          "Sleep": "{{ params.sleep }}"},
         **GROUP_DEFAULTS,
     ) as train:
         evaluate = ProcessingStep(
             task_id="evaluate",
-            job=processing_job("evaluate.py", "evaluation", {"SCORE": train.parameter("Score")}),
+            job=processing_job("evaluate.py", "evaluation", {"SCORE": train.parameter("Score"),
+                                                                     "SLEEP": train.parameter("Sleep")}),
             property_files=[PropertyFile("metrics", output_name="evaluation", path="evaluation.json")],
         )
         register = RegisterModelStep(task_id="register", model_package_group="rt-models", image_uri="local/python",

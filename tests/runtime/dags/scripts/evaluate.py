@@ -2,6 +2,9 @@
 
 import json
 import os
+import time
+
+time.sleep(float(os.environ.get("SLEEP", "0")))
 
 os.makedirs("/opt/ml/processing/evaluation", exist_ok=True)
 with open("/opt/ml/processing/evaluation/evaluation.json", "w") as handle:

@@ -307,6 +307,7 @@ class RegisterModelStep(SageMakerStepOperator):
         environment: dict[str, Any] | None = None,
         model_metrics: dict[str, Any] | None = None,
         customer_metadata: dict[str, Any] | None = None,
+        skip_model_validation: str | None = "None",
         request: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -341,6 +342,9 @@ class RegisterModelStep(SageMakerStepOperator):
             req["ModelMetrics"] = model_metrics
         if customer_metadata:
             req["CustomerMetadataProperties"] = customer_metadata
+        if skip_model_validation is not None:
+            # SageMaker's default, written out as SDK v3 does, so both give the same definition.
+            req["SkipModelValidation"] = skip_model_validation
         self.request = req
 
     def step_values(self) -> dict[str, Any]:

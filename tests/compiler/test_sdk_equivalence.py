@@ -365,12 +365,7 @@ SDK_ONLY_BUILDERS: dict[str, Callable[[_Sdk], dict[str, Any]]] = {
 
 #: Known divergences from the SDK, each an expected failure of test_definition_equals_sdk that turns into
 #: an (strict) error once fixed, so the marker gets removed.
-DIVERGENCES = {
-    "register_helper": (
-        "RegisterModelStep's helper fields leave out SkipModelValidation; SDK v3 (ModelBuilder.register -> "
-        "get_create_model_package_request, serialised by ModelStep) always writes \"SkipModelValidation\": \"None\""
-    ),
-}
+DIVERGENCES: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")

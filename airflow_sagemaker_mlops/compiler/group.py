@@ -17,6 +17,7 @@ from .compile import CompiledPipeline, compile_group
 log = logging.getLogger(__name__)
 
 _DEFAULT = object()
+_JSON_TYPES = {"String": "string", "Integer": "integer", "Float": "number", "Boolean": "boolean"}
 
 
 class SageMakerPipelineGroup(TaskGroup):
@@ -32,6 +33,8 @@ class SageMakerPipelineGroup(TaskGroup):
     :param parameter_values: per-run values, by parameter name: literals, Jinja strings or XComArgs.
         They are checked against the declared types and sent with StartPipelineExecution; they never
         enter the definition.
+    :param dag_params: expose every parameter not in ``parameter_values`` as a DAG Param (same default, type
+        and allowed values), so the trigger form in the Airflow UI sets it for the run.
     :param max_parallel_steps: ``ParallelismConfiguration.MaxParallelExecutionSteps``.
     :param experiment_config: ``PipelineExperimentConfig``; ``None`` leaves it out; by default experiment
         and trial are named after the pipeline and the execution, as SageMaker SDK v3 does.
@@ -80,6 +83,7 @@ class SageMakerPipelineGroup(TaskGroup):
         role_arn: str | None = None,
         parameters: dict[str, PipelineParameter] | None = None,
         parameter_values: dict[str, Any] | None = None,
+        dag_params: bool = False,
         max_parallel_steps: int | None = None,
         experiment_config: ExperimentConfig | Any | None = _DEFAULT,
         mlflow_config: dict[str, Any] | None = None,
@@ -120,6 +124,26 @@ class SageMakerPipelineGroup(TaskGroup):
                     f"parameters[{name!r}] must be a PipelineParameter (PipelineParameter.string/integer/"
                     f"float/boolean), got {type(param).__name__}"
                 )
+        if dag_params:
+            self._expose_dag_params()
+
+    def _expose_dag_params(self) -> None:
+        from airflow.providers.common.compat.sdk import Param
+
+        params = self.dag.params
+        for name, param in self.parameters.items():
+            if name in self.parameter_values:
+                continue
+            if name in params:
+                raise self.error(f"dag_params: the DAG already has a param named {name!r}; pass the parameter's "
+                                 "value through parameter_values instead", field=f"parameters[{name!r}]")
+            schema: dict[str, Any] = {"type": _JSON_TYPES[param.type],
+                                      "description": f"SageMaker pipeline parameter {name} ({param.type})"}
+            if param.enum_values:
+                schema["enum"] = list(param.enum_values)
+            # No default: the trigger form requires a value (SageMaker would reject the start without one).
+            params[name] = Param(param.default, **schema) if param.default is not None else Param(**schema)
+            self.parameter_values[name] = "{{ params[" + repr(name) + "] }}"
 
     def parameter(self, name: str) -> ParameterRef:
         """The pipeline parameter ``name`` as a value for step arguments and conditions."""

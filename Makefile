@@ -42,11 +42,9 @@ test-af2: $(VENV_AF2)/.installed
 
 test: lint test-af3 test-af2
 
+# The churn_training example end to end on the local engine, once per branch, with a summary (tools/demo.py).
 demo: $(VENV)/.installed
-	@echo "== The churn example compiles to this SageMaker pipeline (no network, no SDK) =="
-	$(VENV)/bin/python -m airflow_sagemaker_mlops validate tests/compiler/dags/churn_training.py
-	$(VENV)/bin/python -m airflow_sagemaker_mlops compile tests/compiler/dags/churn_training.py --group train
-	@echo "== Not yet: running it end to end on the local engine arrives with the demo issue (#5). =="
+	$(VENV)/bin/python tools/demo.py
 
 clean:
 	rm -rf $(VENV) $(VENV_AF2) .pytest_cache .ruff_cache .hypothesis

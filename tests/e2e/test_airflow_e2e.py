@@ -97,10 +97,17 @@ def test_both_branches_through_the_rest_api(finished: Finished):
     assert waited, cluster.log("triggerer")[-3000:]
 
 
-def test_grid_view_of_the_finished_run(finished: Finished, tmp_path: Path):
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.skip("Chromium not found (apt-get install chromium, or set CHROMIUM=/path): no screenshot")
+@pytest.fixture(scope="module")  # module scope: pytest sets up wider scopes first, so it must match `finished`
+def chromium() -> str:
+    path = find_chromium()
+    if path is None:
+        pytest.skip("Chromium not found (apt-get update && apt-get install -y chromium, or CHROMIUM=/path): "
+                    "no grid screenshot")
+    return path
+
+
+# `chromium` before `finished`: without a browser this test skips before starting any Airflow run.
+def test_grid_view_of_the_finished_run(chromium: str, finished: Finished, tmp_path: Path):
     cluster = finished.cluster
     run_id = finished.runs["register"]
     page = f"{cluster.url}/dags/{DAG_ID}/runs/{urllib.parse.quote(run_id, safe='')}"

@@ -517,7 +517,8 @@ class _Analyser:
             if path and path[-1] in ("RoleArn", "ExecutionRoleArn"):
                 continue
             if isinstance(value, StepProperty):
-                if keys & _WRITE_KEYS or not self._looks_like_s3_property(value):
+                s3_field = bool(path) and path[-1] in ("S3Uri", "S3OutputPath", "ModelDataUrl")
+                if keys & _WRITE_KEYS or not (s3_field or self._looks_like_s3_property(value)):
                     continue
                 self.property_s3(role, value, f"{step.type} step {step.name} reads {'.'.join(path)}", step)
                 continue

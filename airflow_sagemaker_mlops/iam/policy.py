@@ -687,7 +687,7 @@ class _Analyser:
         rules = ["SageMakerPipelineExecutionEMRStepStatusUpdateRule"]
         if cluster is None:
             # A ClusterConfig: Pipelines creates the cluster for the step and terminates it afterwards.
-            rules.append("SageMakerPipelineExecutionEMRClusterStatusRule")
+            rules.append("SageMakerPipelineExecutionEMRClusterStatusUpdateRule")
             a.add(PIPELINE, "EmrClusters", ("elasticmapreduce:DescribeCluster", "elasticmapreduce:RunJobFlow",
                                             "elasticmapreduce:TerminateJobFlows"), ["*"],
                   f"EMR step {step.name} runs on a cluster Pipelines creates (RunJobFlow takes no resource)",

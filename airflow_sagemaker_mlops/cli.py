@@ -133,6 +133,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_iam_policy(args: argparse.Namespace) -> int:
+    from airflow_sagemaker_mlops.iam import explain_group, policy_for_group
+
+    with contextlib.redirect_stdout(sys.stderr):
+        (group,) = _select(load_groups(args.dag_file), args.dag_file, args.group).values()
+    options = {"region": args.region, "account": args.account}
+    try:
+        if args.explain:
+            print(explain_group(group, args.role, **options))
+        else:
+            print(json.dumps(policy_for_group(group, args.role, **options), indent=2))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    return 0
+
+
 def cmd_local_serve(args: argparse.Namespace) -> int:
     from airflow_sagemaker_mlops.local.server import engine_options_from_args, serve
 
@@ -156,6 +172,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="compile every pipeline group of a DAG file and report problems")
     p.add_argument("dag_file")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("iam-policy", help="print a least-privilege IAM policy for a group's pipeline or Airflow role")
+    p.add_argument("dag_file")
+    p.add_argument("--group", required=True, help="group id (or dag_id.group_id)")
+    p.add_argument("--role", required=True,
+                   help="pipeline | airflow | the ARN of a step role that differs from the pipeline role")
+    p.add_argument("--region", help="scope resources to this region (default: any region, reported as a widening)")
+    p.add_argument("--account", help="account of the resources (default: the pipeline role's account)")
+    p.add_argument("--explain", action="store_true", help="print why each statement is there instead of the JSON")
+    p.set_defaults(func=cmd_iam_policy)
 
     local = sub.add_parser("local", help="the local SageMaker Pipelines engine")
     local_sub = local.add_subparsers(dest="local_command", required=True)

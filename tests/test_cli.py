@@ -118,3 +118,21 @@ def test_local_serve_refuses_a_non_loopback_host(capsys):
     status, _, err = run(capsys, "local", "serve", "--host", "192.0.2.1")
     assert status == 2
     assert err.startswith("error: refusing to listen on non-loopback host") and err.count("\n") == 1
+
+
+def test_iam_policy_prints_a_policy_document(capsys):
+    status, out, err = run(capsys, "iam-policy", str(DAGS / "churn_training.py"), "--group", "train",
+                           "--role", "pipeline", "--region", "us-east-1")
+    assert status == 0, err
+    document = json.loads(out)
+    assert document["Version"] == "2012-10-17"
+    actions = {a for statement in document["Statement"] for a in statement["Action"]}
+    assert {"sagemaker:CreateProcessingJob", "sagemaker:CreateTrainingJob", "iam:PassRole"} <= actions
+
+
+def test_iam_policy_explains_and_rejects_unknown_roles(capsys):
+    status, out, _ = run(capsys, "iam-policy", str(DAGS / "churn_training.py"), "--group", "train",
+                         "--role", "airflow", "--explain")
+    assert status == 0 and "PassPipelineRole" in out
+    status, _, err = run(capsys, "iam-policy", str(DAGS / "churn_training.py"), "--group", "train", "--role", "x")
+    assert status == 2 and err.startswith("error: role must be") and err.count("\n") == 1

@@ -383,3 +383,11 @@ def test_formatting_an_expression_into_a_string_is_an_error():
 
     with pytest.raises(PipelineDefinitionError, match="Use Join"):
         build(body, parameters={"P": PipelineParameter.string("a")})
+
+
+def test_step_role_in_another_account_than_the_pipeline_role():
+    error = compile_error(
+        lambda g: ProcessingStep(task_id="p", job=JOB | {"RoleArn": "arn:aws:iam::999999999999:role/Other"}),
+        role_arn="arn:aws:iam::111122223333:role/SmPipeline")
+    assert error.task_id == "grp.p"
+    assert "999999999999" in error.problem

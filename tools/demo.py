@@ -76,14 +76,20 @@ def airflow_env(home: Path, engine_url: str) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws", "extra": connection}),
-        # The retraining example's other-account connection: assume-role goes to the engine's STS (moto).
-        "AIRFLOW_CONN_AWS_ML_ACCOUNT": json.dumps({"conn_type": "aws", "extra": {
-            **connection, "role_arn": settings.ML_ACCOUNT_ROLE}}),
+        # The retraining example's other-account connection. The Amazon provider never sends assume-role to
+        # the global endpoint_url, so service_config points STS at the engine too (moto answers it).
+        "AIRFLOW_CONN_AWS_ML_ACCOUNT": json.dumps({"conn_type": "aws", "extra": ml_account_extra(engine_url)}),
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": settings.REGION,
         "EXAMPLES_POLL_INTERVAL": os.environ.get("EXAMPLES_POLL_INTERVAL", "0.5"),
     }
+
+
+def ml_account_extra(engine_url: str) -> dict[str, Any]:
+    """The extra of the ``aws_ml_account`` connection on the local engine."""
+    return {"endpoint_url": engine_url, "region_name": settings.REGION, "role_arn": settings.ML_ACCOUNT_ROLE,
+            "service_config": {"sts": {"endpoint_url": engine_url}}}
 
 
 def create_example_resources(client: Any) -> None:

@@ -1,0 +1,180 @@
+"""Batch scoring with a data-quality sign-off from Airflow (cross-system orchestration).
+
+``latest_model`` (Airflow) picks the newest model package of the churn-models group (run churn_training
+first). The pipeline then draws the batch of customers to score, waits at a Callback step until Airflow
+signs the batch off (``signoff``: reads the batch from S3, checks it, answers with output parameters),
+creates a SageMaker Model from the package's artifact with the sign-off's decision threshold in its
+environment, and runs a batch Transform with the model_fn/predict_fn entry point in
+scripts/churn/train/inference.py. ``summarise`` reads the predictions afterwards.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from airflow.providers.common.compat.sdk import DAG, Param, task
+from example_settings import (
+    CODE_BUCKET,
+    DATA_BUCKET,
+    GROUP_DEFAULTS,
+    INSTANCE,
+    MODEL_PACKAGE_GROUP,
+    POLL_INTERVAL,
+    ROLE,
+    SIGNOFF_QUEUE_URL,
+    SKLEARN_IMAGE,
+    START,
+    code_input,
+    processing_resources,
+    s3_input,
+    s3_output,
+)
+
+from airflow_sagemaker_mlops import (
+    CallbackStep,
+    CodeAsset,
+    CreateModelStep,
+    Execution,
+    Join,
+    PipelineParameter,
+    ProcessingStep,
+    SageMakerPipelineCallbackOperator,
+    SageMakerPipelineGroup,
+    TransformStep,
+)
+
+PARAMETERS = {
+    "ModelData": PipelineParameter.string(f"s3://{DATA_BUCKET}/churn/models/latest/model.tar.gz"),
+    "Customers": PipelineParameter.integer(500),
+}
+
+
+def read_s3(uri: str) -> str:
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    hook = S3Hook(aws_conn_id="aws_default")
+    # Step outputs are prefixes: read every object below it, in key order (one object reads itself).
+    return "".join(hook.read_key(k, bucket) for k in sorted(hook.list_keys(bucket, prefix=key)))
+
+
+def signoff_batch(arguments: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The data-quality sign-off: fail the step (and the pipeline) when the batch is not fit to score."""
+    import numpy as np
+
+    batch = np.loadtxt(io.StringIO(read_s3(arguments["batch"])), delimiter=",", ndmin=2)
+    problems = []
+    if len(batch) < 10:
+        problems.append(f"only {len(batch)} rows")
+    if batch.shape[1] != 5:
+        problems.append(f"{batch.shape[1]} columns, expected 5")
+    if not np.isfinite(batch).all():
+        problems.append("missing or infinite values")
+    if problems:
+        raise ValueError("batch rejected: " + ", ".join(problems))
+    print(f"batch of {len(batch)} rows signed off")
+    return {"rows": len(batch), "threshold": str(context["params"]["threshold"]), "signed_off_by": "airflow"}
+
+
+with DAG(
+    "batch_scoring",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    tags=["example", "sagemaker"],
+    doc_md=__doc__,
+    params={"Customers": Param(500, type="integer", minimum=10),
+            "threshold": Param(0.5, type="number", minimum=0, maximum=1,
+                               description="churn probability from which a customer is flagged")},
+):
+
+    @task
+    def latest_model() -> str:
+        """The artifact of the newest model package in the churn-models group."""
+        from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
+
+        sm = SageMakerHook(aws_conn_id="aws_default").conn
+        packages = sm.list_model_packages(ModelPackageGroupName=MODEL_PACKAGE_GROUP, SortBy="CreationTime",
+                                          SortOrder="Descending")["ModelPackageSummaryList"]
+        if not packages:
+            raise ValueError(f"no model package in {MODEL_PACKAGE_GROUP}: run the churn_training DAG first")
+        package = sm.describe_model_package(ModelPackageName=packages[0]["ModelPackageArn"])
+        print(f"scoring with {package['ModelPackageArn']}")
+        return package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+
+    with SageMakerPipelineGroup(
+        group_id="scoring",
+        pipeline_name="churn-batch-scoring",
+        parameters=PARAMETERS,
+        parameter_values={"ModelData": latest_model(), "Customers": "{{ params.Customers }}"},
+        **GROUP_DEFAULTS,
+    ) as scoring:
+        customers = ProcessingStep(
+            task_id="customers",
+            job={
+                "RoleArn": ROLE,
+                "AppSpecification": {"ImageUri": SKLEARN_IMAGE, "ContainerEntrypoint": [
+                    "python3", "/opt/ml/processing/input/code/new_customers.py"]},
+                "ProcessingResources": processing_resources(),
+                "ProcessingInputs": [
+                    code_input(CodeAsset("scripts/churn/new_customers.py", bucket=CODE_BUCKET)),
+                    s3_input("input/lib", CodeAsset("scripts/churn/preprocess.py", bucket=CODE_BUCKET)),
+                ],
+                "ProcessingOutputConfig": {"Outputs": [s3_output("batch", Join(
+                    [f"s3://{DATA_BUCKET}", "scoring", "batch", Execution.PipelineExecutionId], on="/"))]},
+                "Environment": {"ROWS": Join([scoring.parameter("Customers")], on="")},
+            },
+        )
+        batch_uri = customers.properties.ProcessingOutputConfig.Outputs["batch"].S3Output.S3Uri
+        # SageMaker sends {token, arguments} to the queue and waits; Airflow's signoff task answers.
+        signoff = CallbackStep(task_id="signoff", sqs_queue_url=SIGNOFF_QUEUE_URL, inputs={"batch": batch_uri},
+                               outputs={"rows": "Integer", "threshold": "String", "signed_off_by": "String"})
+        model = CreateModelStep(
+            task_id="model",
+            model={
+                "ExecutionRoleArn": ROLE,
+                "PrimaryContainer": {
+                    "Image": SKLEARN_IMAGE,
+                    "ModelDataUrl": scoring.parameter("ModelData"),
+                    "Environment": {
+                        # The training source directory holds inference.py too: one tarball trains and serves.
+                        "SAGEMAKER_PROGRAM": "inference.py",
+                        "SAGEMAKER_SUBMIT_DIRECTORY": CodeAsset("scripts/churn/train", bucket=CODE_BUCKET),
+                        "CHURN_THRESHOLD": signoff.output_parameter("threshold"),
+                    },
+                },
+            },
+        )
+        score = TransformStep(
+            task_id="score",
+            job={
+                "ModelName": model.properties.ModelName,
+                "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": batch_uri}},
+                                   "ContentType": "text/csv", "SplitType": "Line"},
+                "TransformOutput": {"S3OutputPath": Join([f"s3://{DATA_BUCKET}", "scoring", "predictions",
+                                                          Execution.PipelineExecutionId], on="/"),
+                                    "Accept": "text/csv", "AssembleWith": "Line"},
+                # Each output line is the customer's features followed by probability,churn.
+                "DataProcessing": {"JoinSource": "Input"},
+                "TransformResources": {"InstanceType": INSTANCE, "InstanceCount": 1},
+                "BatchStrategy": "MultiRecord",
+            },
+        )
+        customers >> signoff >> model >> score
+
+    answer = SageMakerPipelineCallbackOperator(task_id="answer_signoff", execution_arn=scoring.execution_arn,
+                                               step_name="signoff", python_callable=signoff_batch,
+                                               poll_interval=POLL_INTERVAL)
+    # `airflow dags test` runs one task at a time: the answer has to come before the signoff task waits for
+    # the step to end. (Under the scheduler both could run at once; the edge does no harm there.)
+    answer >> signoff
+
+    @task
+    def summarise(output_prefix: str) -> dict[str, Any]:
+        lines = [line for line in read_s3(output_prefix.rstrip("/") + "/").splitlines() if line]
+        churners = sum(line.rsplit(",", 1)[1] == "1" for line in lines)
+        print(f"{len(lines)} customers scored, {churners} flagged as likely to churn")
+        return {"scored": len(lines), "churners": churners}
+
+    summarise(score.output["TransformOutputPath"])

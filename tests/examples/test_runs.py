@@ -1,0 +1,79 @@
+"""batch_scoring and retraining end to end: ``airflow dags test`` against the local engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def steps(engine: Any, execution_arn: str) -> dict[str, dict[str, Any]]:
+    listed = engine.client("sagemaker").list_pipeline_execution_steps(PipelineExecutionArn=execution_arn)
+    return {s["StepName"]: s for s in listed["PipelineExecutionSteps"]}
+
+
+def s3_text(engine: Any, uri: str) -> str:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    s3 = engine.client("s3")
+    if key.endswith("/") or "." not in key.rsplit("/", 1)[-1]:
+        keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=key)["Contents"])
+        return "".join(s3.get_object(Bucket=bucket, Key=k)["Body"].read().decode() for k in keys)
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+
+
+def test_batch_scoring_with_an_airflow_signoff(examples_airflow, trained_churn, sagemaker_local_engine):
+    run = examples_airflow.dags_test("batch_scoring", {"Customers": 200, "threshold": 0.4})
+    assert run.states == {
+        "latest_model": "success",
+        "scoring.start": "success",
+        "answer_signoff": "success",
+        "scoring.customers": "success",
+        "scoring.signoff": "success",
+        "scoring.model": "success",
+        "scoring.score": "success",
+        "summarise": "success",
+    }, run.output[-4000:]
+    assert run.state == "success"
+    # The model came from the package churn_training registered.
+    package_arn = trained_churn.xcom("train.register", "ModelPackageArn")
+    package = sagemaker_local_engine.client("sagemaker").describe_model_package(ModelPackageName=package_arn)
+    assert run.xcom("latest_model") == package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+    # The sign-off's output parameter reached the model's environment.
+    assert run.xcom("answer_signoff") == {"rows": 200, "threshold": "0.4", "signed_off_by": "airflow"}
+    model_name = run.xcom("scoring.model", "ModelName")
+    env = sagemaker_local_engine.client("sagemaker").describe_model(ModelName=model_name)["PrimaryContainer"][
+        "Environment"]
+    assert env["CHURN_THRESHOLD"] == "0.4"
+    # Each prediction line: the 5 input features joined with probability,churn.
+    lines = s3_text(sagemaker_local_engine, run.xcom("scoring.score", "TransformOutputPath")).splitlines()
+    assert len(lines) == 200
+    for line in lines:
+        *features, probability, churn = line.split(",")
+        assert len(features) == 5 and 0 <= float(probability) <= 1
+        assert churn == str(int(float(probability) >= 0.4))
+    assert run.xcom("summarise") == {"scored": 200, "churners": sum(line.endswith(",1") for line in lines)}
+
+
+def test_retraining_starts_by_arn_through_the_other_account_and_retries(examples_airflow, trained_churn,
+                                                                        sagemaker_local_engine):
+    # The first execution's training step fails once; the retry resumes from it.
+    sagemaker_local_engine.faults.fail_step("fit", attempts=1, reason="ResourceLimitExceeded: no capacity")
+    run = examples_airflow.dags_test("retraining")
+    assert run.states == {"start_training": "failed", "retry_training": "success", "report": "success"}, \
+        run.output[-4000:]
+    assert run.state == "success"
+    first = run.xcom("start_training", "execution_arn")
+    assert first.startswith("arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-training/execution/")
+    assert run.xcom("retry_training") == first == run.xcom("report")["execution_arn"]
+    ran = steps(sagemaker_local_engine, first)
+    assert ran["preprocess"]["AttemptCount"] == 1  # kept from the first run, not run again
+    assert ran["fit"]["StepStatus"] == "Succeeded"
+    assert ran["register"]["StepStatus"] == "Succeeded"
+    parameters = sagemaker_local_engine.client("sagemaker").list_pipeline_parameters_for_execution(
+        PipelineExecutionArn=first)["PipelineParameters"]
+    assert {p["Name"]: p["Value"] for p in parameters}["Rows"] == "8000"
+    # The connection assumed the role in the ML account (the engine's STS, moto, answered).
+    assert run.xcom("report")["acting_as"].startswith(
+        "arn:aws:sts::123456789012:assumed-role/AirflowPipelineRunner/")

@@ -75,7 +75,9 @@ class AirflowCluster:
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             # 2 cores: a few task processes at a time is plenty (deferred step tasks hold no slot).
             "AIRFLOW__CORE__PARALLELISM": "4",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            # Paused, as new DAGs are by default: a test unpauses the DAG it runs (unpause()), so the other DAGs
+            # of the folder (some scheduled) do not run alongside it.
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
             "AIRFLOW__API__BASE_URL": self.url,
             "AIRFLOW__API__WORKERS": "1",
@@ -188,6 +190,9 @@ class AirflowCluster:
         errors = self.get("/api/v2/importErrors")
         assert not [e for e in errors["import_errors"] if dag_id in e["filename"]], errors
         return dag
+
+    def unpause(self, dag_id: str) -> dict[str, Any]:
+        return self.request("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
 
     def trigger(self, dag_id: str, conf: dict[str, Any]) -> str:
         run = self.request("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf})

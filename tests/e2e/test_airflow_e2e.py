@@ -7,9 +7,11 @@ The docker-compose stack runs the same components (tests/e2e/test_compose.py che
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -77,8 +79,8 @@ def cluster(_sagemaker_local_engine_session: Any, tmp_path_factory: pytest.TempP
 @pytest.fixture(scope="module")
 def finished(cluster: AirflowCluster) -> Finished:
     cluster.login()
-    dag = cluster.wait_for_dag(DAG_ID)
-    assert not dag["is_paused"], dag
+    cluster.wait_for_dag(DAG_ID)
+    assert not cluster.unpause(DAG_ID)["is_paused"]
     runs = {branch: cluster.trigger(DAG_ID, conf) for branch, conf in BRANCHES.items()}
     run_states = cluster.wait_for_runs(DAG_ID, list(runs.values()), timeout=240)
     task_states = {branch: cluster.task_states(DAG_ID, run_id) for branch, run_id in runs.items()}
@@ -94,6 +96,7 @@ def test_both_branches_through_the_rest_api(finished: Finished):
     # triggerer, which logged it beside the task's log.
     waited = {(branch, task) for branch, run_id in finished.runs.items() for task in STEP_TASKS
               if "waiting for step" in cluster.trigger_logs(DAG_ID, task, run_id)}
+    print("deferred through the triggerer:", sorted(waited))
     assert waited, cluster.log("triggerer")[-3000:]
 
 
@@ -120,26 +123,26 @@ def test_grid_view_of_the_finished_run(chromium: str, finished: Finished, tmp_pa
         browser.fill("input[type=password]", cluster.password())
         browser.evaluate("document.querySelector('button[type=submit]').click()")
         browser.wait_for(f"location.pathname.startsWith('/dags/{DAG_ID}/runs/')", 60, "the redirect to the run")
-        # Expand the pipeline group so the grid shows every step task, then wait until it has rendered them.
-        browser.wait_for("document.body.innerText.includes('deploy')", 60, "the grid")
-        expand_all(browser)
-        for task in ("preprocess", "fit", "evaluate", "auc_gate", "register", "deploy", "notify"):
-            browser.wait_for(f"document.body.innerText.includes({task!r})", 30, f"task {task} in the grid")
+        # The grid: one row per task, one cell per (run, task). The pipeline group starts collapsed; "Expand
+        # all task groups" (idempotent, so pressing it again while the grid is still loading is harmless)
+        # until this run has a cell for every task, the step tasks included.
+        cells = json.dumps([f"grid-{run_id}-{task}" for task in EXPECTED["register"]])
+        browser.wait_for(f"""(() => {{
+            const missing = {cells}.filter(id => !document.querySelector(`[data-testid="${{id}}"]`));
+            if (missing.length) document.querySelector('button[aria-label="Expand all task groups"]')?.click();
+            return missing.length === 0;
+        }})()""", 60, "a grid cell for every task of the run")
+        rows = browser.evaluate("[...document.querySelectorAll('[data-testid^=\"task-\"]')].map(e => e.innerText)")
         text = browser.text()
+        time.sleep(1)  # the group's chevron animates for 0.5 s after expanding
         png = browser.screenshot(tmp_path / "grid.png")
     # The run's page (its id and state), not the login form or an error page.
     assert run_id in text and "Success" in text, text[:2000]
     assert not any(word in text for word in ("Sign in", "Sign In", "Not Found", "Forbidden")), text[:2000]
+    assert {"train", "preprocess", "fit", "evaluate", "auc_gate", "register", "too_weak", "deploy",
+            "notify"} <= {row.strip() for row in rows}, rows
     assert png.startswith(b"\x89PNG") and len(png) > 20_000, len(png)  # a blank page compresses to a few KB
     if SCREENSHOT_DIR:
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         (SCREENSHOT_DIR / "churn_training_grid.png").write_bytes(png)
 
-
-def expand_all(browser: Browser) -> None:
-    """Open the task group in the grid (groups start collapsed)."""
-    browser.evaluate("""(() => {
-        const button = [...document.querySelectorAll('button')].find(
-            b => /expand all/i.test(b.getAttribute('aria-label') || b.title || b.innerText));
-        if (button) button.click();
-    })()""")

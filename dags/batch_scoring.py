@@ -84,8 +84,7 @@ with DAG(
     catchup=False,
     tags=["example", "sagemaker"],
     doc_md=__doc__,
-    params={"Customers": Param(500, type="integer", minimum=10),
-            "threshold": Param(0.5, type="number", minimum=0, maximum=1,
+    params={"threshold": Param(0.5, type="number", minimum=0, maximum=1,
                                description="churn probability from which a customer is flagged")},
 ):
 
@@ -107,7 +106,8 @@ with DAG(
         group_id="scoring",
         pipeline_name="churn-batch-scoring",
         parameters=PARAMETERS,
-        parameter_values={"ModelData": latest_model(), "Customers": "{{ params.Customers }}"},
+        parameter_values={"ModelData": latest_model()},
+        dag_params=True,  # Customers becomes a DAG param; ModelData comes from latest_model
         **GROUP_DEFAULTS,
     ) as scoring:
         customers = ProcessingStep(

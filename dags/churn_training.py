@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.providers.common.compat.sdk import DAG, Param, task
+from airflow.providers.common.compat.sdk import DAG, task
 from example_settings import (
     CHURN_PIPELINE,
     CODE_BUCKET,
@@ -69,19 +69,12 @@ with DAG(
     catchup=False,
     tags=["example", "sagemaker"],
     doc_md=__doc__,
-    params={
-        "MinAuc": Param(0.7, type="number", minimum=0, maximum=1, description="register the model when AUC >= this"),
-        "Rows": Param(5000, type="integer", minimum=100, description="rows of synthetic data to generate"),
-        "Epochs": Param(300, type="integer", minimum=1),
-        "LearningRate": Param("0.1", type="string"),
-        "TrainingInstanceType": Param(INSTANCE, type="string", enum=[INSTANCE, "ml.m5.xlarge"]),
-    },
 ):
     with SageMakerPipelineGroup(
         group_id="train",
         pipeline_name=CHURN_PIPELINE,
         parameters=PARAMETERS,
-        parameter_values={name: f"{{{{ params.{name} }}}}" for name in PARAMETERS},
+        dag_params=True,  # every pipeline parameter is a DAG param: the trigger form sets it
         pipeline_description="Churn model: preprocess, train, evaluate, register when AUC >= MinAuc",
         **GROUP_DEFAULTS,
     ) as train:

@@ -74,3 +74,14 @@ def test_the_dag_folder_parses_without_import_errors(tmp_path: Path) -> None:
     assert report["errors"] == {}
     assert report["dags"] == ["batch_scoring", "churn_training", "retraining"]
     assert [Path(f).name for f in report["files"]] == EXAMPLES
+
+
+def test_pipeline_parameters_are_dag_params() -> None:
+    """The trigger form sets the pipeline's parameters (dag_params=True); ModelData comes from a task."""
+    from airflow_sagemaker_mlops.cli import load_groups
+
+    train = load_groups(str(DAGS / "churn_training.py"))["churn_training.train"]
+    assert sorted(train.dag.params) == ["Epochs", "LearningRate", "MinAuc", "Rows", "TrainingInstanceType"]
+    assert train.dag.params.get_param("TrainingInstanceType").schema["enum"] == ["ml.m5.large", "ml.m5.xlarge"]
+    scoring = load_groups(str(DAGS / "batch_scoring.py"))["batch_scoring.scoring"]
+    assert sorted(scoring.dag.params) == ["Customers", "threshold"]

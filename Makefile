@@ -8,7 +8,7 @@ AF2_REQUIREMENTS := "apache-airflow==2.11.*" apache-airflow-providers-amazon apa
 AF2_TESTS := tests/compiler/test_golden.py tests/compiler/test_errors.py tests/compiler/test_properties_hypothesis.py \
 	tests/compiler/test_group.py tests/definition/test_model.py tests/test_cli.py
 
-.PHONY: test test-af3 test-af2 lint demo venv clean chromium
+.PHONY: test test-af3 test-af2 lint demo airflow venv clean chromium
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ needed"'
@@ -53,5 +53,10 @@ test: lint test-af3 test-af2
 demo: $(VENV)/.installed
 	$(VENV)/bin/python tools/demo.py
 
+# Airflow 3 (api-server, scheduler, dag-processor, triggerer) + the local engine on 127.0.0.1, dags/ loaded;
+# prints the URL and login, runs until Ctrl-C (tools/airflow_local.py).
+airflow: $(VENV)/.installed
+	$(VENV)/bin/python tools/airflow_local.py
+
 clean:
-	rm -rf $(VENV) $(VENV_AF2) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(VENV_AF2) .pytest_cache .ruff_cache .hypothesis .airflow-demo .airflow-local

@@ -2,7 +2,8 @@
 dag-processor and triggerer against the local engine; login, trigger both branches through the REST API,
 check every task, check the step waits went through the triggerer, then look at the grid in Chromium.
 
-The docker-compose stack runs the same components (tests/e2e/test_compose.py checks that).
+The docker-compose stack runs the same components (tests/e2e/test_compose.py checks that). The screenshot
+goes to the test's tmp dir; E2E_SCREENSHOT_DIR=docs/screenshots also writes it there (the docs' copy).
 """
 
 from __future__ import annotations

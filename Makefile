@@ -26,7 +26,7 @@ $(VENV_AF2)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check airflow_sagemaker_mlops tests bench tools
+	$(VENV)/bin/ruff check airflow_sagemaker_mlops tests bench tools docker dags
 
 # pytest exits 5 when it collected no test: that is a broken suite here, never a pass.
 define run_pytest

@@ -87,6 +87,8 @@ def test_file_without_groups(capsys, tmp_path):
     dag.write_text("x = 1\n")
     status, _, err = run(capsys, "compile", str(dag))
     assert status == 2 and "no SageMakerPipelineGroup found" in err
+    status, out, _ = run(capsys, "validate", str(dag))  # imports fine: nothing to compile is not an error
+    assert status == 0 and "has no SageMakerPipelineGroup" in out
 
 
 def test_module_entry_point_exit_status():

@@ -4,37 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from airflow_harness import DagRun, dags_test, migrate
 
 DAGS = Path(__file__).parent / "dags"
-AIRFLOW = str(Path(sys.executable).parent / "airflow")
-
-
-@dataclass
-class DagRun:
-    dag_id: str
-    run_id: str
-    returncode: int
-    output: str
-    states: dict[str, str | None]
-    db: Path
-
-    def xcom(self, task_id: str, key: str = "return_value") -> Any:
-        with sqlite3.connect(self.db) as conn:
-            row = conn.execute("SELECT value FROM xcom WHERE dag_id=? AND run_id=? AND task_id=? AND key=?",
-                               (self.dag_id, self.run_id, task_id, key)).fetchone()
-        if row is None:
-            return None
-        value = row[0]
-        return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 class AirflowRunner:
@@ -54,22 +31,10 @@ class AirflowRunner:
         }
 
     def migrate(self) -> None:
-        subprocess.run([AIRFLOW, "db", "migrate"], env=self.env, check=True, capture_output=True, timeout=600)
+        migrate(self.env)
 
     def dags_test(self, dag_id: str, conf: dict[str, Any] | None = None, **env: str) -> DagRun:
-        command = [AIRFLOW, "dags", "test", dag_id]
-        if conf is not None:
-            command += ["-c", json.dumps(conf)]
-        result = subprocess.run(command, env={**self.env, **env}, capture_output=True, text=True, timeout=600)
-        db = self.home / "airflow.db"
-        with sqlite3.connect(db) as conn:
-            run_id = conn.execute("SELECT run_id FROM dag_run WHERE dag_id=? ORDER BY id DESC LIMIT 1",
-                                  (dag_id,)).fetchone()
-            if run_id is None:
-                raise AssertionError(f"no run of {dag_id}:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
-            states = dict(conn.execute("SELECT task_id, state FROM task_instance WHERE dag_id=? AND run_id=?",
-                                       (dag_id, run_id[0])).fetchall())
-        return DagRun(dag_id, run_id[0], result.returncode, result.stdout + result.stderr, states, db)
+        return dags_test(self.home, {**self.env, **env}, dag_id, conf)
 
 
 @pytest.fixture(scope="session")

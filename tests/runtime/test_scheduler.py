@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AIRFLOW, AirflowRunner
+from airflow_harness import AIRFLOW
+from conftest import AirflowRunner
 
 pytestmark = pytest.mark.e2e
 
@@ -151,6 +152,9 @@ def test_marking_the_run_failed_stops_the_execution(cluster: Cluster, sagemaker_
     run_id = cluster.trigger("rt_slow", {})
     cluster.wait_for(lambda: cluster.task_states("rt_slow", run_id).get("etl.slow") == "deferred", 300,
                      "the step task to defer")
+    # Deferred in the database is not yet running in the triggerer: kill the wait once it really waits.
+    cluster.wait_for(lambda: "waiting for step" in cluster.trigger_logs("rt_slow", "etl.slow"), 120,
+                     "the triggerer to run the step's trigger")
     sm = sagemaker_local_engine.client("sagemaker")
     execution_arn = sm.list_pipeline_executions(PipelineName="rt-slow")["PipelineExecutionSummaries"][0][
         "PipelineExecutionArn"]

@@ -247,7 +247,7 @@ class _Compiler:
         problems, graph = analyse(definition)
         # Role ARNs (the group's and those inside job arguments): shape, partition, account. A step role that
         # differs from the pipeline role ("info") is reported by the iam-policy output instead.
-        from airflow_sagemaker_mlops.iam import role_problems
+        from airflow_sagemaker_mlops.iam.roles import role_problems
 
         problems += [p for p in role_problems(definition, self.group.role_arn) if p.severity != "info"]
         errors = [p for p in problems if p.severity == "error"]

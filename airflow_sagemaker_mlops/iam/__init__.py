@@ -7,22 +7,26 @@ checks the compiler runs. Nothing here imports boto3/botocore or Airflow: it is 
 
 from __future__ import annotations
 
-from .policy import (
-    AIRFLOW,
-    PIPELINE,
-    Condition,
-    Grant,
-    PolicyReport,
-    StatementReport,
-    analyse,
-    build_document,
-    explain,
-    explain_group,
-    policy_for_group,
-    policy_report,
-    queue_arn,
-)
-from .roles import RoleArn, StepRole, role_arn_problem, role_problems, step_roles
+import importlib
+from typing import Any
+
+# The compiler needs only the role checks at DAG parse time; the policy builder loads on first use.
+_EXPORTS = {
+    **dict.fromkeys(("AIRFLOW", "PIPELINE", "Condition", "Grant", "PolicyReport", "StatementReport", "analyse",
+                     "build_document", "explain", "explain_group", "policy_for_group", "policy_report",
+                     "queue_arn"), "policy"),
+    **dict.fromkeys(("RoleArn", "StepRole", "role_arn_problem", "role_problems", "step_roles"), "roles"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AIRFLOW",

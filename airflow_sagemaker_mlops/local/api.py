@@ -9,11 +9,13 @@ import base64
 import datetime as dt
 import json
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
-from .errors import ResourceNotFound, ValidationError
+from .errors import AccessDeniedError, ResourceNotFound, ValidationError
 from .executor import Engine
+from .identity import Caller
 from .state import ExecutionRecord, PipelineRecord, StepRecord
 
 PIPELINE_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
@@ -84,6 +86,7 @@ def _check_parallelism(config: Any) -> dict[str, Any] | None:
 class Api:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._local = threading.local()
         self.operations: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
             name: getattr(self, _snake(name)) for name in OPERATIONS
         }
@@ -91,8 +94,77 @@ class Api:
     def handles(self, operation: str) -> bool:
         return operation in self.operations
 
-    def call(self, operation: str, body: dict[str, Any], region: str) -> dict[str, Any]:
+    def call(self, operation: str, body: dict[str, Any], region: str, caller: Caller | None = None) -> dict[str, Any]:
+        caller = caller or Caller(self.engine.config.account_id, f"arn:aws:iam::{self.engine.config.account_id}:root")
+        self._local.caller, self._local.operation = caller, operation
+        self._authorize(operation, body, region, caller)
         return self.operations[operation](body, region)
+
+    # ---- who may call what ------------------------------------------------------------------------
+
+    @property
+    def caller(self) -> Caller:
+        return self._local.caller  # type: ignore[no-any-return]
+
+    def _authorize(self, operation: str, body: dict[str, Any], region: str, caller: Caller) -> None:
+        """With IAM enforcement, the caller's identity policies must allow the operation on its resource."""
+        from .access import principal_of
+
+        principal = principal_of(caller)
+        if not self.engine.access.enabled or principal is None:
+            return
+        resource = self._resource_of(operation, body, region, caller)
+        self.engine.access.require(principal, f"sagemaker:{operation}", resource, where=operation, actor=caller.arn)
+        if operation in ("CreatePipeline", "UpdatePipeline") and body.get("RoleArn"):
+            self.engine.access.require(
+                principal, "iam:PassRole", body["RoleArn"], where=operation, actor=caller.arn,
+                context={"iam:PassedToService": "sagemaker.amazonaws.com"},
+            )
+
+    def _resource_of(self, operation: str, body: dict[str, Any], region: str, caller: Caller) -> str:
+        if body.get("PipelineName"):
+            name = str(body["PipelineName"])
+            return name if name.startswith("arn:") else self.engine.arn(
+                region, f"pipeline/{name.lower()}", caller.account_id
+            )
+        if body.get("PipelineExecutionArn"):
+            return str(body["PipelineExecutionArn"])
+        if body.get("CallbackToken"):
+            entry = self.engine.callbacks.get(str(body["CallbackToken"]))
+            return entry[0].arn if entry else "*"
+        if body.get("ResourceArn"):
+            return str(body["ResourceArn"])
+        for field_name, resource in _JOB_NAME_FIELDS.items():
+            if body.get(field_name):
+                return self.engine.arn(region, f"{resource}/{str(body[field_name]).lower()}", caller.account_id)
+        return "*"
+
+    def _shared(self, pipeline: PipelineRecord) -> PipelineRecord:
+        """``pipeline`` if the caller owns it or a RAM share allows the current operation; else AccessDenied."""
+        caller = self.caller
+        if pipeline.account_id == caller.account_id or caller.internal:
+            return pipeline
+        operation = self._local.operation
+        if self.engine.ram.allows(caller.account_id, pipeline.arn, operation):
+            return pipeline
+        raise AccessDeniedError(
+            f"User: {caller.arn} is not authorized to perform: sagemaker:{operation} on resource: "
+            f"{pipeline.arn} because no resource-based policy allows the sagemaker:{operation} action"
+        )
+
+    def _pipeline(self, name_or_arn: str, region: str) -> PipelineRecord:
+        """A pipeline by name (the caller's account) or by ARN (any account, through a RAM share)."""
+        try:
+            record = self.engine.find_pipeline(region, name_or_arn, self.caller.account_id)
+        except ResourceNotFound:
+            if name_or_arn.startswith("arn:") and name_or_arn.split(":")[4:5] != [self.caller.account_id]:
+                # AWS does not reveal whether another account's resource exists.
+                raise AccessDeniedError(
+                    f"User: {self.caller.arn} is not authorized to perform: sagemaker:{self._local.operation} "
+                    f"on resource: {name_or_arn} because no resource-based policy allows it"
+                ) from None
+            raise
+        return self._shared(record)
 
     # ---- pipelines --------------------------------------------------------------------------------
 
@@ -107,7 +179,7 @@ class Api:
         if location.get("VersionId"):
             params["VersionId"] = location["VersionId"]
         try:
-            obj = self.engine.client("s3", region).get_object(**params)
+            obj = self.engine.client("s3", region, self.caller.account_id).get_object(**params)
         except Exception as exc:
             raise ValidationError(
                 f"Cannot read the pipeline definition from s3://{params['Bucket']}/{params['Key']}: {exc}"
@@ -131,6 +203,7 @@ class Api:
             name,
             definition,
             body["RoleArn"],
+            self.caller.account_id,
             display_name=body.get("PipelineDisplayName"),
             description=body.get("PipelineDescription"),
             parallelism=_check_parallelism(body.get("ParallelismConfiguration")),
@@ -143,7 +216,8 @@ class Api:
         _require(body, "PipelineName")
         record = self.engine.update_pipeline(
             region,
-            body["PipelineName"],
+            self._own_pipeline_name(body["PipelineName"]),
+            self.caller.account_id,
             definition=self._definition_from(body, region),
             display_name=body.get("PipelineDisplayName"),
             description=body.get("PipelineDescription"),
@@ -178,18 +252,30 @@ class Api:
 
     def describe_pipeline(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         _require(body, "PipelineName")
-        record = self.engine.find_pipeline(region, body["PipelineName"])
+        record = self._pipeline(body["PipelineName"], region)
         return self._pipeline_view(record, body.get("PipelineVersionId"))
 
     def delete_pipeline(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         _require(body, "PipelineName")
-        return {"PipelineArn": self.engine.delete_pipeline(region, body["PipelineName"]).arn}
+        name = self._own_pipeline_name(body["PipelineName"])
+        return {"PipelineArn": self.engine.delete_pipeline(region, name, self.caller.account_id).arn}
+
+    def _own_pipeline_name(self, name_or_arn: str) -> str:
+        """Only the owner updates or deletes a pipeline: a shared one's ARN is refused."""
+        if name_or_arn.startswith("arn:") and name_or_arn.split(":")[4:5] != [self.caller.account_id]:
+            raise AccessDeniedError(
+                f"User: {self.caller.arn} is not authorized to perform: sagemaker:{self._local.operation} on "
+                f"resource: {name_or_arn}: shared pipelines can be read or run, not changed"
+            )
+        return name_or_arn
 
     def list_pipelines(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         prefix = body.get("PipelineNamePrefix") or ""
         after, before = _timestamp(body.get("CreatedAfter")), _timestamp(body.get("CreatedBefore"))
         with self.engine.lock:
-            records = [p for (r, _), p in self.engine.pipelines.items() if r == region]
+            records = [
+                p for (a, r, _), p in self.engine.pipelines.items() if r == region and a == self.caller.account_id
+            ]
         records = [
             p
             for p in records
@@ -229,9 +315,11 @@ class Api:
             if not isinstance(item, dict) or "Name" not in item or "Value" not in item:
                 raise ValidationError("Each PipelineParameters entry needs Name and Value.")
         selective = body.get("SelectiveExecutionConfig")
+        pipeline = self._pipeline(body["PipelineName"], region)
         ex = self.engine.start_execution(
-            region,
-            body["PipelineName"],
+            pipeline.region,
+            pipeline.name,
+            account=pipeline.account_id,
             client_token=body.get("ClientRequestToken"),
             parameters=parameters,
             display_name=body.get("PipelineExecutionDisplayName"),
@@ -244,7 +332,9 @@ class Api:
 
     def _execution(self, body: dict[str, Any]) -> ExecutionRecord:
         _require(body, "PipelineExecutionArn")
-        return self.engine.find_execution(body["PipelineExecutionArn"])
+        ex = self.engine.find_execution(body["PipelineExecutionArn"])
+        self._shared(ex.pipeline)
+        return ex
 
     def describe_pipeline_execution(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         ex = self._execution(body)
@@ -271,7 +361,7 @@ class Api:
 
     def list_pipeline_executions(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         _require(body, "PipelineName")
-        pipeline = self.engine.find_pipeline(region, body["PipelineName"])
+        pipeline = self._pipeline(body["PipelineName"], region)
         after, before = _timestamp(body.get("CreatedAfter")), _timestamp(body.get("CreatedBefore"))
         with self.engine.lock:
             records = [
@@ -339,13 +429,12 @@ class Api:
         return _with_token("PipelineExecutionSteps", page, token)
 
     def stop_pipeline_execution(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        _require(body, "PipelineExecutionArn")
-        return {"PipelineExecutionArn": self.engine.stop_execution(body["PipelineExecutionArn"]).arn}
+        ex = self._execution(body)
+        return {"PipelineExecutionArn": self.engine.stop_execution(ex.arn).arn}
 
     def retry_pipeline_execution(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        _require(body, "PipelineExecutionArn")
         ex = self.engine.retry_execution(
-            body["PipelineExecutionArn"], _check_parallelism(body.get("ParallelismConfiguration"))
+            self._execution(body).arn, _check_parallelism(body.get("ParallelismConfiguration"))
         )
         return {"PipelineExecutionArn": ex.arn}
 
@@ -367,15 +456,22 @@ class Api:
         for item in outputs:
             if not isinstance(item, dict) or "Name" not in item or "Value" not in item:
                 raise ValidationError("Each OutputParameters entry needs Name and Value.")
+        self._callback_owner(body["CallbackToken"])
         ex = self.engine.complete_callback(body["CallbackToken"], output_parameters=outputs, success=True)
         return {"PipelineExecutionArn": ex.arn}
 
     def send_pipeline_execution_step_failure(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         _require(body, "CallbackToken")
+        self._callback_owner(body["CallbackToken"])
         ex = self.engine.complete_callback(
             body["CallbackToken"], failure_reason=body.get("FailureReason"), success=False
         )
         return {"PipelineExecutionArn": ex.arn}
+
+    def _callback_owner(self, token: str) -> None:
+        entry = self.engine.callbacks.get(token)
+        if entry is not None:
+            self._shared(entry[0].pipeline)
 
     def list_pipeline_parameters_for_execution(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         ex = self._execution(body)
@@ -393,9 +489,12 @@ class Api:
         if ":pipeline/" not in arn or "/execution/" in arn:
             raise NotHandled
         try:
-            return self.engine.find_pipeline(region, arn)
+            record = self.engine.find_pipeline(region, arn)
         except ResourceNotFound:
             raise NotHandled from None
+        if record.account_id != self.caller.account_id:
+            raise AccessDeniedError(f"User: {self.caller.arn} cannot tag {arn}: it belongs to another account")
+        return record
 
     def add_tags(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         record = self._tagged_pipeline(body, region)
@@ -516,6 +615,13 @@ class Api:
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().replace("hyper_parameter", "hyper_parameter")
 
+
+_JOB_NAME_FIELDS = {
+    "ProcessingJobName": "processing-job",
+    "TrainingJobName": "training-job",
+    "TransformJobName": "transform-job",
+    "HyperParameterTuningJobName": "hyper-parameter-tuning-job",
+}
 
 OPERATIONS = (
     "CreatePipeline",

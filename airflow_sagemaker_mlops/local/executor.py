@@ -55,6 +55,34 @@ CACHEABLE_TYPES = ("Processing", "Training", "Transform", "Tuning")
 INTERNAL_ACCESS_KEY = "LOCALENGINEINTERNAL"
 
 
+def experiment_of(ex: ExecutionRecord) -> tuple[str, str] | None:
+    """(experiment, trial) names of an execution: the definition's PipelineExperimentConfig, resolved.
+
+    Absent means SageMaker's default (pipeline name, execution id); an explicit null disables it.
+    """
+    try:
+        document = json.loads(ex.definition)
+    except ValueError:
+        return None
+    if "PipelineExperimentConfig" in document and document["PipelineExperimentConfig"] is None:
+        return None
+    config = document.get("PipelineExperimentConfig") or {}
+    known = {"Execution.PipelineName": ex.pipeline.name, "Execution.PipelineExecutionId": ex.id}
+
+    def value(item: Any, default: str) -> str:
+        if isinstance(item, str):
+            return item
+        if isinstance(item, dict) and "Get" in item:
+            ref = str(item["Get"])
+            if ref in known:
+                return known[ref]
+            if ref.startswith("Parameters."):
+                return to_text(ex.parameters.get(ref.split(".", 1)[1], default))
+        return default
+
+    return value(config.get("ExperimentName"), ex.pipeline.name), value(config.get("TrialName"), ex.id)
+
+
 class Timer:
     """One thread running delayed callbacks (retry back-off); cancellable handles."""
 
@@ -112,12 +140,22 @@ class Engine:
         self.faults = Faults(self.config.faults)
         self.endpoint_url = ""  # set by the server once bound
         self.lock = threading.RLock()
-        self.pipelines: dict[tuple[str, str], PipelineRecord] = {}
+        self.pipelines: dict[tuple[str, str, str], PipelineRecord] = {}  # (account, region, name)
         self.executions: dict[str, ExecutionRecord] = {}
         self.tokens: dict[tuple[str, str], str] = {}  # (pipeline arn, client token) -> execution arn
         self.callbacks: dict[str, tuple[ExecutionRecord, StepRecord]] = {}
         self.jobs: dict[tuple[str, str, str], dict[str, Any]] = {}  # (kind, region, name) -> description
         self.cache: dict[str, list[tuple[dt.datetime, str, StepRecord]]] = {}
+        from .access import AccessControl
+        from .ram import Ram
+
+        self.access = AccessControl(enabled=self.config.enforce_iam)
+        self.ram = Ram()
+        # Access keys of the engine's own clients (one STS session per account beyond the default one).
+        self.internal_keys: set[str] = {INTERNAL_ACCESS_KEY}
+        self._account_sessions: dict[str, Any] = {}
+        self._account_credentials: dict[str, dict[str, str]] = {}
+        self.experiments: set[tuple[str, str, str]] = set()  # (account, region, name) created so far
         self._pool = ThreadPoolExecutor(max_workers=self.config.max_workers, thread_name_prefix="local-step")
         self._timer = Timer()
         self._clients: dict[tuple[str, str], Any] = {}
@@ -139,22 +177,21 @@ class Engine:
         if self._own_work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
 
-    def client(self, service: str, region: str | None = None) -> Any:
-        """A boto3 client to this engine (moto behind it), marked internal so faults skip it."""
+    def client(self, service: str, region: str | None = None, account: str | None = None) -> Any:
+        """A boto3 client to this engine (moto behind it), marked internal so faults skip it.
+
+        ``account`` other than the default one gets credentials of an STS session in that account, so
+        moto serves that account's S3, IAM, ... (moto routes requests by the access key's account).
+        """
         region = region or self.config.region
-        key = (service, region)
+        account = account or self.config.account_id
+        key = (service, region, account)
         with self._clients_lock:
             cached = self._clients.get(key)
             if cached is None:
-                import boto3
                 from botocore.config import Config
 
-                if self._session is None:
-                    # One session for all internal clients: loading service models is the slow part.
-                    self._session = boto3.session.Session(
-                        aws_access_key_id=INTERNAL_ACCESS_KEY, aws_secret_access_key="internal"
-                    )
-                cached = self._session.client(
+                cached = self._session_for(account).client(
                     service,
                     region_name=region,
                     endpoint_url=self.endpoint_url,
@@ -163,31 +200,71 @@ class Engine:
                 self._clients[key] = cached
             return cached
 
-    def arn(self, region: str, resource: str) -> str:
-        return f"arn:aws:sagemaker:{region}:{self.config.account_id}:{resource}"
+    def _session_for(self, account: str) -> Any:
+        import boto3
+
+        if self._session is None:
+            # One session for all internal clients: loading service models is the slow part.
+            self._session = boto3.session.Session(
+                aws_access_key_id=INTERNAL_ACCESS_KEY, aws_secret_access_key="internal"
+            )
+        if account == self.config.account_id:
+            return self._session
+        session = self._account_sessions.get(account)
+        if session is None:
+            credentials = self.credentials_for(account)
+            session = boto3.session.Session(
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+            )
+            self._account_sessions[account] = session
+        return session
+
+    def credentials_for(self, account: str) -> dict[str, str]:
+        """Credentials of the engine acting in ``account`` (an STS session moto maps to that account)."""
+        if account == self.config.account_id:
+            return {"AccessKeyId": INTERNAL_ACCESS_KEY, "SecretAccessKey": "internal", "SessionToken": ""}
+        cached = self._account_credentials.get(account)
+        if cached is None:
+            sts = self.client("sts", self.config.region)
+            cached = sts.assume_role(
+                RoleArn=f"arn:aws:iam::{account}:role/local-engine-internal", RoleSessionName="local-engine"
+            )["Credentials"]
+            self._account_credentials[account] = cached
+            self.internal_keys.add(cached["AccessKeyId"])
+        return cached
+
+    def arn(self, region: str, resource: str, account: str | None = None) -> str:
+        return f"arn:aws:sagemaker:{region}:{account or self.config.account_id}:{resource}"
 
     # ---- pipelines --------------------------------------------------------------------------------
 
-    def find_pipeline(self, region: str, name_or_arn: str) -> PipelineRecord:
-        name = name_or_arn
+    def find_pipeline(self, region: str, name_or_arn: str, account: str | None = None) -> PipelineRecord:
+        """A pipeline by name (in ``account``) or by ARN (in the ARN's account and region)."""
+        name, account = name_or_arn, account or self.config.account_id
         if name_or_arn.startswith("arn:"):
+            parts = name_or_arn.split(":", 5)
+            if len(parts) == 6:
+                region, account = parts[3] or region, parts[4] or account
             name = name_or_arn.split(":pipeline/", 1)[-1].split("/", 1)[0]
         with self.lock:
-            record = self.pipelines.get((region, name))
+            record = self.pipelines.get((account, region, name))
             if record is None:
-                for (reg, _), candidate in self.pipelines.items():
-                    if reg == region and candidate.name.lower() == name.lower():
+                for (acct, reg, _), candidate in self.pipelines.items():
+                    if acct == account and reg == region and candidate.name.lower() == name.lower():
                         return candidate
                 raise ResourceNotFound(f"Pipeline '{name_or_arn}' does not exist.")
             return record
 
     def create_pipeline(
-        self, region: str, name: str, definition: str, role_arn: str, **extra: Any
+        self, region: str, name: str, definition: str, role_arn: str, account: str | None = None, **extra: Any
     ) -> PipelineRecord:
         graph = parse_definition(definition)
         now = utcnow()
+        account = account or self.config.account_id
         with self.lock:
-            existing = self.pipelines.get((region, name))
+            existing = self.pipelines.get((account, region, name))
             if existing is not None:
                 token = extra.get("client_token")
                 if token and token == existing.client_token:
@@ -199,8 +276,9 @@ class Engine:
                 )
             record = PipelineRecord(
                 name=name,
-                arn=self.arn(region, f"pipeline/{name.lower()}"),
+                arn=self.arn(region, f"pipeline/{name.lower()}", account),
                 region=region,
+                account_id=account,
                 role_arn=role_arn,
                 definition=definition,
                 graph=graph,
@@ -213,11 +291,11 @@ class Engine:
                 client_token=extra.get("client_token"),
             )
             record.versions[1] = PipelineVersion(1, definition, graph, now)
-            self.pipelines[(region, name)] = record
+            self.pipelines[(account, region, name)] = record
             return record
 
-    def update_pipeline(self, region: str, name: str, **changes: Any) -> PipelineRecord:
-        record = self.find_pipeline(region, name)
+    def update_pipeline(self, region: str, name: str, account: str | None = None, **changes: Any) -> PipelineRecord:
+        record = self.find_pipeline(region, name, account)
         definition = changes.get("definition")
         graph = parse_definition(definition) if definition is not None else None
         with self.lock:
@@ -233,8 +311,8 @@ class Engine:
             record.last_modified_time = utcnow()
             return record
 
-    def delete_pipeline(self, region: str, name: str) -> PipelineRecord:
-        record = self.find_pipeline(region, name)
+    def delete_pipeline(self, region: str, name: str, account: str | None = None) -> PipelineRecord:
+        record = self.find_pipeline(region, name, account)
         with self.lock:
             running = [
                 ex.arn
@@ -247,7 +325,7 @@ class Engine:
                     f"Pipeline '{record.name}' has {len(running)} running execution(s); "
                     "stop them before deleting."
                 )
-            del self.pipelines[(record.region, record.name)]
+            del self.pipelines[(record.account_id, record.region, record.name)]
             for arn in [a for a, ex in self.executions.items() if ex.pipeline is record]:
                 del self.executions[arn]
             return record
@@ -305,8 +383,10 @@ class Engine:
         parallelism: dict[str, Any] | None = None,
         selective: dict[str, Any] | None = None,
         version_id: int | None = None,
+        account: str | None = None,
     ) -> ExecutionRecord:
-        pipeline = self.find_pipeline(region, pipeline_name)
+        pipeline = self.find_pipeline(region, pipeline_name, account)
+        region = pipeline.region
         with self.lock:
             if client_token and (pipeline.arn, client_token) in self.tokens:
                 return self.executions[self.tokens[(pipeline.arn, client_token)]]
@@ -331,6 +411,7 @@ class Engine:
                 version_id=version.version_id,
             )
             ex.last_modified_time = ex.creation_time
+            ex.experiment = experiment_of(ex)
             if selective:
                 self._prepare_selective(ex, selective)
             self.executions[ex.arn] = ex
@@ -338,8 +419,35 @@ class Engine:
                 self.tokens[(pipeline.arn, client_token)] = ex.arn
             pipeline.last_run_time = ex.creation_time
             log.info("execution %s of %s started", ex.id, pipeline.name)
+            denied = self._authorize_experiment(ex)
+            if denied is not None:
+                ex.failure_reason = denied
+                ex.status = FAILED
+                ex.done.set()
+                return ex
             self._schedule(ex)
             return ex
+
+    def _authorize_experiment(self, ex: ExecutionRecord) -> str | None:
+        """With IAM enforcement: the pipeline role creates the experiment (once) and the execution's trial."""
+        if not self.access.enabled or ex.experiment is None:
+            return None
+        from .errors import AccessDeniedError
+        from .steps import as_pipeline_role
+
+        experiment, trial = ex.experiment
+        account = ex.pipeline.account_id
+        experiment_arn = self.arn(ex.region, f"experiment/{experiment.lower()}", account)
+        try:
+            as_pipeline_role(self, ex, None, "sagemaker:DescribeExperiment", experiment_arn)
+            if (account, ex.region, experiment.lower()) not in self.experiments:
+                as_pipeline_role(self, ex, None, "sagemaker:CreateExperiment", experiment_arn)
+                self.experiments.add((account, ex.region, experiment.lower()))
+            trial_arn = self.arn(ex.region, f"experiment-trial/{trial.lower()}", account)
+            as_pipeline_role(self, ex, None, "sagemaker:CreateTrial", trial_arn)
+        except AccessDeniedError as exc:
+            return f"AccessDenied: {exc.message}"
+        return None
 
     def _prepare_selective(self, ex: ExecutionRecord, selective: dict[str, Any]) -> None:
         selected = {s.get("StepName") for s in selective.get("SelectedSteps") or []}
@@ -732,7 +840,7 @@ class Engine:
             execution_variables=execution_variable,
             step_properties=step_properties,
             property_file=property_file,
-            read_s3_json=lambda uri: self.read_s3_json(uri, ex.region),
+            read_s3_json=lambda uri: self.read_s3_json(uri, ex),
         )
 
     def _load_property_file(
@@ -754,14 +862,20 @@ class Engine:
                 f"Step {step} has no output {pf.get('OutputName')!r} for property file {name}"
             )
         base = match[0]["S3Output"]["S3Uri"].rstrip("/")
-        return self.read_s3_json(f"{base}/{pf.get('FilePath', '').lstrip('/')}", ex.region)
+        return self.read_s3_json(f"{base}/{pf.get('FilePath', '').lstrip('/')}", ex)
 
-    def read_s3_json(self, uri: str, region: str | None = None) -> Any:
+    def read_s3_json(self, uri: str, ex: ExecutionRecord) -> Any:
+        """A JSON object from S3, read as the execution's pipeline role (JsonGet, property files)."""
         if not uri.startswith("s3://"):
             raise ExpressionError(f"Not an S3 URI: {uri!r}")
         bucket, _, key = uri[5:].partition("/")
         try:
-            body = self.client("s3", region).get_object(Bucket=bucket, Key=key)["Body"].read()
+            if self.access.enabled:
+                from .steps import as_pipeline_role
+
+                as_pipeline_role(self, ex, None, "s3:GetObject", f"arn:aws:s3:::{bucket}/{key}")
+            client = self.client("s3", ex.region, ex.pipeline.account_id)
+            body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
         except Exception as exc:
             raise ExpressionError(f"Cannot read {uri}: {exc}") from exc
         try:

@@ -20,9 +20,10 @@ import threading
 import time
 from typing import Any
 
-from .errors import ServiceError, ThrottlingError, UnknownOperationError
-from .executor import INTERNAL_ACCESS_KEY, Engine
+from .errors import AccessDeniedError, ServiceError, ThrottlingError, UnknownOperationError
+from .executor import Engine
 from .faults import FaultConfig
+from .identity import Caller, credential_of, resolve
 from .state import EngineConfig
 
 log = logging.getLogger(__name__)
@@ -57,15 +58,80 @@ class EngineApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_local/"):
             return self._control(environ, start_response, path)
+        caller = self._caller(environ)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if environ.get("REQUEST_METHOD") == "POST" and target.startswith("SageMaker."):
-            return self._sagemaker(environ, start_response, target.split(".", 1)[1])
+            return self._sagemaker(environ, start_response, target.split(".", 1)[1], caller)
+        if caller.service == "ram":
+            return self._ram(environ, start_response, caller)
+        if caller.service == "s3" and self.engine.access.enabled:
+            denied = self._check_s3(environ, caller)
+            if denied is not None:
+                return self._s3_error(start_response, denied)
         return self.moto(environ, start_response)
+
+    def _caller(self, environ: dict[str, Any]) -> Caller:
+        access_key, _, service = credential_of(environ)
+        internal = access_key in self.engine.internal_keys
+        return resolve(access_key, self.engine.config.account_id, service=service, internal=internal)
+
+    # ---- IAM enforcement and RAM ------------------------------------------------------------------
+
+    def _check_s3(self, environ: dict[str, Any], caller: Caller) -> str | None:
+        from .access import principal_of, s3_request_action
+
+        principal = principal_of(caller)
+        if principal is None:
+            return None
+        action, resource, context = s3_request_action(
+            environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), {}
+        )
+        try:
+            self.engine.access.require(principal, action, resource, context=context, where="S3", actor=caller.arn)
+        except ServiceError as exc:
+            return exc.message
+        return None
+
+    @staticmethod
+    def _s3_error(start_response: Any, message: str) -> list[bytes]:
+        from xml.sax.saxutils import escape
+
+        payload = (
+            f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code>'
+            f"<Message>{escape(message)}</Message><RequestId>{_request_id()}</RequestId></Error>"
+        ).encode()
+        start_response(
+            "403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(payload)))]
+        )
+        return [payload]
+
+    def _ram(self, environ: dict[str, Any], start_response: Any, caller: Caller) -> list[bytes]:
+        region = _region_from(environ, self.engine.config.region)
+        try:
+            result = self.engine.ram.handle(
+                environ.get("REQUEST_METHOD", "POST"),
+                environ.get("PATH_INFO", ""),
+                environ.get("QUERY_STRING", ""),
+                self._read_body(environ),
+                caller,
+                region,
+            )
+        except ServiceError as exc:
+            payload = json.dumps({"message": exc.message}).encode()
+            start_response(
+                f"{exc.status} Error",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(payload))),
+                 ("x-amzn-ErrorType", exc.code)],
+            )
+            return [payload]
+        payload = json.dumps({k: v for k, v in result.items() if v is not None}).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+        return [payload]
 
     # ---- SageMaker JSON ---------------------------------------------------------------------------
 
-    def _sagemaker(self, environ: dict[str, Any], start_response: Any, operation: str) -> Any:
-        internal = f"Credential={INTERNAL_ACCESS_KEY}/" in environ.get("HTTP_AUTHORIZATION", "")
+    def _sagemaker(self, environ: dict[str, Any], start_response: Any, operation: str, caller: Caller) -> Any:
+        internal = caller.internal
         faults = self.engine.faults
         if not internal:
             delay = faults.latency_for(operation)
@@ -74,6 +140,10 @@ class EngineApp:
             if faults.should_throttle(operation):
                 return self._error(start_response, ThrottlingError(f"Rate exceeded (injected) for {operation}"))
         if not self.api.handles(operation):
+            if self.engine.access.enabled:
+                denied = self._check_moto_sagemaker(environ, operation, caller)
+                if denied is not None:
+                    return self._error(start_response, denied)
             return self.moto(environ, start_response)
         raw = self._read_body(environ)
         try:
@@ -88,7 +158,7 @@ class EngineApp:
         from .api import NotHandled, dumps
 
         try:
-            result = self.api.call(operation, body, region)
+            result = self.api.call(operation, body, region, caller)
         except NotHandled:
             import io
 
@@ -110,6 +180,30 @@ class EngineApp:
             ],
         )
         return [payload]
+
+    def _check_moto_sagemaker(self, environ: dict[str, Any], operation: str, caller: Caller) -> ServiceError | None:
+        """SageMaker calls moto answers (models, model packages): the caller's policies must allow them."""
+        import io
+
+        from .access import principal_of
+
+        principal = principal_of(caller)
+        if principal is None:
+            return None
+        raw = self._read_body(environ)
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            body = {}
+        region = _region_from(environ, self.engine.config.region)
+        resource = moto_sagemaker_resource(self.engine, operation, body, region, caller.account_id)
+        try:
+            self.engine.access.require(principal, f"sagemaker:{operation}", resource, where=operation,
+                                       actor=caller.arn)
+        except AccessDeniedError as exc:
+            return exc
+        return None
 
     @staticmethod
     def _read_body(environ: dict[str, Any]) -> bytes:
@@ -162,6 +256,26 @@ class EngineApp:
         payload = json.dumps(result).encode()
         start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
         return [payload]
+
+
+def moto_sagemaker_resource(engine: Engine, operation: str, body: dict[str, Any], region: str, account: str) -> str:
+    """The resource ARN IAM checks for the SageMaker operations moto answers (model registry, models)."""
+    for field_name in ("ModelPackageArn", "ModelPackageName"):
+        value = str(body.get(field_name) or "")
+        if value.startswith("arn:"):
+            return value
+        if value:
+            return engine.arn(region, f"model-package/{value.lower()}", account)
+    group = str(body.get("ModelPackageGroupName") or "")
+    if group:
+        if group.startswith("arn:"):
+            return group
+        return engine.arn(region, f"model-package-group/{group.lower()}", account)
+    if body.get("ModelName"):
+        return engine.arn(region, f"model/{str(body['ModelName']).lower()}", account)
+    if body.get("ResourceArn"):
+        return str(body["ResourceArn"])
+    return "*"
 
 
 def _request_id() -> str:

@@ -88,6 +88,9 @@ class EngineConfig:
     work_dir: Path | None = None
     faults: FaultConfig | None = None
     python: str = sys.executable
+    # Opt-in IAM enforcement (local/access.py): API callers and pipeline/step roles are checked against
+    # their policies in moto IAM.
+    enforce_iam: bool = False
 
 
 @dataclass
@@ -116,6 +119,7 @@ class PipelineRecord:
     version_id: int = 1
     versions: dict[int, PipelineVersion] = field(default_factory=dict)
     client_token: str | None = None
+    account_id: str = "123456789012"
 
 
 @dataclass
@@ -171,6 +175,7 @@ class ExecutionRecord:
     stop_event: threading.Event = field(default_factory=threading.Event)
     property_files: dict[tuple[str, str], Any] = field(default_factory=dict)
     done: threading.Event = field(default_factory=threading.Event)
+    experiment: tuple[str, str] | None = None  # (experiment name, trial name); None when disabled
 
     @property
     def max_parallel(self) -> int | None:

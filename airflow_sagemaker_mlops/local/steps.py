@@ -11,6 +11,7 @@ import importlib
 import io
 import json
 import logging
+import re
 import subprocess
 import textwrap
 import zipfile
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .errors import AccessDeniedError
 from .expressions import ExpressionError, Resolver, to_text
 from .faults import CAPACITY_ERROR, JOB_INTERNAL_ERROR, RESOURCE_LIMIT, SERVICE_FAULT, THROTTLING
 from .state import FAILED, PENDING, STOPPED, SUCCEEDED, ExecutionRecord, StepOutcome, StepRecord, short_hash
@@ -100,7 +102,11 @@ def run_callback(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolv
         record.metadata = metadata
     message = {"token": token, "pipelineExecutionArn": ex.arn, "arguments": arguments, "status": "Executing"}
     try:
-        engine.client("sqs", ex.region).send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))
+        from ..iam.policy import queue_arn
+
+        as_pipeline_role(engine, ex, record, "sqs:SendMessage", queue_arn(queue_url) or queue_url)
+        sqs = engine.client("sqs", ex.region, ex.pipeline.account_id)
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))
     except Exception as exc:
         with engine.lock:
             engine.callbacks.pop(token, None)
@@ -150,11 +156,12 @@ def run_lambda(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver
     handler = _lambda_handler(engine, arn)
     work_dir = step_work_dir(engine, ex, record)
     try:
+        as_pipeline_role(engine, ex, record, "lambda:InvokeFunction", arn)
         if handler is not None:
             result = handler(event, None)
         else:
             result = _run_moto_lambda(engine, ex, arn, event, work_dir)
-    except _LambdaMissing as exc:
+    except (_LambdaMissing, AccessDeniedError) as exc:
         return StepOutcome.failed(str(exc), metadata=metadata)
     except Exception as exc:
         return StepOutcome.failed(
@@ -209,7 +216,7 @@ def _run_moto_lambda(engine: Engine, ex: ExecutionRecord, arn: str, event: Any, 
     try:
         from moto.awslambda.models import lambda_backends
 
-        function = lambda_backends[engine.config.account_id][ex.region].get_function(arn)
+        function = lambda_backends[ex.pipeline.account_id][ex.region].get_function(arn)
     except Exception as exc:
         raise _LambdaMissing(
             f"ClientError: no local handler for Lambda function {arn}: map it with lambda_handlers "
@@ -257,6 +264,8 @@ def _run_moto_lambda(engine: Engine, ex: ExecutionRecord, arn: str, event: Any, 
 def _client_failure(exc: Exception, what: str) -> StepOutcome:
     from botocore.exceptions import ClientError
 
+    if isinstance(exc, AccessDeniedError):
+        return StepOutcome.failed(f"AccessDenied: {exc.message}")
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "Error")
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
@@ -274,8 +283,15 @@ def _client_failure(exc: Exception, what: str) -> StepOutcome:
 def run_model(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
     request = dict(resolver.resolve(record.spec.arguments))
     request.setdefault("ModelName", resource_name(ex, record))
-    sm = engine.client("sagemaker", ex.region)
+    sm = engine.client("sagemaker", ex.region, ex.pipeline.account_id)
     try:
+        model_arn = engine.arn(ex.region, f"model/{request['ModelName'].lower()}", ex.pipeline.account_id)
+        as_pipeline_role(engine, ex, record, "sagemaker:CreateModel", model_arn)
+        if request.get("Tags"):
+            as_pipeline_role(engine, ex, record, "sagemaker:AddTags", model_arn)
+        if request.get("ExecutionRoleArn"):
+            pass_role(engine, ex, record, request["ExecutionRoleArn"])
+        as_pipeline_role(engine, ex, record, "sagemaker:DescribeModel", model_arn)
         sm.create_model(**request)
         description = sm.describe_model(ModelName=request["ModelName"])
     except Exception as exc:
@@ -290,15 +306,27 @@ def run_register_model(
     engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver
 ) -> StepOutcome:
     request = dict(resolver.resolve(record.spec.arguments))
-    sm = engine.client("sagemaker", ex.region)
+    account = ex.pipeline.account_id
+    sm = engine.client("sagemaker", ex.region, account)
     group = request.get("ModelPackageGroupName")
     try:
         if group and not str(group).startswith("arn:"):
+            group_arn = engine.arn(ex.region, f"model-package-group/{str(group).lower()}", account)
+            as_pipeline_role(engine, ex, record, "sagemaker:DescribeModelPackageGroup", group_arn)
             # SageMaker Pipelines creates the model package group on first registration.
             try:
                 sm.describe_model_package_group(ModelPackageGroupName=group)
+                versions = sm.list_model_packages(ModelPackageGroupName=group, MaxResults=100)
+                next_version = len(versions.get("ModelPackageSummaryList", [])) + 1
             except Exception:
+                as_pipeline_role(engine, ex, record, "sagemaker:CreateModelPackageGroup", group_arn)
                 sm.create_model_package_group(ModelPackageGroupName=group)
+                next_version = 1
+            package_arn = engine.arn(ex.region, f"model-package/{str(group).lower()}/{next_version}", account)
+            as_pipeline_role(engine, ex, record, "sagemaker:CreateModelPackage", package_arn)
+            if request.get("Tags"):
+                as_pipeline_role(engine, ex, record, "sagemaker:AddTags", package_arn)
+            as_pipeline_role(engine, ex, record, "sagemaker:DescribeModelPackage", package_arn)
         arn = sm.create_model_package(**request)["ModelPackageArn"]
         description = sm.describe_model_package(ModelPackageName=arn)
     except Exception as exc:
@@ -366,7 +394,7 @@ def run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: R
     if not isinstance(request, dict):
         raise ExpressionError(f"{record.spec.type} step {record.name} Arguments must be an object")
     name = job_name(ex, record)
-    arn = engine.arn(ex.region, f"{JOB_ARN_RESOURCE[kind]}/{name.lower()}")
+    arn = engine.arn(ex.region, f"{JOB_ARN_RESOURCE[kind]}/{name.lower()}", ex.pipeline.account_id)
     metadata = {meta_key: {"Arn": arn}}
     from .state import utcnow
 
@@ -385,14 +413,25 @@ def run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: R
         runner = _job_runner(engine, record.spec.type)
     except _LambdaMissing as exc:
         return StepOutcome.failed(str(exc), metadata=metadata)
+    try:
+        job_role = authorize_job(engine, ex, record, kind, name, arn, request)
+    except AccessDeniedError as exc:
+        reason = f"AccessDenied: {exc.message}"
+        failed = {**provisional, JOB_STATUS_FIELD[kind]: "Failed", "FailureReason": reason}
+        engine.put_job(kind, ex.region, name, failed)
+        return StepOutcome.failed(reason, metadata=metadata)
+    account = ex.pipeline.account_id
     ctx = JobContext(
         endpoint_url=engine.endpoint_url,
         region=ex.region,
-        account_id=engine.config.account_id,
+        account_id=account,
         work_dir=step_work_dir(engine, ex, record),
         stop_event=ex.stop_event,
         log=record.log.append,
         python=engine.config.python,
+        credentials=None if account == engine.config.account_id else engine.credentials_for(account),
+        role_arn=job_role,
+        access=engine.access,
     )
     try:
         result = runner(name, request, ctx)
@@ -426,6 +465,116 @@ def run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: R
         failure_reason=reason,
         exception_type=_classify_job_failure(reason),
     )
+
+
+# ---- what SageMaker does as the pipeline role and as the job role (checked with IAM enforcement on) --
+
+_JOB_LOG_GROUPS = {
+    "ProcessingJob": "ProcessingJobs",
+    "TrainingJob": "TrainingJobs",
+    "TransformJob": "TransformJobs",
+    "HyperParameterTuningJob": "TrainingJobs",
+}
+_ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)")
+
+
+def _session_arn(role_arn: str, session: str) -> str:
+    account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else "?"
+    return f"arn:aws:sts::{account}:assumed-role/{role_arn.rsplit('/', 1)[-1]}/{session}"
+
+
+def as_role(
+    engine: Engine, role_arn: str, action: str, resource: str, where: str, context: dict[str, str] | None = None
+) -> None:
+    engine.access.require(
+        role_arn, action, resource, context=context, where=where, actor=_session_arn(role_arn, "SageMaker")
+    )
+
+
+def as_pipeline_role(
+    engine: Engine, ex: ExecutionRecord, record: StepRecord | None, action: str, resource: str,
+    context: dict[str, str] | None = None,
+) -> None:
+    where = f"{ex.pipeline.name}/{ex.id}" + (f"/{record.name}" if record is not None else "")
+    as_role(engine, ex.pipeline.role_arn, action, resource, where, context)
+
+
+def pass_role(engine: Engine, ex: ExecutionRecord, record: StepRecord, role_arn: str) -> None:
+    as_pipeline_role(
+        engine, ex, record, "iam:PassRole", role_arn, {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    )
+
+
+def _job_role_and_image(engine: Engine, ex: ExecutionRecord, kind: str, request: dict[str, Any]) -> tuple[Any, Any]:
+    if kind == "ProcessingJob":
+        return request.get("RoleArn"), (request.get("AppSpecification") or {}).get("ImageUri")
+    if kind == "TrainingJob":
+        return request.get("RoleArn"), (request.get("AlgorithmSpecification") or {}).get("TrainingImage")
+    if kind == "HyperParameterTuningJob":
+        definition = request.get("TrainingJobDefinition") or {}
+        return definition.get("RoleArn"), (definition.get("AlgorithmSpecification") or {}).get("TrainingImage")
+    # A transform job runs as its model's execution role, with the model's image.
+    try:
+        model = engine.client("sagemaker", ex.region, ex.pipeline.account_id).describe_model(
+            ModelName=request.get("ModelName", "")
+        )
+    except Exception:
+        return None, None
+    container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
+    return model.get("ExecutionRoleArn"), container.get("Image")
+
+
+def authorize_job(
+    engine: Engine, ex: ExecutionRecord, record: StepRecord, kind: str, name: str, arn: str, request: dict[str, Any]
+) -> str | None:
+    """Check what creating and running a job takes; returns the job's role (its S3 calls are checked later).
+
+    As the pipeline role: Create/Describe<Kind>Job, AddTags when tagged, iam:PassRole of the job's role,
+    associating the job with the execution's trial. As the job's role: CloudWatch Logs and metrics, and
+    ECR pulls of an ECR image.
+    """
+    if not engine.access.enabled:
+        return None
+    account = ex.pipeline.account_id
+    operation = "HyperParameterTuningJob" if kind == "HyperParameterTuningJob" else kind
+    as_pipeline_role(engine, ex, record, f"sagemaker:Create{operation}", arn)
+    if request.get("Tags"):
+        as_pipeline_role(engine, ex, record, "sagemaker:AddTags", arn)
+    role, image = _job_role_and_image(engine, ex, kind, request)
+    if kind != "TransformJob" and role:
+        pass_role(engine, ex, record, str(role))
+    as_pipeline_role(engine, ex, record, f"sagemaker:Describe{operation}", arn)
+    experiment = ex.experiment
+    if experiment is not None:
+        component = f"{name}-aws-{JOB_ARN_RESOURCE[kind]}".lower()
+        as_pipeline_role(
+            engine, ex, record, "sagemaker:AssociateTrialComponent",
+            engine.arn(ex.region, f"experiment-trial-component/{component}", account),
+        )
+    if not role:
+        return None
+    role = str(role)
+    from .access import role_trusts_sagemaker
+
+    if not role_trusts_sagemaker(role):
+        raise AccessDeniedError(f"SageMaker cannot assume role {role}: its trust policy does not name "
+                                "sagemaker.amazonaws.com (or the role does not exist)")
+    where = f"{ex.pipeline.name}/{ex.id}/{record.name} job {name}"
+    group = f"/aws/sagemaker/{_JOB_LOG_GROUPS[kind]}"
+    group_arn = f"arn:aws:logs:{ex.region}:{account}:log-group:{group}"
+    as_role(engine, role, "logs:CreateLogGroup", group_arn, where)
+    as_role(engine, role, "logs:DescribeLogStreams", group_arn, where)
+    stream_arn = f"{group_arn}:log-stream:{name}/algo-1"
+    as_role(engine, role, "logs:CreateLogStream", stream_arn, where)
+    as_role(engine, role, "logs:PutLogEvents", stream_arn, where)
+    as_role(engine, role, "cloudwatch:PutMetricData", "*", where, {"cloudwatch:namespace": group})
+    match = _ECR_IMAGE.match(str(image or ""))
+    if match:
+        repository = f"arn:aws:ecr:{match.group(2)}:{match.group(1)}:repository/{match.group(3)}"
+        as_role(engine, role, "ecr:GetAuthorizationToken", "*", where)
+        for action in ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"):
+            as_role(engine, role, action, repository, where)
+    return role
 
 
 _RUNNERS: dict[str, Callable[..., StepOutcome]] = {

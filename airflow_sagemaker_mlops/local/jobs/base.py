@@ -31,10 +31,18 @@ class JobContext:
     stop_event: threading.Event  # set when the execution is stopped: kill the process, return Stopped
     log: Callable[[str], None]  # appends one line to the step's log
     python: str = sys.executable  # interpreter for user code
+    # Credentials of the pipeline's account (moto routes by access key); None: the default account.
+    credentials: dict[str, str] | None = None
+    # With IAM enforcement: S3 calls are checked as this role (the job's RoleArn) before they are made.
+    role_arn: str | None = None
+    access: Any = None  # local.access.AccessControl
 
     def client(self, service: str) -> Any:
-        """A boto3 client for ``endpoint_url`` with dummy credentials, shared per (service, endpoint, region)."""
-        key = (service, self.endpoint_url, self.region)
+        """A boto3 client for ``endpoint_url``, shared per (service, endpoint, region, credentials, role)."""
+        credentials = self.credentials or {"AccessKeyId": "test", "SecretAccessKey": "test"}
+        enforced = self.access is not None and self.access.enabled and self.role_arn and service == "s3"
+        role = self.role_arn if enforced else None
+        key = (service, self.endpoint_url, self.region, credentials["AccessKeyId"], role)
         with _CLIENTS_LOCK:
             cached = _CLIENTS.get(key)
             if cached is None:
@@ -43,13 +51,20 @@ class JobContext:
 
                 # A private session: creating clients from boto3's default session is not thread-safe.
                 session = boto3.session.Session(
-                    aws_access_key_id="test", aws_secret_access_key="test", region_name=self.region
+                    aws_access_key_id=credentials["AccessKeyId"],
+                    aws_secret_access_key=credentials["SecretAccessKey"],
+                    aws_session_token=credentials.get("SessionToken") or None,
+                    region_name=self.region,
                 )
                 cached = session.client(
                     service,
                     endpoint_url=self.endpoint_url,
                     config=Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=32),
                 )
+                if role is not None:
+                    from ..access import s3_call_checker
+
+                    cached.meta.events.register("before-parameter-build.s3", s3_call_checker(self.access, role))
                 _CLIENTS[key] = cached
             return cached
 

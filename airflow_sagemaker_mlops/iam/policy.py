@@ -421,7 +421,13 @@ class _Analyser:
             a.note(PIPELINE, f"step {step.name}: property file {ref.name} of step {producer.name} is in an output "
                              "whose S3 location is not known before the run; no S3 permission was generated")
         for loc in locations:
-            key = loc.key_prefix.rstrip("/") + "/" + prop_file.path.lstrip("/") if loc.key_prefix else prop_file.path
+            path = prop_file.path.lstrip("/")
+            if not loc.exact:
+                # Only the output's leading part is known (e.g. it ends in the execution id): the file is
+                # somewhere below it.
+                key = f"{loc.key_prefix}*/{path}"
+            else:
+                key = loc.key_prefix.rstrip("/") + "/" + path if loc.key_prefix else path
             a.add(PIPELINE, "PropertyFiles", ("s3:GetObject",),
                   [f"arn:{a.partition}:s3:::{loc.bucket}{'*' if loc.bucket_pattern else ''}/{key}"],
                   f"step {step.name} reads property file {ref.name} ({prop_file.path} in output "

@@ -112,7 +112,8 @@ class EngineApp:
                 environ.get("REQUEST_METHOD", "POST"),
                 environ.get("PATH_INFO", ""),
                 environ.get("QUERY_STRING", ""),
-                self._read_body(environ),
+                # DELETE carries its parameters in the query and no body: do not wait for one.
+                self._read_body(environ) if environ.get("CONTENT_LENGTH") not in (None, "", "0") else b"",
                 caller,
                 region,
             )

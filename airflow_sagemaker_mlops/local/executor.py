@@ -305,6 +305,7 @@ class Engine:
         parallelism: dict[str, Any] | None = None,
         selective: dict[str, Any] | None = None,
         version_id: int | None = None,
+        mlflow_experiment_name: str | None = None,
     ) -> ExecutionRecord:
         pipeline = self.find_pipeline(region, pipeline_name)
         with self.lock:
@@ -331,6 +332,7 @@ class Engine:
                 version_id=version.version_id,
             )
             ex.last_modified_time = ex.creation_time
+            self._resolve_tracking(ex, mlflow_experiment_name)
             if selective:
                 self._prepare_selective(ex, selective)
             self.executions[ex.arn] = ex
@@ -340,6 +342,40 @@ class Engine:
             log.info("execution %s of %s started", ex.id, pipeline.name)
             self._schedule(ex)
             return ex
+
+    def _resolve_tracking(self, ex: ExecutionRecord, mlflow_experiment_name: str | None) -> None:
+        """PipelineExperimentConfig and MlflowConfig of the definition, resolved for this execution.
+
+        Their values may use parameters and execution variables (``Execution.PipelineName``,
+        ``Execution.PipelineExecutionId``, ``Std:Join``), never step properties: SageMaker fixes them when
+        the execution starts. StartPipelineExecution's ``MlflowExperimentName`` overrides the definition's.
+        """
+        document = ex.graph.document
+        resolver = self.resolver(ex)
+
+        def resolve(section: str, key: str, value: Any) -> str:
+            try:
+                resolved = resolver.resolve(value)
+            except ExpressionError as exc:
+                raise ValidationError(f"PipelineDefinition {section}.{key} cannot be resolved: {exc}") from exc
+            return resolved if isinstance(resolved, str) else to_text(resolved)
+
+        experiment = document.get("PipelineExperimentConfig")
+        if isinstance(experiment, dict):
+            ex.experiment_config = {
+                key: resolve("PipelineExperimentConfig", key, experiment[key])
+                for key in ("ExperimentName", "TrialName")
+                if experiment.get(key) is not None
+            }
+        mlflow = document.get("MlflowConfig")
+        config = {
+            key: resolve("MlflowConfig", key, mlflow[key])
+            for key in ("MlflowResourceArn", "MlflowExperimentName")
+            if isinstance(mlflow, dict) and mlflow.get(key) is not None
+        }
+        if mlflow_experiment_name:
+            config["MlflowExperimentName"] = mlflow_experiment_name
+        ex.mlflow_config = config or None
 
     def _prepare_selective(self, ex: ExecutionRecord, selective: dict[str, Any]) -> None:
         selected = {s.get("StepName") for s in selective.get("SelectedSteps") or []}

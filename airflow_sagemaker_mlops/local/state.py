@@ -165,6 +165,9 @@ class ExecutionRecord:
     selective: dict[str, Any] | None = None
     selected_steps: set[str] | None = None
     version_id: int = 1
+    # PipelineExperimentConfig and MLflowConfig as DescribePipelineExecution reports them (resolved at start).
+    experiment_config: dict[str, str] | None = None
+    mlflow_config: dict[str, str] | None = None
     steps: dict[str, StepRecord] = field(default_factory=dict)
     skipped: set[str] = field(default_factory=set)
     prior_attempts: dict[str, int] = field(default_factory=dict)

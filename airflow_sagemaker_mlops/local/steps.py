@@ -358,6 +358,10 @@ def _classify_job_failure(reason: str | None) -> str | None:
     return None
 
 
+#: Job types whose Create*Job request takes an ExperimentConfig (tuning jobs do not).
+EXPERIMENT_JOB_TYPES = ("Processing", "Training", "Transform")
+
+
 def run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
     from .jobs.base import JobContext
 
@@ -366,6 +370,9 @@ def run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: R
     if not isinstance(request, dict):
         raise ExpressionError(f"{record.spec.type} step {record.name} Arguments must be an object")
     name = job_name(ex, record)
+    if ex.experiment_config and record.spec.type in EXPERIMENT_JOB_TYPES and "ExperimentConfig" not in request:
+        # As SageMaker does: each job becomes a run (trial component) of the execution's trial.
+        request = {**request, "ExperimentConfig": {**ex.experiment_config, "TrialComponentDisplayName": record.name}}
     arn = engine.arn(ex.region, f"{JOB_ARN_RESOURCE[kind]}/{name.lower()}")
     metadata = {meta_key: {"Arn": arn}}
     from .state import utcnow

@@ -70,6 +70,19 @@ def test_a_failed_describe_is_a_warning_not_a_failure(sagemaker_local_engine, ho
     assert "Cannot read the experiment and MLflow references" in caplog.text
 
 
+def test_the_lifecycle_start_operator_reports_them_too(sagemaker_local_engine, hook):
+    from airflow_sagemaker_mlops import SageMakerStartPipelineExecutionOperator
+
+    name = f"lifecycle-{uuid.uuid4().hex[:8]}"
+    start(sagemaker_local_engine, name, PipelineExperimentConfig={"ExperimentName": "shared", "TrialName": "t1"})
+    ti = RecordingTI()
+    ti.dag_id, ti.map_index, ti.max_tries = "some_dag", -1, 0
+    operator = SageMakerStartPipelineExecutionOperator(task_id="start_by_name", pipeline=name, aws_conn_id=None)
+    arn = operator.execute({"ti": ti, "run_id": "manual__1"})
+    assert ti.pushed["execution_arn"] == arn
+    assert (ti.pushed["experiment_name"], ti.pushed["trial_name"]) == ("shared", "t1")
+
+
 def test_an_mlflow_run_is_passed_on_when_the_api_reports_one():
     described = {"MLflowConfig": {"MlflowResourceArn": TRACKING_SERVER, "MlflowExperimentName": "e",
                                   "MlflowRunId": "0123abcd"}}

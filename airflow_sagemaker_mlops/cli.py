@@ -1,4 +1,4 @@
-"""Command line: ``python -m airflow_sagemaker_mlops compile | validate | local serve``.
+"""Command line: ``python -m airflow_sagemaker_mlops compile | validate | iam-policy | history | local serve``.
 
 Errors print one line to stderr and exit with status 2 (the contract in DESIGN.md section 6).
 """
@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import importlib.util
 import json
+import logging
 import sys
 import warnings
 from collections.abc import Iterator
@@ -152,6 +153,103 @@ def cmd_iam_policy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    from airflow_sagemaker_mlops.history import format_table, pipeline_history
+
+    if args.limit < 1:
+        raise CliError(f"--limit must be a positive number, got {args.limit}")
+    pipeline, origin = _history_pipeline(args)
+    # stdout carries only the table or JSON: log lines of Airflow, botocore and the hook go to stderr, and only
+    # from WARNING up (their INFO lines, "Found credentials..." and the like, are noise here).
+    with contextlib.redirect_stdout(sys.stderr), _quiet_logs(), _aws_errors(args):
+        hook = _history_hook(args)
+        described = hook.describe_pipeline(pipeline)
+        if described is None:
+            raise CliError(f"pipeline {pipeline!r}{origin} not found in region {hook.conn_region_name or '(default)'}"
+                           + (f" at {args.endpoint_url}" if args.endpoint_url else "")
+                           + (": the group's start task creates it on the first run" if origin else ""))
+        records = pipeline_history(hook, described["PipelineArn"], limit=args.limit)
+    name = described.get("PipelineName", pipeline)
+    if args.json:
+        print(json.dumps({"pipeline": name, "pipeline_arn": described["PipelineArn"],
+                          "executions": [r.to_json() for r in records]}, indent=2))
+        return 0
+    if not records:
+        print(f"pipeline {name}: no executions")
+        return 0
+    print(f"pipeline {name}: {len(records)} most recent execution{'s' if len(records) != 1 else ''}, newest first")
+    print(format_table(records))
+    return 0
+
+
+def _history_pipeline(args: argparse.Namespace) -> tuple[str, str]:
+    """The pipeline name or ARN to list, and a note on where it came from (for error messages)."""
+    if bool(args.dag_file) == bool(args.pipeline):
+        raise CliError("give either DAG_FILE (with --group when it has several groups) or --pipeline NAME_OR_ARN")
+    if args.pipeline:
+        if args.group:
+            raise CliError("--group goes with DAG_FILE, not with --pipeline")
+        return args.pipeline, ""
+    with contextlib.redirect_stdout(sys.stderr):
+        groups = _select(load_groups(args.dag_file), args.dag_file, args.group)
+        if len(groups) > 1:
+            raise CliError(f"{args.dag_file} has {len(groups)} pipeline groups; choose one with --group "
+                           f"({', '.join(groups)})")
+        ((key, compiled),) = _compile(groups).items()
+    return compiled.spec.name, f" (group {key} of {args.dag_file})"
+
+
+def _history_hook(args: argparse.Namespace) -> Any:
+    from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
+
+    if args.aws_conn_id:
+        try:
+            SageMakerPipelinesHook.get_connection(args.aws_conn_id)
+        except Exception as exc:  # AirflowNotFoundException, or the Task SDK's own error outside a task
+            raise CliError(f"Airflow connection {args.aws_conn_id!r} not found ({type(exc).__name__}: {exc})"
+                           ) from None
+    hook = SageMakerPipelinesHook(aws_conn_id=args.aws_conn_id, region_name=args.region)
+    if args.endpoint_url:
+        # Wins over the connection's endpoint_url; conn_config is the hook's cached connection wrapper.
+        hook.conn_config.endpoint_url = args.endpoint_url
+    return hook
+
+
+@contextlib.contextmanager
+def _quiet_logs(names: tuple[str, ...] = ("botocore", "airflow", "airflow_sagemaker_mlops")) -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def _aws_errors(args: argparse.Namespace) -> Iterator[None]:
+    """botocore's and the hook's failures as one-line CLI errors."""
+    from botocore.exceptions import EndpointConnectionError, NoCredentialsError, NoRegionError
+
+    from airflow_sagemaker_mlops.hooks.errors import SageMakerApiError
+
+    try:
+        yield
+    except NoCredentialsError:
+        raise CliError("no AWS credentials found: set them in the environment (AWS_ACCESS_KEY_ID/"
+                       "AWS_SECRET_ACCESS_KEY or AWS_PROFILE) or pass --aws-conn-id with an Airflow connection "
+                       "that has them") from None
+    except NoRegionError:
+        raise CliError("no AWS region: pass --region, set AWS_DEFAULT_REGION, or use a connection with "
+                       "region_name") from None
+    except EndpointConnectionError as exc:
+        raise CliError(f"cannot reach SageMaker: {exc}") from None
+    except SageMakerApiError as exc:
+        raise CliError(f"SageMaker refused the request: {exc}") from None
+
+
 def cmd_local_serve(args: argparse.Namespace) -> int:
     from airflow_sagemaker_mlops.local.server import engine_options_from_args, serve
 
@@ -185,6 +283,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--account", help="account of the resources (default: the pipeline role's account)")
     p.add_argument("--explain", action="store_true", help="print why each statement is there instead of the JSON")
     p.set_defaults(func=cmd_iam_policy)
+
+    p = sub.add_parser("history", help="list recent executions of a pipeline: status, duration, parameters, "
+                                       "condition outcomes")
+    p.add_argument("dag_file", nargs="?", help="DAG file holding the pipeline's group (or use --pipeline)")
+    p.add_argument("--group", help="group id (or dag_id.group_id); needed when the DAG file has several groups")
+    p.add_argument("--pipeline", help="pipeline name or ARN, instead of DAG_FILE")
+    p.add_argument("--limit", type=int, default=10, help="how many executions, newest first (default 10)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--endpoint-url", help="SageMaker endpoint (for example the local engine's URL)")
+    p.add_argument("--region", help="AWS region (default: the connection's, or the environment's)")
+    p.add_argument("--aws-conn-id", help="Airflow connection to use, through the Amazon provider "
+                                         "(default: the AWS environment: variables, profile, instance role)")
+    p.set_defaults(func=cmd_history)
 
     local = sub.add_parser("local", help="the local SageMaker Pipelines engine")
     local_sub = local.add_subparsers(dest="local_command", required=True)

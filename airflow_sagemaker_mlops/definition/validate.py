@@ -16,13 +16,16 @@ from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
 
 from . import conditions as C
 from .expressions import (
+    ExecutionVariable,
     Expression,
+    Join,
     JsonGet,
     Key,
     ParameterRef,
     StepProperty,
+    iter_expressions,
 )
-from .pipeline import MAX_INLINE_DEFINITION_BYTES, PipelineDefinition
+from .pipeline import MAX_INLINE_DEFINITION_BYTES, ExperimentConfig, PipelineDefinition
 from .steps import (
     CACHEABLE_STEP_TYPES,
     DEPENDS_ON_TRIGGERS,
@@ -39,6 +42,10 @@ STEP_NAME = re.compile(r"^[A-Za-z0-9\-_]{1,64}$")
 PARAMETER_NAME = re.compile(r"^[A-Za-z0-9\-_]{1,256}$")
 PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
 NUMERIC = frozenset({"Integer", "Float"})
+# botocore's patterns for PipelineExperimentConfig names and MlflowConfig.MlflowResourceArn.
+EXPERIMENT_ENTITY_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}$")
+MLFLOW_RESOURCE_ARN = re.compile(r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:mlflow-[a-zA-Z-]*/.+$")
+MLFLOW_CONFIG_KEYS = ("MlflowResourceArn", "MlflowExperimentName")
 
 
 @dataclass(frozen=True)
@@ -273,6 +280,7 @@ def analyse(definition: PipelineDefinition, *, check_size: bool = True
 
     for step in all_steps:
         problems.extend(_step_problems(step, definition, steps, cache))
+    problems.extend(_tracking_problems(definition))
 
     graph = dependency_graph(definition, cache)
     cycle = find_cycle(graph)
@@ -289,6 +297,66 @@ def analyse(definition: PipelineDefinition, *, check_size: bool = True
                 severity="warning",
             ))
     return problems, graph
+
+
+def _tracking_problems(definition: PipelineDefinition) -> Iterator[Problem]:
+    """PipelineExperimentConfig and MlflowConfig: right shapes, and only values known when an execution starts."""
+    experiment = definition.experiment_config
+    if experiment is not None and not isinstance(experiment, ExperimentConfig):
+        yield Problem(f"must be an ExperimentConfig(experiment_name, trial_name) or None, got "
+                      f"{type(experiment).__name__}", field="PipelineExperimentConfig")
+    elif experiment is not None:
+        for key, value in (("ExperimentName", experiment.experiment_name), ("TrialName", experiment.trial_name)):
+            where = f"PipelineExperimentConfig.{key}"
+            yield from _start_time_value_problems(value, definition, where)
+            if isinstance(value, str) and not EXPERIMENT_ENTITY_NAME.match(value):
+                yield Problem(f"{value!r} is not a valid experiment or trial name: 1-120 letters, digits and "
+                              "hyphens, starting with a letter or digit", field=where)
+    mlflow = definition.mlflow_config
+    if mlflow is None:
+        return
+    if not isinstance(mlflow, dict):
+        yield Problem(f"must be a dict with MlflowResourceArn (and MlflowExperimentName), got {type(mlflow).__name__}",
+                      field="MlflowConfig")
+        return
+    for key in mlflow:
+        if key not in MLFLOW_CONFIG_KEYS:
+            yield Problem(f"unknown key {key!r}; MlflowConfig takes {' and '.join(MLFLOW_CONFIG_KEYS)}",
+                          field="MlflowConfig")
+    arn = mlflow.get("MlflowResourceArn")
+    if arn is None:
+        yield Problem("MlflowResourceArn (the MLflow tracking server or app ARN) is required",
+                      field="MlflowConfig.MlflowResourceArn")
+    elif isinstance(arn, str) and not MLFLOW_RESOURCE_ARN.match(arn):
+        yield Problem(f"{arn!r} is not a SageMaker MLflow ARN (arn:aws:sagemaker:<region>:<account>:"
+                      "mlflow-tracking-server/<name> or mlflow-app/<id>)", field="MlflowConfig.MlflowResourceArn")
+    for key in MLFLOW_CONFIG_KEYS:
+        if key in mlflow:
+            yield from _start_time_value_problems(mlflow[key], definition, f"MlflowConfig.{key}")
+
+
+def _start_time_value_problems(value: Any, definition: PipelineDefinition, where: str) -> Iterator[Problem]:
+    """A pipeline-level value SageMaker resolves when the execution starts: a string, a parameter, an
+    execution variable or a Join of those; no step property (no step has run yet)."""
+    if isinstance(value, str):
+        if "{{" in value:
+            yield Problem("Jinja templates are not rendered in pipeline settings; use a pipeline parameter and "
+                          "feed it through parameter_values", field=where)
+        return
+    if not isinstance(value, Expression):
+        yield Problem(f"must be a string or a pipeline expression (parameter, Execution variable, Join), got "
+                      f"{type(value).__name__}", field=where)
+        return
+    for expr in iter_expressions(value):
+        if isinstance(expr, ParameterRef) and expr.name not in definition.parameters:
+            known = ", ".join(sorted(definition.parameters)) or "none"
+            yield Problem(f"unknown parameter {expr.name!r} (declared: {known})", field=where)
+        elif isinstance(expr, ExecutionVariable) and expr.name in ("TrainingJobName", "ProcessingJobName"):
+            yield Problem(f"Execution.{expr.name} exists only inside a job step", field=where)
+        elif not isinstance(expr, ParameterRef | ExecutionVariable | Join):
+            yield Problem(f"{type(expr).__name__} is not available here: SageMaker resolves this value when the "
+                          "execution starts, before any step has run; use parameters, Execution variables and "
+                          "Join", field=where)
 
 
 def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, Step], cache: _Cache

@@ -438,6 +438,33 @@ class SageMakerPipelinesHook(_RetryingAwsHook):
             raise wrap_client_error(exc) from exc
         return jsonable(steps)
 
+    def list_executions(self, pipeline: str, *, limit: int | None = None) -> list[dict[str, Any]]:
+        """ListPipelineExecutions of a pipeline (name or ARN), newest first, at most ``limit`` (None: all)."""
+        summaries: list[dict[str, Any]] = []
+        paginator = self.conn.get_paginator("list_pipeline_executions")
+        page_size = 100 if limit is None else max(1, min(limit, 100))
+        try:
+            for page in paginator.paginate(PipelineName=pipeline, SortBy="CreationTime", SortOrder="Descending",
+                                           PaginationConfig={"PageSize": page_size}):
+                summaries.extend(page.get("PipelineExecutionSummaries", []))
+                if limit is not None and len(summaries) >= limit:
+                    break
+        except ClientError as exc:
+            raise wrap_client_error(exc) from exc
+        return jsonable(summaries[:limit] if limit is not None else summaries)
+
+    def execution_parameters(self, execution_arn: str) -> dict[str, str]:
+        """The parameter values an execution ran with (ListPipelineParametersForExecution, all pages), by name,
+        as the strings SageMaker reports."""
+        values: dict[str, str] = {}
+        paginator = self.conn.get_paginator("list_pipeline_parameters_for_execution")
+        try:
+            for page in paginator.paginate(PipelineExecutionArn=execution_arn):
+                values.update({p["Name"]: p.get("Value", "") for p in page.get("PipelineParameters", [])})
+        except ClientError as exc:
+            raise wrap_client_error(exc) from exc
+        return values
+
     def stop_execution(self, execution_arn: str) -> None:
         """StopPipelineExecution; a no-op when the execution is already stopping or has ended."""
         try:

@@ -327,6 +327,7 @@ class Api:
             parallelism=_check_parallelism(body.get("ParallelismConfiguration")),
             selective=selective,
             version_id=body.get("PipelineVersionId"),
+            mlflow_experiment_name=body.get("MlflowExperimentName"),
         )
         return {"PipelineExecutionArn": ex.arn}
 
@@ -346,16 +347,14 @@ class Api:
                     "PipelineExecutionDisplayName": ex.display_name,
                     "PipelineExecutionStatus": ex.status,
                     "PipelineExecutionDescription": ex.description,
-                    "PipelineExperimentConfig": {
-                        "ExperimentName": ex.pipeline.name.lower(),
-                        "TrialName": ex.id,
-                    },
+                    "PipelineExperimentConfig": ex.experiment_config,
                     "FailureReason": ex.failure_reason,
                     "CreationTime": ex.creation_time,
                     "LastModifiedTime": ex.last_modified_time,
                     "ParallelismConfiguration": ex.parallelism or ex.pipeline.parallelism,
                     "SelectiveExecutionConfig": ex.selective,
                     "PipelineVersionId": ex.version_id,
+                    "MLflowConfig": ex.mlflow_config,
                 }
             )
 

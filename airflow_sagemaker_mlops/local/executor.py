@@ -55,34 +55,6 @@ CACHEABLE_TYPES = ("Processing", "Training", "Transform", "Tuning")
 INTERNAL_ACCESS_KEY = "LOCALENGINEINTERNAL"
 
 
-def experiment_of(ex: ExecutionRecord) -> tuple[str, str] | None:
-    """(experiment, trial) names of an execution: the definition's PipelineExperimentConfig, resolved.
-
-    Absent means SageMaker's default (pipeline name, execution id); an explicit null disables it.
-    """
-    try:
-        document = json.loads(ex.definition)
-    except ValueError:
-        return None
-    if "PipelineExperimentConfig" in document and document["PipelineExperimentConfig"] is None:
-        return None
-    config = document.get("PipelineExperimentConfig") or {}
-    known = {"Execution.PipelineName": ex.pipeline.name, "Execution.PipelineExecutionId": ex.id}
-
-    def value(item: Any, default: str) -> str:
-        if isinstance(item, str):
-            return item
-        if isinstance(item, dict) and "Get" in item:
-            ref = str(item["Get"])
-            if ref in known:
-                return known[ref]
-            if ref.startswith("Parameters."):
-                return to_text(ex.parameters.get(ref.split(".", 1)[1], default))
-        return default
-
-    return value(config.get("ExperimentName"), ex.pipeline.name), value(config.get("TrialName"), ex.id)
-
-
 class Timer:
     """One thread running delayed callbacks (retry back-off); cancellable handles."""
 
@@ -384,6 +356,7 @@ class Engine:
         selective: dict[str, Any] | None = None,
         version_id: int | None = None,
         account: str | None = None,
+        mlflow_experiment_name: str | None = None,
     ) -> ExecutionRecord:
         pipeline = self.find_pipeline(region, pipeline_name, account)
         region = pipeline.region
@@ -411,7 +384,7 @@ class Engine:
                 version_id=version.version_id,
             )
             ex.last_modified_time = ex.creation_time
-            ex.experiment = experiment_of(ex)
+            self._resolve_tracking(ex, mlflow_experiment_name)
             if selective:
                 self._prepare_selective(ex, selective)
             self.executions[ex.arn] = ex
@@ -430,12 +403,13 @@ class Engine:
 
     def _authorize_experiment(self, ex: ExecutionRecord) -> str | None:
         """With IAM enforcement: the pipeline role creates the experiment (once) and the execution's trial."""
-        if not self.access.enabled or ex.experiment is None:
+        config = ex.experiment_config or {}
+        if not self.access.enabled or not config.get("ExperimentName"):
             return None
         from .errors import AccessDeniedError
         from .steps import as_pipeline_role
 
-        experiment, trial = ex.experiment
+        experiment, trial = config["ExperimentName"], config.get("TrialName") or ex.id
         account = ex.pipeline.account_id
         experiment_arn = self.arn(ex.region, f"experiment/{experiment.lower()}", account)
         try:
@@ -448,6 +422,40 @@ class Engine:
         except AccessDeniedError as exc:
             return f"AccessDenied: {exc.message}"
         return None
+
+    def _resolve_tracking(self, ex: ExecutionRecord, mlflow_experiment_name: str | None) -> None:
+        """PipelineExperimentConfig and MlflowConfig of the definition, resolved for this execution.
+
+        Their values may use parameters and execution variables (``Execution.PipelineName``,
+        ``Execution.PipelineExecutionId``, ``Std:Join``), never step properties: SageMaker fixes them when
+        the execution starts. StartPipelineExecution's ``MlflowExperimentName`` overrides the definition's.
+        """
+        document = ex.graph.document
+        resolver = self.resolver(ex)
+
+        def resolve(section: str, key: str, value: Any) -> str:
+            try:
+                resolved = resolver.resolve(value)
+            except ExpressionError as exc:
+                raise ValidationError(f"PipelineDefinition {section}.{key} cannot be resolved: {exc}") from exc
+            return resolved if isinstance(resolved, str) else to_text(resolved)
+
+        experiment = document.get("PipelineExperimentConfig")
+        if isinstance(experiment, dict):
+            ex.experiment_config = {
+                key: resolve("PipelineExperimentConfig", key, experiment[key])
+                for key in ("ExperimentName", "TrialName")
+                if experiment.get(key) is not None
+            }
+        mlflow = document.get("MlflowConfig")
+        config = {
+            key: resolve("MlflowConfig", key, mlflow[key])
+            for key in ("MlflowResourceArn", "MlflowExperimentName")
+            if isinstance(mlflow, dict) and mlflow.get(key) is not None
+        }
+        if mlflow_experiment_name:
+            config["MlflowExperimentName"] = mlflow_experiment_name
+        ex.mlflow_config = config or None
 
     def _prepare_selective(self, ex: ExecutionRecord, selective: dict[str, Any]) -> None:
         selected = {s.get("StepName") for s in selective.get("SelectedSteps") or []}

@@ -169,13 +169,15 @@ class ExecutionRecord:
     selective: dict[str, Any] | None = None
     selected_steps: set[str] | None = None
     version_id: int = 1
+    # PipelineExperimentConfig and MLflowConfig as DescribePipelineExecution reports them (resolved at start).
+    experiment_config: dict[str, str] | None = None
+    mlflow_config: dict[str, str] | None = None
     steps: dict[str, StepRecord] = field(default_factory=dict)
     skipped: set[str] = field(default_factory=set)
     prior_attempts: dict[str, int] = field(default_factory=dict)
     stop_event: threading.Event = field(default_factory=threading.Event)
     property_files: dict[tuple[str, str], Any] = field(default_factory=dict)
     done: threading.Event = field(default_factory=threading.Event)
-    experiment: tuple[str, str] | None = None  # (experiment name, trial name); None when disabled
 
     @property
     def max_parallel(self) -> int | None:

@@ -386,6 +386,10 @@ def _classify_job_failure(reason: str | None) -> str | None:
     return None
 
 
+#: Job types whose Create*Job request takes an ExperimentConfig (tuning jobs do not).
+EXPERIMENT_JOB_TYPES = ("Processing", "Training", "Transform")
+
+
 def run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
     from .jobs.base import JobContext
 
@@ -394,6 +398,9 @@ def run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: R
     if not isinstance(request, dict):
         raise ExpressionError(f"{record.spec.type} step {record.name} Arguments must be an object")
     name = job_name(ex, record)
+    if ex.experiment_config and record.spec.type in EXPERIMENT_JOB_TYPES and "ExperimentConfig" not in request:
+        # As SageMaker does: each job becomes a run (trial component) of the execution's trial.
+        request = {**request, "ExperimentConfig": {**ex.experiment_config, "TrialComponentDisplayName": record.name}}
     arn = engine.arn(ex.region, f"{JOB_ARN_RESOURCE[kind]}/{name.lower()}", ex.pipeline.account_id)
     metadata = {meta_key: {"Arn": arn}}
     from .state import utcnow
@@ -544,8 +551,7 @@ def authorize_job(
     if kind != "TransformJob" and role:
         pass_role(engine, ex, record, str(role))
     as_pipeline_role(engine, ex, record, f"sagemaker:Describe{operation}", arn)
-    experiment = ex.experiment
-    if experiment is not None:
+    if ex.experiment_config:
         component = f"{name}-aws-{JOB_ARN_RESOURCE[kind]}".lower()
         as_pipeline_role(
             engine, ex, record, "sagemaker:AssociateTrialComponent",

@@ -45,6 +45,9 @@ class _ExecutionOperator(BaseOperator):
     def _started(self, context: Any, execution_arn: str) -> Any:
         self._execution_arn = execution_arn
         context["ti"].xcom_push(key="execution_arn", value=execution_arn)
+        from airflow_sagemaker_mlops.operators.experiments import report_tracking
+
+        report_tracking(self.hook, execution_arn, context["ti"], self.log)  # experiment/trial, MLflow: log + XCom
         region, partition = region_and_partition(execution_arn, self.region_name)
         SageMakerPipelineExecutionLink.persist(context=context, operator=self, region_name=region,
                                                aws_partition=partition, **execution_link_fields(execution_arn))

@@ -114,6 +114,9 @@ class SageMakerPipelineStartOperator(BaseOperator):
         )
         self.log.info("Execution %s (ClientRequestToken %s)", execution_arn, token)
         ti.xcom_push(key=EXECUTION_ARN_KEY, value=execution_arn)
+        from airflow_sagemaker_mlops.operators.experiments import report_tracking
+
+        tracking = report_tracking(hook, execution_arn, ti, self.log)  # experiment/trial, MLflow: log + XCom
         region, partition = region_and_partition(execution_arn, hook.conn_region_name)
         SageMakerPipelineExecutionLink.persist(context=context, operator=self, region_name=region,
                                                aws_partition=partition, **execution_link_fields(execution_arn))
@@ -123,6 +126,7 @@ class SageMakerPipelineStartOperator(BaseOperator):
             "upsert": upsert.action,
             "definition_hash": upsert.definition_hash,
             "parameters": values,
+            "tracking": tracking,
         }
 
 

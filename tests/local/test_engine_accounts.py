@@ -94,7 +94,7 @@ def test_pipelines_belong_to_the_account_that_created_them(engine: Any, sm: Any,
 def test_without_a_share_the_other_account_is_denied(engine: Any, sm: Any, shared_pipeline: str) -> None:
     consumer = clients_in(engine, CONSUMER)("sagemaker")
     message = denied(consumer.describe_pipeline, PipelineName=shared_pipeline)
-    assert f"assumed-role/CrossAccount/consumer is not authorized to perform: sagemaker:DescribePipeline" in message
+    assert "assumed-role/CrossAccount/consumer is not authorized to perform: sagemaker:DescribePipeline" in message
     denied(consumer.start_pipeline_execution, PipelineName=shared_pipeline)
     execution = sm.start_pipeline_execution(PipelineName=shared_pipeline)["PipelineExecutionArn"]
     denied(consumer.describe_pipeline_execution, PipelineExecutionArn=execution)

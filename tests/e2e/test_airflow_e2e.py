@@ -66,6 +66,9 @@ def cluster(_sagemaker_local_engine_session: Any, tmp_path_factory: pytest.TempP
         # The examples poll every second by default; slower than the scheduler loop (1 s) avoids a trigger
         # firing before the scheduler has processed the deferral (see tests/runtime/test_scheduler.py).
         "EXAMPLES_POLL_INTERVAL": "3",
+        # OpenLineage events of every task, as lines of a file (tests the facets of deferred step tasks too)
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps({"type": "file", "log_file_path": str(home / "openlineage.jsonl"),
+                                                       "append": True}),
     })
     # The buckets, queue and model package group the examples use, made by the script docker-compose runs.
     setup = subprocess.run([sys.executable, str(REPO / "docker" / "create_example_resources.py"), str(DAGS)],
@@ -126,6 +129,26 @@ def test_the_registration_schedules_the_deploy_dag_which_deploys_after_approval(
     model = sm.describe_model(ModelName=sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
                               ["ProductionVariants"][0]["ModelName"])
     assert (endpoint["EndpointStatus"], model["PrimaryContainer"]["ModelPackageName"]) == ("InService", registered)
+
+
+def test_openlineage_events_of_the_training_steps(finished: Finished):
+    events = [json.loads(line) for line in (finished.cluster.home / "openlineage.jsonl").read_text().splitlines()]
+    complete = {}
+    for event in events:
+        if event["eventType"] == "COMPLETE" and event["job"]["name"].startswith(f"{DAG_ID}.{GROUP}."):
+            complete.setdefault(event["job"]["name"].removeprefix(f"{DAG_ID}.{GROUP}."), []).append(event)
+    datasets = {task: [({(d["namespace"], "/".join(d["name"].split("/")[:2])) for d in e["inputs"]},
+                        {(d["namespace"], d["name"]) for d in e["outputs"]}) for e in runs]
+                for task, runs in complete.items()}
+    data = "s3://mlops-examples-data"
+    for inputs, outputs in datasets["fit"]:  # both runs: the splits and the source bundle in, the model out
+        assert inputs == {(data, "churn/train"), (data, "churn/validation"),
+                          ("s3://mlops-examples-code", "airflow-sagemaker-mlops/code")}
+        [(namespace, name)] = outputs
+        assert namespace == data and name.startswith("churn/models/") and name.endswith("/output/model.tar.gz")
+    # The register branch's task registered; the other branch's was skipped (a COMPLETE without datasets).
+    [(inputs, outputs)] = [d for d in datasets["register"] if d != (set(), set())]
+    assert outputs == {("arn:aws:sagemaker:us-east-1:123456789012", "model-package-group/churn-models")}
 
 
 @pytest.fixture(scope="module")  # module scope: pytest sets up wider scopes first, so it must match `finished`

@@ -7,6 +7,7 @@ and the reviewer's ApprovalDescription. The XCom value is the approved version's
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from airflow.providers.common.compat.sdk import (
@@ -63,7 +64,8 @@ class SageMakerModelPackageApprovalSensor(BaseSensorOperator):
         self.defer(trigger=ModelPackageApprovalTrigger(self.model_package_arn, aws_conn_id=self.aws_conn_id,
                                                        region_name=self.region_name,
                                                        poll_interval=self.poll_interval),
-                   method_name="execute_complete", timeout=self.execution_timeout)
+                   # The sensor's own timeout (BaseSensorOperator, 7 days by default) bounds the deferred wait.
+                   method_name="execute_complete", timeout=datetime.timedelta(seconds=self.timeout))
 
     def poke(self, context: Any) -> bool | PokeReturnValue:
         done = self._check()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException, PokeReturnValue, TaskDeferred
 from registry_helpers import make_group
@@ -18,10 +20,11 @@ def sensor(arn: str, **kwargs) -> SageMakerModelPackageApprovalSensor:
 def test_defers_while_pending_and_finishes_with_the_event(sagemaker_local_engine):
     _, (arn,) = make_group(sagemaker_local_engine, 1)
     with pytest.raises(TaskDeferred) as deferred:
-        sensor(arn).execute({})
+        sensor(arn, timeout=7200).execute({})
     trigger = deferred.value.trigger
     assert isinstance(trigger, ModelPackageApprovalTrigger)
     assert (trigger.model_package_arn, trigger.poll_interval) == (arn, 5)
+    assert deferred.value.timeout == datetime.timedelta(hours=2)  # the sensor's timeout bounds the wait
     version = sensor(arn).execute_complete({}, {"status": "approved", "version": {"ModelPackageArn": arn}})
     assert version == {"ModelPackageArn": arn}
 

@@ -17,11 +17,17 @@ pytest.importorskip("airflow.providers.openlineage")
 pytestmark = pytest.mark.e2e
 
 
-def complete_events(path: Path) -> dict[str, dict[str, Any]]:
-    """The COMPLETE event of each task, by task id (the job name is ``<dag_id>.<task_id>``)."""
+def task_events(path: Path, event_type: str = "COMPLETE") -> dict[str, dict[str, Any]]:
+    """The ``event_type`` event of each task, by task id (the job name is ``<dag_id>.<task_id>``)."""
     events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return {e["job"]["name"].split(".", 1)[1]: e for e in events if e["eventType"] == "COMPLETE"
+    return {e["job"]["name"].split(".", 1)[1]: e for e in events if e["eventType"] == event_type
             and "." in e["job"]["name"]}
+
+
+def transport(path: Path) -> dict[str, str]:
+    return {"AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps({"type": "file", "log_file_path": str(path),
+                                                           "append": True}),
+            "AIRFLOW__OPENLINEAGE__NAMESPACE": "lineage-test"}
 
 
 def names(datasets: list[dict[str, Any]]) -> set[tuple[str, str]]:
@@ -30,18 +36,13 @@ def names(datasets: list[dict[str, Any]]) -> set[tuple[str, str]]:
 
 def test_lineage_of_start_and_step_tasks_and_the_registration_asset_event(airflow, sagemaker_local_engine, tmp_path):
     events_file = tmp_path / "openlineage.jsonl"
-    run = airflow.dags_test(
-        "rt_branches", {"score": "0.9", "threshold": 0.5},
-        AIRFLOW__OPENLINEAGE__TRANSPORT=json.dumps({"type": "file", "log_file_path": str(events_file),
-                                                    "append": True}),
-        AIRFLOW__OPENLINEAGE__NAMESPACE="lineage-test",
-    )
+    run = airflow.dags_test("rt_branches", {"score": "0.9", "threshold": 0.5}, **transport(events_file))
     assert run.states["train.register"] == "success", run.output[-4000:]
     execution_arn = run.xcom("train.start", "execution_arn")
     execution_id = execution_arn.rsplit("/", 1)[-1]
     package_arn = run.xcom("train.register", "ModelPackageArn")
     group_ns, version = package_arn.partition(":model-package/")[0], package_arn.rsplit("/", 1)[-1]
-    events = complete_events(events_file)
+    events = task_events(events_file)
 
     start = events["train.start"]
     assert start["run"]["facets"]["externalQuery"]["externalQueryId"] == execution_arn
@@ -78,3 +79,13 @@ def test_lineage_of_start_and_step_tasks_and_the_registration_asset_event(airflo
          "model_package_version": int(version), "model_approval_status": "PendingManualApproval",
          "pipeline_execution_arn": execution_arn, "step_name": "register"},
     )]
+
+
+def test_a_failed_step_reports_what_it_read_in_its_fail_event(airflow, tmp_path):
+    events_file = tmp_path / "openlineage.jsonl"
+    run = airflow.dags_test("rt_failing", **transport(events_file))
+    assert run.states["etl.broken"] == "failed", run.output[-4000:]
+    broken = task_events(events_file, "FAIL")["etl.broken"]
+    assert [(d["namespace"], d["name"].rsplit("/", 1)[-1]) for d in broken["inputs"]] == [("s3://rt-code", "report.py")]
+    assert broken["run"]["facets"]["externalQuery"]["externalQueryId"].startswith(
+        "arn:aws:sagemaker:us-east-1:123456789012:processing-job/")

@@ -51,3 +51,43 @@ def test_registration_extra():
     assert registration_extra(package, "exec-arn", "register") == {
         "model_package_arn": package["ModelPackageArn"], "model_package_group": "churn", "model_package_version": 2,
         "model_approval_status": "Approved", "pipeline_execution_arn": "exec-arn", "step_name": "register"}
+
+
+class FakeHook:
+    def __init__(self, package: dict) -> None:
+        self.package = package
+
+    def _call(self, operation: str, **kwargs: str) -> dict:
+        assert (operation, kwargs) == ("describe_model_package", {"ModelPackageName": self.package["ModelPackageArn"]})
+        return self.package
+
+
+@pytest.mark.parametrize("dynamic", [False, True])
+def test_the_registered_version_goes_into_the_outlets_event(monkeypatch, dynamic):
+    from airflow.sdk.execution_time.context import OutletEventAccessors
+
+    from airflow_sagemaker_mlops.assets import emit_registration_event
+    from airflow_sagemaker_mlops.operators import runtime
+
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-models/4"
+    package = {"ModelPackageArn": arn, "ModelPackageGroupName": "churn-models", "ModelPackageVersion": 4,
+               "ModelApprovalStatus": "PendingManualApproval"}
+    monkeypatch.setattr(runtime, "pipelines_hook", lambda *_: FakeHook(package))
+    monkeypatch.setattr(runtime, "execution_arn_of", lambda *_: "exec-arn")
+    with DAG("d"), SageMakerPipelineGroup(group_id="g", pipeline_name="p", role_arn=ROLE,
+                                          parameters={"Group": PipelineParameter.string("churn-models")}) as group:
+        register = RegisterModelStep(task_id="register", image_uri="i", model_data="s3://b/m.tar.gz",
+                                     model_package_group=group.parameter("Group") if dynamic else "churn-models")
+    register.sagemaker_step = {"StepName": "register", "Metadata": {"RegisterModel": {"Arn": arn}}}
+    events = OutletEventAccessors()
+    extra = emit_registration_event(register, {"outlet_events": events})
+    assert extra == registration_extra(package, "exec-arn", "register")
+    [outlet] = register.outlets
+    if dynamic:  # the alias gets the actual group's asset, with the extra
+        [added] = events[outlet].asset_alias_events
+        assert (added.dest_asset_key.uri, added.extra) == ("x-sagemaker-model-package-group://churn-models", extra)
+    else:
+        assert events[outlet].extra == extra
+    # A step that registered nothing (no ARN in its metadata) adds nothing.
+    register.sagemaker_step = {"StepName": "register", "Metadata": {}}
+    assert emit_registration_event(register, {"outlet_events": OutletEventAccessors()}) is None

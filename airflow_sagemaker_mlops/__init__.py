@@ -22,6 +22,12 @@ _EXPORTS = {
     "SageMakerPipelineExecutionSensor": "airflow_sagemaker_mlops.sensors.pipelines",
     "SageMakerPipelineStepSensor": "airflow_sagemaker_mlops.sensors.pipelines",
     "SageMakerPipelineConditionBranchOperator": "airflow_sagemaker_mlops.sensors.pipelines",
+    "SageMakerListModelPackageVersionsOperator": "airflow_sagemaker_mlops.operators.registry",
+    "SageMakerUpdateModelPackageApprovalOperator": "airflow_sagemaker_mlops.operators.registry",
+    "SageMakerApproveModelPackageOperator": "airflow_sagemaker_mlops.operators.registry",
+    "SageMakerRejectModelPackageOperator": "airflow_sagemaker_mlops.operators.registry",
+    "SageMakerModelPackageApprovalSensor": "airflow_sagemaker_mlops.sensors.registry",
+    "model_package_group_asset": "airflow_sagemaker_mlops.assets",
     "ProcessingStep": "airflow_sagemaker_mlops.operators.steps",
     "TrainingStep": "airflow_sagemaker_mlops.operators.steps",
     "TuningStep": "airflow_sagemaker_mlops.operators.steps",
@@ -51,6 +57,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
+    from airflow_sagemaker_mlops.assets import model_package_group_asset
     from airflow_sagemaker_mlops.compiler.assets import CodeAsset
     from airflow_sagemaker_mlops.compiler.compile import CompiledPipeline
     from airflow_sagemaker_mlops.compiler.group import SageMakerPipelineGroup
@@ -69,6 +76,12 @@ if TYPE_CHECKING:
         SageMakerRetryPipelineExecutionOperator,
         SageMakerStartPipelineExecutionOperator,
         SageMakerStopPipelineExecutionOperator,
+    )
+    from airflow_sagemaker_mlops.operators.registry import (
+        SageMakerApproveModelPackageOperator,
+        SageMakerListModelPackageVersionsOperator,
+        SageMakerRejectModelPackageOperator,
+        SageMakerUpdateModelPackageApprovalOperator,
     )
     from airflow_sagemaker_mlops.operators.steps import (
         CallbackStep,
@@ -90,6 +103,7 @@ if TYPE_CHECKING:
         SageMakerPipelineExecutionSensor,
         SageMakerPipelineStepSensor,
     )
+    from airflow_sagemaker_mlops.sensors.registry import SageMakerModelPackageApprovalSensor
 
 
 def __getattr__(name: str) -> Any:

@@ -26,25 +26,29 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_sagemaker_mlops.operators.steps",
                     "airflow_sagemaker_mlops.operators.runtime",
                     "airflow_sagemaker_mlops.operators.lifecycle",
+                    "airflow_sagemaker_mlops.operators.registry",
                 ],
             }
         ],
         "sensors": [
             {
                 "integration-name": "Amazon SageMaker Pipelines",
-                "python-modules": ["airflow_sagemaker_mlops.sensors.pipelines"],
+                "python-modules": ["airflow_sagemaker_mlops.sensors.pipelines",
+                                   "airflow_sagemaker_mlops.sensors.registry"],
             }
         ],
         "hooks": [
             {
                 "integration-name": "Amazon SageMaker Pipelines",
-                "python-modules": ["airflow_sagemaker_mlops.hooks.pipelines"],
+                "python-modules": ["airflow_sagemaker_mlops.hooks.pipelines",
+                                   "airflow_sagemaker_mlops.hooks.registry"],
             }
         ],
         "triggers": [
             {
                 "integration-name": "Amazon SageMaker Pipelines",
-                "python-modules": ["airflow_sagemaker_mlops.triggers.pipelines"],
+                "python-modules": ["airflow_sagemaker_mlops.triggers.pipelines",
+                                   "airflow_sagemaker_mlops.triggers.registry"],
             }
         ],
         "extra-links": [

@@ -610,6 +610,40 @@ class Api:
             ),
         )
 
+    # ---- model registry ---------------------------------------------------------------------------
+
+    def update_model_package(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        """UpdateModelPackage as SageMaker does it: fields the request leaves out keep their values.
+        moto resets them (an approval alone erases ApprovalDescription and CustomerMetadataProperties),
+        so the engine updates moto's model package itself."""
+        from moto.sagemaker.models import sagemaker_backends
+
+        _require(body, "ModelPackageArn")
+        backend = sagemaker_backends[self.engine.config.account_id][region]
+        arn = body["ModelPackageArn"]
+        with self.engine.lock:
+            package = backend.model_packages.get(backend.model_package_name_mapping.get(arn, arn))
+            if package is None:
+                raise ValidationError(f"Model package {arn} not found")
+            status = body.get("ModelApprovalStatus")
+            if status is not None:
+                if status not in ("Approved", "Rejected", "PendingManualApproval"):
+                    raise ValidationError(f"Value '{status}' at 'modelApprovalStatus' failed to satisfy constraint: "
+                                          "Member must satisfy enum value set: [Approved, Rejected, "
+                                          "PendingManualApproval]")
+                package.model_approval_status = status
+            if "ApprovalDescription" in body:
+                package.approval_description = body["ApprovalDescription"]
+            properties = dict(package.customer_metadata_properties or {})
+            properties.update(body.get("CustomerMetadataProperties") or {})
+            for key in body.get("CustomerMetadataPropertiesToRemove") or []:
+                properties.pop(key, None)
+            package.customer_metadata_properties = properties or None
+            if body.get("AdditionalInferenceSpecificationsToAdd"):
+                package.add_additional_inference_specifications(body["AdditionalInferenceSpecificationsToAdd"])
+            package.modifications_done()
+        return {"ModelPackageArn": package.arn}
+
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().replace("hyper_parameter", "hyper_parameter")
@@ -650,6 +684,7 @@ OPERATIONS = (
     "ListTrainingJobs",
     "ListTransformJobs",
     "ListHyperParameterTuningJobs",
+    "UpdateModelPackage",
 )
 
 

@@ -120,6 +120,7 @@ class SageMakerPipelineStartOperator(BaseOperator):
         region, partition = region_and_partition(execution_arn, hook.conn_region_name)
         SageMakerPipelineExecutionLink.persist(context=context, operator=self, region_name=region,
                                                aws_partition=partition, **execution_link_fields(execution_arn))
+        self.lineage_state = {"execution_arn": execution_arn, "code_assets": [a.s3_uri for a in compiled.code_assets]}
         return {
             "execution_arn": execution_arn,
             "pipeline_arn": upsert.pipeline_arn,
@@ -128,6 +129,11 @@ class SageMakerPipelineStartOperator(BaseOperator):
             "parameters": values,
             "tracking": tracking,
         }
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        from airflow_sagemaker_mlops.lineage import start_facets
+
+        return start_facets(self)
 
 
 def check_parameter_values(values: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any]:
@@ -294,6 +300,7 @@ def finish_step(op: SageMakerStepOperator, context: Any, step: dict[str, Any] | 
     if step is None:
         status = execution.get("status") or execution.get("PipelineExecutionStatus") or "ended"
         raise AirflowSkipException(f"SageMaker did not run step {op.step_name!r} (execution {status})")
+    op.sagemaker_step = step  # what its OpenLineage facets and asset event describe
     hook = pipelines_hook(group.aws_conn_id, group.region_name)
     outputs = _jsonable(hook.step_outputs(step))
     for key, value in outputs.items():

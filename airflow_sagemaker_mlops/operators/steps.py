@@ -141,6 +141,19 @@ class SageMakerStepOperator(BaseOperator):
     #: Set while the task waits on a worker (deferrable=False), so on_kill can stop the execution.
     execution_arn: str | None = None
 
+    #: The step's ListPipelineExecutionSteps entry once it ended (set by the run-time bridge).
+    sagemaker_step: dict[str, Any] | None = None
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        from airflow_sagemaker_mlops.lineage import step_facets
+
+        return step_facets(self)
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
+        from airflow_sagemaker_mlops.lineage import step_facets
+
+        return step_facets(self)
+
     def on_kill(self) -> None:
         from airflow_sagemaker_mlops.operators.runtime import owning_group, stop_killed_execution
 
@@ -311,6 +324,9 @@ class RegisterModelStep(SageMakerStepOperator):
         request: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        group = request.get("ModelPackageGroupName") if isinstance(request, dict) else model_package_group
+        if "outlets" not in kwargs and group is not None:
+            kwargs["outlets"] = [_registration_outlet(group, kwargs.get("task_id"))]
         super().__init__(**kwargs)
         if request is not None:
             self.request = _request(request, "RegisterModelStep.request")
@@ -347,11 +363,39 @@ class RegisterModelStep(SageMakerStepOperator):
             req["SkipModelValidation"] = skip_model_validation
         self.request = req
 
+    # Run time: after mirroring the step, the outlet's asset event carries the registered version.
+    def execute(self, context: Any) -> Any:
+        outputs = super().execute(context)
+        from airflow_sagemaker_mlops.assets import emit_registration_event
+
+        emit_registration_event(self, context)
+        return outputs
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+        outputs = super().execute_complete(context, event)
+        from airflow_sagemaker_mlops.assets import emit_registration_event
+
+        emit_registration_event(self, context)
+        return outputs
+
     def step_values(self) -> dict[str, Any]:
         return {"request": self.request}
 
     def step_arguments(self) -> Any:
         return self.request
+
+
+def _registration_outlet(group: Any, task_id: str | None) -> Any:
+    """The model package group's Asset (a literal group), or the registrations AssetAlias (a group given by
+    a pipeline expression: the actual group's asset is added to the alias at run time)."""
+    from airflow_sagemaker_mlops import assets
+
+    if not isinstance(group, str):
+        return assets.registrations_alias()
+    try:
+        return assets.model_package_group_asset(group)
+    except ValueError as exc:
+        raise PipelineDefinitionError(f"RegisterModelStep {task_id!r}: model_package_group: {exc}") from None
 
 
 class FailStep(SageMakerStepOperator):

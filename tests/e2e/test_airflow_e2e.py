@@ -21,13 +21,14 @@ from typing import Any
 
 import pytest
 from e2e_browser import Browser, find_chromium
-from e2e_cluster import AirflowCluster
+from e2e_cluster import AirflowCluster, wait_for
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags"
 DAG_ID = "churn_training"
+DEPLOY_DAG_ID = "churn_deploy"
 GROUP = "train"
 STEP_TASKS = [f"{GROUP}.{t}" for t in ("preprocess", "fit", "evaluate", "auc_gate", "register", "too_weak")]
 # MinAuc decides the branch: the synthetic churn data gives a test AUC well inside (0.5, 0.99). Epochs makes
@@ -65,6 +66,9 @@ def cluster(_sagemaker_local_engine_session: Any, tmp_path_factory: pytest.TempP
         # The examples poll every second by default; slower than the scheduler loop (1 s) avoids a trigger
         # firing before the scheduler has processed the deferral (see tests/runtime/test_scheduler.py).
         "EXAMPLES_POLL_INTERVAL": "3",
+        # OpenLineage events of every task, as lines of a file (tests the facets of deferred step tasks too)
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps({"type": "file", "log_file_path": str(home / "openlineage.jsonl"),
+                                                       "append": True}),
     })
     # The buckets, queue and model package group the examples use, made by the script docker-compose runs.
     setup = subprocess.run([sys.executable, str(REPO / "docker" / "create_example_resources.py"), str(DAGS)],
@@ -80,8 +84,9 @@ def cluster(_sagemaker_local_engine_session: Any, tmp_path_factory: pytest.TempP
 @pytest.fixture(scope="module")
 def finished(cluster: AirflowCluster) -> Finished:
     cluster.login()
-    cluster.wait_for_dag(DAG_ID)
-    assert not cluster.unpause(DAG_ID)["is_paused"]
+    for dag_id in (DAG_ID, DEPLOY_DAG_ID):  # the deploy DAG first listens for registrations, then they happen
+        cluster.wait_for_dag(dag_id)
+        assert not cluster.unpause(dag_id)["is_paused"]
     runs = {branch: cluster.trigger(DAG_ID, conf) for branch, conf in BRANCHES.items()}
     run_states = cluster.wait_for_runs(DAG_ID, list(runs.values()), timeout=240)
     task_states = {branch: cluster.task_states(DAG_ID, run_id) for branch, run_id in runs.items()}
@@ -99,6 +104,51 @@ def test_both_branches_through_the_rest_api(finished: Finished):
               if "waiting for step" in cluster.trigger_logs(DAG_ID, task, run_id)}
     print("deferred through the triggerer:", sorted(waited))
     assert waited, cluster.log("triggerer")[-3000:]
+
+
+def test_the_registration_schedules_the_deploy_dag_which_deploys_after_approval(
+        finished: Finished, _sagemaker_local_engine_session: Any):
+    cluster, sm = finished.cluster, _sagemaker_local_engine_session.client("sagemaker")
+    # The scheduler created the run from the register task's asset event; it waits (deferred) for approval.
+    runs = wait_for(lambda: cluster.get(f"/api/v2/dags/{DEPLOY_DAG_ID}/dagRuns")["dag_runs"], 60, "a deploy run")
+    assert [r["run_type"] for r in runs] == ["asset_triggered"]
+    run_id = runs[0]["dag_run_id"]
+    wait_for(lambda: cluster.task_states(DEPLOY_DAG_ID, run_id).get("wait_for_approval") == "deferred", 120,
+             "the approval sensor to defer")
+    def xcom(dag_id: str, run: str, task_id: str, key: str) -> Any:
+        return cluster.get(f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run, safe='')}/taskInstances/"
+                           f"{task_id}/xcomEntries/{key}?deserialize=true")["value"]
+
+    registered = xcom(DAG_ID, finished.runs["register"], f"{GROUP}.register", "ModelPackageArn")
+    assert xcom(DEPLOY_DAG_ID, run_id, "registered_version", "model_package_arn") == registered
+    assert cluster.run(DEPLOY_DAG_ID, run_id)["state"] == "running"
+
+    sm.update_model_package(ModelPackageArn=registered, ModelApprovalStatus="Approved", ApprovalDescription="e2e")
+    assert cluster.wait_for_runs(DEPLOY_DAG_ID, [run_id], timeout=120) == {run_id: "success"}, cluster.logs()
+    endpoint = sm.describe_endpoint(EndpointName="churn-staging")
+    model = sm.describe_model(ModelName=sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+                              ["ProductionVariants"][0]["ModelName"])
+    assert (endpoint["EndpointStatus"], model["PrimaryContainer"]["ModelPackageName"]) == ("InService", registered)
+
+
+def test_openlineage_events_of_the_training_steps(finished: Finished):
+    events = [json.loads(line) for line in (finished.cluster.home / "openlineage.jsonl").read_text().splitlines()]
+    complete = {}
+    for event in events:
+        if event["eventType"] == "COMPLETE" and event["job"]["name"].startswith(f"{DAG_ID}.{GROUP}."):
+            complete.setdefault(event["job"]["name"].removeprefix(f"{DAG_ID}.{GROUP}."), []).append(event)
+    datasets = {task: [({(d["namespace"], "/".join(d["name"].split("/")[:2])) for d in e["inputs"]},
+                        {(d["namespace"], d["name"]) for d in e["outputs"]}) for e in runs]
+                for task, runs in complete.items()}
+    data = "s3://mlops-examples-data"
+    for inputs, outputs in datasets["fit"]:  # both runs: the splits and the source bundle in, the model out
+        assert inputs == {(data, "churn/train"), (data, "churn/validation"),
+                          ("s3://mlops-examples-code", "airflow-sagemaker-mlops/code")}
+        [(namespace, name)] = outputs
+        assert namespace == data and name.startswith("churn/models/") and name.endswith("/output/model.tar.gz")
+    # The register branch's task registered; the other branch's was skipped (a COMPLETE without datasets).
+    [(inputs, outputs)] = [d for d in datasets["register"] if d != (set(), set())]
+    assert outputs == {("arn:aws:sagemaker:us-east-1:123456789012", "model-package-group/churn-models")}
 
 
 @pytest.fixture(scope="module")  # module scope: pytest sets up wider scopes first, so it must match `finished`

@@ -26,7 +26,7 @@ def printed_json(out: str) -> dict[str, Any]:
 
 
 def test_the_examples_are_the_documented_ones() -> None:
-    assert EXAMPLES == ["batch_scoring.py", "churn_training.py", "retraining.py"]
+    assert EXAMPLES == ["batch_scoring.py", "churn_deploy.py", "churn_training.py", "retraining.py"]
 
 
 @pytest.mark.parametrize("name", sorted(WITH_GROUPS))
@@ -72,7 +72,7 @@ def test_the_dag_folder_parses_without_import_errors(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["errors"] == {}
-    assert report["dags"] == ["batch_scoring", "churn_training", "retraining"]
+    assert report["dags"] == ["batch_scoring", "churn_deploy", "churn_training", "retraining"]
     assert [Path(f).name for f in report["files"]] == EXAMPLES
 
 

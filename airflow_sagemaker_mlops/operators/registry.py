@@ -1,0 +1,109 @@
+"""Operators on the SageMaker Model Registry: list a group's versions, approve or reject a version.
+
+They work on any model package group, not only those a SageMakerPipelineGroup registers to. Version
+summaries (ARN, version, approval status, creation time, metrics) are described in hooks/registry.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
+
+
+def registry_hook(aws_conn_id: str | None, region_name: str | None) -> Any:
+    from airflow_sagemaker_mlops.hooks.registry import SageMakerModelRegistryHook
+
+    return SageMakerModelRegistryHook(aws_conn_id=aws_conn_id, region_name=region_name)
+
+
+class _RegistryOperator(BaseOperator):
+    ui_color = "#c7e9c0"
+
+    def __init__(self, *, aws_conn_id: str | None = "aws_default", region_name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+
+    @property
+    def hook(self) -> Any:
+        return registry_hook(self.aws_conn_id, self.region_name)
+
+
+class SageMakerListModelPackageVersionsOperator(_RegistryOperator):
+    """List the versions of ``model_package_group`` (templated), newest first; XCom: the list of summaries.
+
+    :param approval_status: only versions with this ModelApprovalStatus.
+    :param max_versions: at most this many (the newest).
+    :param load_metrics: also read the JSON documents ``ModelMetrics`` points at into ``Metrics``.
+    """
+
+    template_fields = ("model_package_group", "approval_status")
+
+    def __init__(self, *, model_package_group: str, approval_status: str | None = None,
+                 max_versions: int | None = None, load_metrics: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.model_package_group = model_package_group
+        self.approval_status = approval_status
+        self.max_versions = max_versions
+        self.load_metrics = load_metrics
+
+    def execute(self, context: Any) -> list[dict[str, Any]]:
+        try:
+            versions = self.hook.list_versions(self.model_package_group, approval_status=self.approval_status or None,
+                                               max_versions=self.max_versions, load_metrics=self.load_metrics)
+        except ValueError as exc:  # a bad approval_status, before any call
+            raise AirflowException(f"{self.task_id}: {exc}") from None
+        for v in versions:
+            self.log.info("%s v%s %s (created %s)", v["ModelPackageGroupName"], v["ModelPackageVersion"],
+                          v["ModelApprovalStatus"], v["CreationTime"])
+        return versions
+
+
+class SageMakerUpdateModelPackageApprovalOperator(_RegistryOperator):
+    """Set a version's ModelApprovalStatus (``Approved``, ``Rejected`` or ``PendingManualApproval``) with an
+    optional ApprovalDescription; XCom: the version's summary afterwards.
+
+    ``model_package_arn`` and ``approval_description`` are templated: the ARN typically comes from a
+    RegisterModelStep's XCom or from the triggering asset event.
+    """
+
+    template_fields = ("model_package_arn", "approval_description")
+
+    def __init__(self, *, model_package_arn: str, approval_status: str, approval_description: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        from airflow_sagemaker_mlops.hooks.registry import APPROVAL_STATUSES
+
+        if approval_status not in APPROVAL_STATUSES:  # a DAG-file mistake: name it at parse time
+            raise ValueError(f"{type(self).__name__} {kwargs.get('task_id')!r}: approval_status "
+                             f"{approval_status!r} is not one of {', '.join(APPROVAL_STATUSES)}")
+        self.model_package_arn = model_package_arn
+        self.approval_status = approval_status
+        self.approval_description = approval_description
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        if not self.model_package_arn:
+            raise AirflowException(f"{self.task_id}: model_package_arn is empty")
+        version = self.hook.set_approval(self.model_package_arn, self.approval_status,
+                                         self.approval_description or None)
+        self.log.info("%s is now %s (%s)", self.model_package_arn, version["ModelApprovalStatus"],
+                      version.get("ApprovalDescription") or "no description")
+        return version
+
+
+class SageMakerApproveModelPackageOperator(SageMakerUpdateModelPackageApprovalOperator):
+    """Approve a model package version (see :class:`SageMakerUpdateModelPackageApprovalOperator`)."""
+
+    def __init__(self, *, model_package_arn: str, approval_description: str | None = None, **kwargs: Any) -> None:
+        super().__init__(model_package_arn=model_package_arn, approval_status="Approved",
+                         approval_description=approval_description, **kwargs)
+
+
+class SageMakerRejectModelPackageOperator(SageMakerUpdateModelPackageApprovalOperator):
+    """Reject a model package version (see :class:`SageMakerUpdateModelPackageApprovalOperator`)."""
+
+    def __init__(self, *, model_package_arn: str, approval_description: str | None = None, **kwargs: Any) -> None:
+        super().__init__(model_package_arn=model_package_arn, approval_status="Rejected",
+                         approval_description=approval_description, **kwargs)

@@ -137,7 +137,7 @@ class Api:
         for field_name, resource in _JOB_NAME_FIELDS.items():
             if body.get(field_name):
                 return self.engine.arn(region, f"{resource}/{str(body[field_name]).lower()}", caller.account_id)
-        return "*"
+        return registry_resource(self.engine, body, region, caller.account_id)
 
     def _shared(self, pipeline: PipelineRecord) -> PipelineRecord:
         """``pipeline`` if the caller owns it or a RAM share allows the current operation; else AccessDenied."""
@@ -647,6 +647,27 @@ class Api:
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().replace("hyper_parameter", "hyper_parameter")
+
+
+def registry_resource(engine: Engine, body: dict[str, Any], region: str, account: str) -> str:
+    """The resource ARN IAM checks for model registry and model calls (most of them answered by moto)."""
+    for field_name in ("ModelPackageArn", "ModelPackageName"):
+        value = str(body.get(field_name) or "")
+        if value.startswith("arn:"):
+            return value
+        if value:
+            return engine.arn(region, f"model-package/{value.lower()}", account)
+    group = str(body.get("ModelPackageGroupName") or "")
+    if group:
+        if group.startswith("arn:"):
+            return group
+        return engine.arn(region, f"model-package-group/{group.lower()}", account)
+    if body.get("ModelName"):
+        return engine.arn(region, f"model/{str(body['ModelName']).lower()}", account)
+    if body.get("ResourceArn"):
+        return str(body["ResourceArn"])
+    return "*"
+
 
 
 _JOB_NAME_FIELDS = {

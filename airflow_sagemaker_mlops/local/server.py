@@ -198,7 +198,9 @@ class EngineApp:
         except ValueError:
             body = {}
         region = _region_from(environ, self.engine.config.region)
-        resource = moto_sagemaker_resource(self.engine, operation, body, region, caller.account_id)
+        from .api import registry_resource
+
+        resource = registry_resource(self.engine, body, region, caller.account_id)
         try:
             self.engine.access.require(principal, f"sagemaker:{operation}", resource, where=operation,
                                        actor=caller.arn)
@@ -257,26 +259,6 @@ class EngineApp:
         payload = json.dumps(result).encode()
         start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
         return [payload]
-
-
-def moto_sagemaker_resource(engine: Engine, operation: str, body: dict[str, Any], region: str, account: str) -> str:
-    """The resource ARN IAM checks for the SageMaker operations moto answers (model registry, models)."""
-    for field_name in ("ModelPackageArn", "ModelPackageName"):
-        value = str(body.get(field_name) or "")
-        if value.startswith("arn:"):
-            return value
-        if value:
-            return engine.arn(region, f"model-package/{value.lower()}", account)
-    group = str(body.get("ModelPackageGroupName") or "")
-    if group:
-        if group.startswith("arn:"):
-            return group
-        return engine.arn(region, f"model-package-group/{group.lower()}", account)
-    if body.get("ModelName"):
-        return engine.arn(region, f"model/{str(body['ModelName']).lower()}", account)
-    if body.get("ResourceArn"):
-        return str(body["ResourceArn"])
-    return "*"
 
 
 def _request_id() -> str:

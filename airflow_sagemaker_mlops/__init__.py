@@ -27,6 +27,8 @@ _EXPORTS = {
     "SageMakerApproveModelPackageOperator": "airflow_sagemaker_mlops.operators.registry",
     "SageMakerRejectModelPackageOperator": "airflow_sagemaker_mlops.operators.registry",
     "SageMakerModelPackageApprovalSensor": "airflow_sagemaker_mlops.sensors.registry",
+    "SageMakerSharePipelineOperator": "airflow_sagemaker_mlops.operators.ram",
+    "SageMakerAcceptPipelineShareOperator": "airflow_sagemaker_mlops.operators.ram",
     "model_package_group_asset": "airflow_sagemaker_mlops.assets",
     "ProcessingStep": "airflow_sagemaker_mlops.operators.steps",
     "TrainingStep": "airflow_sagemaker_mlops.operators.steps",
@@ -102,6 +104,10 @@ if TYPE_CHECKING:
         SageMakerPipelineConditionBranchOperator,
         SageMakerPipelineExecutionSensor,
         SageMakerPipelineStepSensor,
+    )
+    from airflow_sagemaker_mlops.operators.ram import (
+        SageMakerAcceptPipelineShareOperator,
+        SageMakerSharePipelineOperator,
     )
     from airflow_sagemaker_mlops.sensors.registry import SageMakerModelPackageApprovalSensor
 

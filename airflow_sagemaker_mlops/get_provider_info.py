@@ -27,6 +27,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_sagemaker_mlops.operators.runtime",
                     "airflow_sagemaker_mlops.operators.lifecycle",
                     "airflow_sagemaker_mlops.operators.registry",
+                    "airflow_sagemaker_mlops.operators.ram",
                 ],
             }
         ],
@@ -41,7 +42,8 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "integration-name": "Amazon SageMaker Pipelines",
                 "python-modules": ["airflow_sagemaker_mlops.hooks.pipelines",
-                                   "airflow_sagemaker_mlops.hooks.registry"],
+                                   "airflow_sagemaker_mlops.hooks.registry",
+                                   "airflow_sagemaker_mlops.hooks.ram"],
             }
         ],
         "triggers": [

@@ -1,0 +1,108 @@
+"""Share a pipeline with other accounts (AWS RAM) and accept such a share, as Airflow tasks.
+
+The owner account runs :class:`SageMakerSharePipelineOperator`; the consumer account runs
+:class:`SageMakerAcceptPipelineShareOperator`, then starts, senses, branches on, stops or retries the
+pipeline by its ARN with the lifecycle operators (docs/iam.md, "Cross-account pipelines").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
+
+
+class SageMakerSharePipelineOperator(BaseOperator):
+    """Share ``pipeline`` (name or ARN) with AWS accounts through the RAM resource share ``share_name``.
+
+    ``permission``: ``"read-only"`` (AWSRAMDefaultPermissionSageMakerPipeline: describe and list) or
+    ``"execution"`` (AWSRAMPermissionSageMakerPipelineAllowExecution: also start, stop, retry), or either ARN.
+    Idempotent: an existing active share of that name gets the pipeline and principals added. Returns the
+    share's ARN.
+    """
+
+    template_fields = ("pipeline", "principals", "share_name")
+
+    def __init__(
+        self,
+        *,
+        pipeline: str,
+        principals: list[str],
+        permission: str = "read-only",
+        share_name: str | None = None,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        from airflow_sagemaker_mlops.hooks.ram import permission_arn
+
+        try:
+            self.permission = permission_arn(permission)
+        except ValueError as exc:
+            raise ValueError(f"task {self.task_id}: {exc}") from None
+        if isinstance(principals, str) or not principals:
+            raise ValueError(f"task {self.task_id}: principals must be a non-empty list of AWS account IDs")
+        self.pipeline = pipeline
+        self.principals = principals
+        self.share_name = share_name
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+
+    def execute(self, context: Any) -> str:
+        from airflow_sagemaker_mlops.hooks.ram import SageMakerPipelineShareHook
+        from airflow_sagemaker_mlops.operators.runtime import pipelines_hook
+
+        bad = [p for p in self.principals if not (isinstance(p, str) and len(p) == 12 and p.isdigit())]
+        if bad:
+            raise AirflowException(f"task {self.task_id}: principals must be 12-digit AWS account IDs, got {bad}")
+        arn = self.pipeline
+        if not arn.startswith("arn:"):
+            arn = pipelines_hook(self.aws_conn_id, self.region_name).conn.describe_pipeline(
+                PipelineName=self.pipeline
+            )["PipelineArn"]
+        name = self.share_name or f"sagemaker-pipeline-{arn.rsplit('/', 1)[-1]}"
+        hook = SageMakerPipelineShareHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name)
+        return hook.share(name, arn, list(self.principals), self.permission)
+
+
+class SageMakerAcceptPipelineShareOperator(BaseOperator):
+    """Accept the RAM invitation(s) to a pipeline share, in the consumer account.
+
+    Narrow by ``share_arn`` (e.g. the share task's XCom), ``sender_account`` or ``share_name``; at least one
+    is required. Already accepted invitations count as success; none at all fails the task (the share may
+    not exist yet, or was sent to another account). Returns the accepted share ARNs.
+    """
+
+    template_fields = ("share_arn", "sender_account", "share_name")
+
+    def __init__(
+        self,
+        *,
+        share_arn: str | None = None,
+        sender_account: str | None = None,
+        share_name: str | None = None,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not (share_arn or sender_account or share_name):
+            raise ValueError(f"task {self.task_id}: give share_arn, sender_account or share_name")
+        self.share_arn = share_arn
+        self.sender_account = sender_account
+        self.share_name = share_name
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+
+    def execute(self, context: Any) -> list[str]:
+        from airflow_sagemaker_mlops.hooks.ram import SageMakerPipelineShareHook
+
+        hook = SageMakerPipelineShareHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name)
+        accepted = hook.accept(self.share_arn, self.sender_account, self.share_name)
+        if not accepted:
+            raise AirflowException(
+                f"task {self.task_id}: no resource share invitation matches share_arn={self.share_arn!r}, "
+                f"sender_account={self.sender_account!r}, share_name={self.share_name!r} for this account"
+            )
+        return accepted

@@ -79,6 +79,10 @@ if TYPE_CHECKING:
         SageMakerStartPipelineExecutionOperator,
         SageMakerStopPipelineExecutionOperator,
     )
+    from airflow_sagemaker_mlops.operators.ram import (
+        SageMakerAcceptPipelineShareOperator,
+        SageMakerSharePipelineOperator,
+    )
     from airflow_sagemaker_mlops.operators.registry import (
         SageMakerApproveModelPackageOperator,
         SageMakerListModelPackageVersionsOperator,
@@ -104,10 +108,6 @@ if TYPE_CHECKING:
         SageMakerPipelineConditionBranchOperator,
         SageMakerPipelineExecutionSensor,
         SageMakerPipelineStepSensor,
-    )
-    from airflow_sagemaker_mlops.operators.ram import (
-        SageMakerAcceptPipelineShareOperator,
-        SageMakerSharePipelineOperator,
     )
     from airflow_sagemaker_mlops.sensors.registry import SageMakerModelPackageApprovalSensor
 

@@ -896,6 +896,19 @@ def _airflow(a: _Analysis, spec: PipelineSpec, assets: list[Any], definition_buc
         if step_type in types:
             a.add(AIRFLOW, f"StepOutputs{step_type}", (action,), [a.sm(resource)],
                   f"step tasks push the outputs of {step_type} steps to XCom (one {action.split(':')[1]} each)")
+    if "Model" in types:
+        a.add(AIRFLOW, "StepOutputsModel", ("sagemaker:DescribeModel",), [a.sm("model/*")],
+              "CreateModel step tasks describe the model for their OpenLineage facets (model names are chosen "
+              "at run time)")
+    for step in spec.definition.all_steps():
+        if step.type != "RegisterModel":
+            continue
+        group = step.arguments.get("ModelPackageGroupName") if isinstance(step.arguments, dict) else None
+        names = _lower_name(group.split("/")[-1]) if isinstance(group, str) else ["*"]
+        a.add(AIRFLOW, "StepOutputsRegisterModel", ("sagemaker:DescribeModelPackage",),
+              [a.sm(f"model-package/{n}/*") for n in names],
+              f"step task {step.name} describes the new model package version for its Airflow asset event and "
+              "lineage", step.name)
     callbacks = [s for s in spec.definition.all_steps() if s.type == "Callback"]
     if callbacks:
         a.add(AIRFLOW, "PipelineCallbacks", ("sagemaker:SendPipelineExecutionStepFailure",

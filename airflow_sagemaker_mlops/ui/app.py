@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -59,8 +59,8 @@ def create_app() -> FastAPI:
         return Response(ICON_SVG, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
     @app.get("/dags/{dag_id}", response_class=HTMLResponse, dependencies=[Depends(_dag_read_access())])
-    def pipeline_page(dag_id: str, request: Request, run_id: str | None = None,
-                      session: Any = Depends(db_session)) -> HTMLResponse:
+    def pipeline_page(dag_id: str, request: Request, session: Annotated[Any, Depends(db_session)],
+                      run_id: str | None = None) -> HTMLResponse:
         # A sync endpoint: FastAPI runs it in its thread pool, so the blocking AWS calls do not stall the
         # api-server's event loop.
         from .data import AirflowUrls, group_view, latest_execution, pipeline_groups

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections import deque
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from airflow_sagemaker_mlops.local.definition import iter_step_refs
@@ -307,7 +308,7 @@ def _order(rows: list[list[str]], up: dict[str, list[str]], down: dict[str, list
 
 def _crossings(rows: list[list[str]], down: dict[str, list[str]]) -> int:
     total = 0
-    for upper, lower in zip(rows, rows[1:], strict=False):
+    for upper, lower in pairwise(rows):
         position = {n: p for p, n in enumerate(lower)}
         pairs = [(i, position[t]) for i, n in enumerate(upper) for t in down[n] if t in position]
         total += sum(1 for a, (i1, j1) in enumerate(pairs) for i2, j2 in pairs[a + 1:]

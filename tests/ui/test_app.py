@@ -83,8 +83,8 @@ def test_each_group_is_drawn_and_coloured_by_its_latest_execution(client: TestCl
     for task_id in ("train.evaluate", "train.audit", "train.gate", "train.register", "train.too_weak", "checks.stop"):
         assert f"{run_path}/tasks/{task_id}" in links, (task_id, links)
     arn = ui_airflow.run.xcom("train.register", "ModelPackageArn")
-    assert arn and f"https://console.aws.amazon.com/sagemaker/home?region=us-east-1#/model-packages/{arn.split('/', 1)[1]}" \
-        in links, links
+    console = "https://console.aws.amazon.com/sagemaker/home?region=us-east-1#"
+    assert arn and f"{console}/model-packages/{arn.split('/', 1)[1]}" in links, links
     execution_id = ui_airflow.run.xcom("train.start", "execution_arn").rsplit("/", 1)[1]
     assert any(link.endswith(f"/pipelines/ui-train/executions/{execution_id}") for link in links), links
     assert "DescribePipelineDefinitionForExecution" in train

@@ -33,8 +33,8 @@ with DAG("ui_pipeline", schedule=None, start_date=START, params={"score": "0.9"}
         register = RegisterModelStep(task_id="register", model_package_group=MODEL_GROUP, image_uri="local/python",
                                      model_data="s3://ui-data/model.tar.gz")
         too_weak = FailStep(task_id="too_weak", error_message="score below the threshold")
-        gate = ConditionStep(task_id="gate",
-                             condition=C.ge(JsonGet(evaluate, "metrics", "metrics.score"), train.parameter("Threshold")),
+        score = JsonGet(evaluate, "metrics", "metrics.score")
+        gate = ConditionStep(task_id="gate", condition=C.ge(score, train.parameter("Threshold")),
                              if_true=[register], if_false=[too_weak])
         evaluate >> audit
 

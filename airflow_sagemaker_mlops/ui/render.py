@@ -191,7 +191,8 @@ def _node(step: Step, task_url: str | None, job_url: str | None) -> str:
     x, y = step.x, step.y
     name = step.display_name or step.name
     shown = name if len(name) <= _NAME_CHARS else name[: _NAME_CHARS - 1] + "\u2026"
-    detail = f"{step.type} \u00b7 {step.status}"
+    # With no execution at all, every step is grey and the page says why: the type alone is enough.
+    detail = step.type if step.status == NO_EXECUTION else f"{step.type} \u00b7 {step.status}"
     if step.outcome is not None:
         detail += f" \u00b7 {'true' if step.outcome else 'false'}"
     tooltip = [f"{step.name} ({step.type}): {step.status}"]

@@ -166,17 +166,3 @@ def test_links_follow_the_base_path_the_app_is_mounted_under(client: TestClient,
         html = mounted.get(f"{base}{URL_PREFIX}/dags/ui_pipeline").text
     run = urllib.parse.quote(ui_airflow.run.run_id, safe="")
     assert f'<a href="{base}/dags/ui_pipeline/runs/{run}/tasks/train.gate"' in html, html[:2000]
-
-
-def test_the_plugin_is_registered_through_the_airflow_plugins_entry_point():
-    import tomllib
-
-    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
-    entry = pyproject["project"]["entry-points"]["airflow.plugins"]["sagemaker_pipelines"]
-    module, _, name = entry.partition(":")
-    plugin = getattr(__import__(module, fromlist=[name]), name)
-    assert plugin.name == "sagemaker_pipelines"
-    [view] = plugin.external_views
-    assert view["destination"] == "dag" and view["href"] == "sagemaker-pipelines/dags/{DAG_ID}"
-    [app] = plugin.fastapi_apps
-    assert app["url_prefix"] == URL_PREFIX and isinstance(app["app"], LazyApp)

@@ -103,8 +103,8 @@ def _group(view: GroupView) -> str:
     if view.error:
         parts.append(f'<p class="error">{escape(view.error)}</p>')
     if view.graph is not None:
-        if view.source:
-            parts.append(f'<p class="source">{escape(view.source)}</p>')
+        hint = "Click a step for its Airflow task; job \u2197 opens its job in the SageMaker console."
+        parts.append(f'<p class="source">{escape(" ".join(filter(None, [view.source, hint])))}</p>')
         parts.append(f'<div class="canvas">{render_svg(view.graph, view.task_urls, view.job_urls)}</div>')
     parts.append("</section>")
     return "".join(parts)

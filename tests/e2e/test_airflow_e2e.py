@@ -181,6 +181,10 @@ def test_pipeline_tab_and_a_step_log(chromium: str, finished: Finished, tmp_path
     cluster = finished.cluster
     run_id = finished.runs["too_weak"]
     assert list(finished.runs) == ["register", "too_weak"]  # triggered in this order: too_weak's run is latest
+    # The api-server loaded the plugin once, without import errors, with its tab on DAGs.
+    plugins = {p["name"]: p for p in cluster.get("/api/v2/plugins")["plugins"]}
+    assert [v["destination"] for v in plugins["sagemaker_pipelines"]["external_views"]] == ["dag"], plugins
+    assert cluster.get("/api/v2/plugins/importErrors")["total_entries"] == 0
     tab = f"{cluster.url}/dags/{DAG_ID}/plugin/sagemaker-pipeline"
     with Browser(chromium, height=1100) as browser:
         login(browser, cluster, tab)

@@ -7,7 +7,7 @@ from airflow.providers.common.compat.sdk import DAG, task
 from airflow.serialization.serialized_objects import DagSerialization
 
 from airflow_sagemaker_mlops import FailStep, SageMakerPipelineGroup
-from airflow_sagemaker_mlops.ui.data import AirflowUrls, GroupInfo, pipeline_groups
+from airflow_sagemaker_mlops.ui.data import AirflowUrls, GroupInfo, group_view, pipeline_groups
 
 ROLE = "arn:aws:iam::123456789012:role/SmPipeline"
 
@@ -52,3 +52,9 @@ def test_airflow_urls_quote_ids_and_keep_the_base_path():
     assert urls.task_instance("d", "manual__2026-01-01T00:00:00+00:00", "g.fit") == \
         "/airflow/dags/d/runs/manual__2026-01-01T00%3A00%3A00%2B00%3A00/tasks/g.fit"
     assert urls.task_instance("d", None, "g.fit") == "/airflow/dags/d/tasks/g.fit"
+
+
+def test_a_start_task_serialized_before_the_tab_existed_is_named():
+    # Such a task has no pipeline name; no AWS call is made (there is nothing to ask for).
+    view = group_view("d", GroupInfo("g", "g.start", ""), None, AirflowUrls())
+    assert view.graph is None and "'g.start' has no pipeline name" in view.error

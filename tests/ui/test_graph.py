@@ -153,4 +153,4 @@ def test_a_large_pipeline_lays_out_cleanly():
     steps = [step("s0")] + [step(f"s{i}", DependsOn=[f"s{i // 2}"]) for i in range(1, 300)]  # a binary tree
     graph = layout(parse_definition({"Steps": steps}))
     check_layout(graph)
-    assert max(s.layer for s in graph.steps.values()) == 8
+    assert max(s.layer for s in graph.steps.values()) == 9  # s299 -> s149 -> ... -> s1 -> s0

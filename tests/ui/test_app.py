@@ -149,7 +149,8 @@ def test_an_unknown_dag_is_a_404(client: TestClient):
     assert client.get("/dags/no_such_dag").status_code == 404
 
 
-def test_the_page_needs_a_login(ui_airflow: UiAirflow):
+def test_the_page_needs_a_login(ui_airflow: UiAirflow, token: str):
+    # `token` sets up the auth manager, which the api-server has from its start.
     with TestClient(create_app()) as anonymous:
         assert anonymous.get("/dags/ui_pipeline").status_code == 401
         assert anonymous.get("/dags/ui_pipeline", headers={"Authorization": "Bearer forged"}).status_code == 403

@@ -6,7 +6,8 @@ VENV_AF2 := .venv-af2
 AF2_REQUIREMENTS := "apache-airflow==2.11.*" apache-airflow-providers-amazon apache-airflow-providers-common-compat \
 	apache-airflow-providers-standard "pytest>=8" hypothesis
 AF2_TESTS := tests/compiler/test_golden.py tests/compiler/test_errors.py tests/compiler/test_properties_hypothesis.py \
-	tests/compiler/test_group.py tests/compiler/test_experiment_config.py tests/definition/test_model.py tests/test_cli.py
+	tests/compiler/test_group.py tests/compiler/test_experiment_config.py tests/definition/test_model.py tests/test_cli.py \
+	tests/ui/test_plugin.py
 
 .PHONY: test test-af3 test-af2 lint demo airflow venv clean chromium
 

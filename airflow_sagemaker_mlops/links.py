@@ -65,3 +65,21 @@ def region_and_partition(arn: str, default_region: str | None) -> tuple[str | No
     if len(parts) > 3 and parts[0] == "arn":
         return parts[3] or default_region, parts[1]
     return default_region, "aws"
+
+
+def console_url(link: BaseAwsLink, arn: str | None, fields: dict[str, Any], default_region: str | None) -> str | None:
+    """The console URL ``link`` would show for ``arn`` (for pages that have the ARN but no task's XCom, such
+    as the pipeline tab), or None when the ARN or the fields do not make one."""
+    if not arn or not fields:
+        return None
+    region, partition = region_and_partition(arn, default_region)
+    return link.format_link(region_name=region, aws_domain=link.get_aws_domain(partition), **fields) or None
+
+
+def execution_console_url(execution_arn: str | None, default_region: str | None = None) -> str | None:
+    return console_url(SageMakerPipelineExecutionLink(), execution_arn,
+                       execution_link_fields(execution_arn or ""), default_region)
+
+
+def job_console_url(resource_arn: str | None, default_region: str | None = None) -> str | None:
+    return console_url(SageMakerStepJobLink(), resource_arn, job_link_fields(resource_arn), default_region)

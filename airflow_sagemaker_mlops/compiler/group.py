@@ -194,9 +194,11 @@ class SageMakerPipelineGroup(TaskGroup):
                 raise self.error(f"task id {reserved!r} is reserved for the task the group adds; rename the step",
                                  task_id=self.child_id(reserved))
         roots = [t for t in self.children.values() if not (t.upstream_task_ids & set(self.children))]
+        step_task_ids = {t.step_name: t.task_id for t in self.children.values() if hasattr(t, "step_name")}
         start = SageMakerPipelineStartOperator(
             task_id=self.START_TASK, task_group=self, dag=self.dag, parameter_values=self.parameter_values,
             aws_conn_id=self.aws_conn_id, region_name=self.region_name, definition_bucket=self.definition_bucket,
+            pipeline_name=self.pipeline_name, step_task_ids=step_task_ids,
         )
         first = start
         if not self.mirror_steps:

@@ -423,6 +423,12 @@ class SageMakerPipelinesHook(_RetryingAwsHook):
     def describe_execution(self, execution_arn: str) -> dict[str, Any]:
         return jsonable(self._call("describe_pipeline_execution", PipelineExecutionArn=execution_arn))
 
+    def execution_definition(self, execution_arn: str) -> str:
+        """The definition JSON the execution ran with (DescribePipelineDefinitionForExecution): what the
+        pipeline looked like then, even if it has been updated since."""
+        reply = self._call("describe_pipeline_definition_for_execution", PipelineExecutionArn=execution_arn)
+        return reply["PipelineDefinition"]
+
     def list_steps(self, execution_arn: str) -> list[dict[str, Any]]:
         """Every step entry of the execution (all pages), oldest first."""
         steps: list[dict[str, Any]] = []

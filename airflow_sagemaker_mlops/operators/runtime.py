@@ -66,8 +66,12 @@ def owning_group(task: BaseOperator) -> SageMakerPipelineGroup:
 class SageMakerPipelineStartOperator(BaseOperator):
     """``<group>.start``: upsert the group's pipeline and start an execution (inserted by the group)."""
 
-    template_fields = ("parameter_values",)
-    template_fields_renderers = {"parameter_values": "json"}
+    # Template fields are what Airflow keeps of an operator in the serialized DAG, so the ones after
+    # parameter_values are there for the api-server, which never parses DAG files: the pipeline tab
+    # (airflow_sagemaker_mlops.ui) reads the pipeline, connection and step tasks from them. The Amazon
+    # provider's operators template aws_conn_id and region_name too.
+    template_fields = ("parameter_values", "pipeline_name", "aws_conn_id", "region_name", "step_task_ids")
+    template_fields_renderers = {"parameter_values": "json", "step_task_ids": "json"}
     ui_color = "#ff9900"
     operator_extra_links = (SageMakerPipelineExecutionLink(),)
     #: Not a pipeline step: the compiler skips it.
@@ -80,10 +84,15 @@ class SageMakerPipelineStartOperator(BaseOperator):
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
         definition_bucket: str | None = None,
+        pipeline_name: str | None = None,
+        step_task_ids: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.parameter_values = dict(parameter_values or {})
+        #: Informational (the group's compiled definition is what runs): pipeline name and step name -> task id.
+        self.pipeline_name = pipeline_name
+        self.step_task_ids = dict(step_task_ids or {})
         self.aws_conn_id = aws_conn_id
         self.region_name = region_name
         self.definition_bucket = definition_bucket

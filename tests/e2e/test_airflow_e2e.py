@@ -1,13 +1,15 @@
 """The example training DAG under real Airflow, as a user runs it: api-server, scheduler (LocalExecutor),
 dag-processor and triggerer against the local engine; login, trigger both branches through the REST API,
-check every task, check the step waits went through the triggerer, then look at the grid in Chromium.
+check every task, check the step waits went through the triggerer, then look at the grid, the pipeline tab
+(airflow_sagemaker_mlops.ui) and a step task's log in Chromium.
 
-The docker-compose stack runs the same components (tests/e2e/test_compose.py checks that). The screenshot
-goes to the test's tmp dir; E2E_SCREENSHOT_DIR=docs/screenshots also writes it there (the docs' copy).
+The docker-compose stack runs the same components (tests/e2e/test_compose.py checks that). The screenshots
+go to the test's tmp dir; E2E_SCREENSHOT_DIR=docs/screenshots also writes them there (the docs' copies).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -69,6 +71,7 @@ def cluster(_sagemaker_local_engine_session: Any, tmp_path_factory: pytest.TempP
         # OpenLineage events of every task, as lines of a file (tests the facets of deferred step tasks too)
         "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps({"type": "file", "log_file_path": str(home / "openlineage.jsonl"),
                                                        "append": True}),
+        **plugin_env(home),
     })
     # The buckets, queue and model package group the examples use, made by the script docker-compose runs.
     setup = subprocess.run([sys.executable, str(REPO / "docker" / "create_example_resources.py"), str(DAGS)],
@@ -79,6 +82,21 @@ def cluster(_sagemaker_local_engine_session: Any, tmp_path_factory: pytest.TempP
         yield cluster
     finally:
         cluster.stop()
+
+
+def plugin_env(home: Path) -> dict[str, str]:
+    """The pipeline tab's plugin comes from the package's ``airflow.plugins`` entry point once the package is
+    installed from this checkout's pyproject.toml (as ``make test`` does). An older install's metadata lacks
+    the entry point: then the plugins folder loads it, the other documented way."""
+    entry_points = importlib.metadata.distribution("airflow-sagemaker-mlops").entry_points
+    if any(e.group == "airflow.plugins" and e.name == "sagemaker_pipelines" for e in entry_points):
+        return {}
+    plugins = home / "plugins"
+    plugins.mkdir(parents=True, exist_ok=True)
+    (plugins / "sagemaker_pipelines.py").write_text(
+        "from airflow_sagemaker_mlops.ui.plugin import SageMakerPipelinesPlugin  # noqa: F401\n")
+    print("airflow.plugins entry point not installed: loading the plugin from", plugins)
+    return {"AIRFLOW__CORE__PLUGINS_FOLDER": str(plugins)}
 
 
 @pytest.fixture(scope="module")
@@ -160,19 +178,23 @@ def chromium() -> str:
     return path
 
 
+def login(browser: Browser, cluster: AirflowCluster, page: str) -> None:
+    """Like a user: open a page, get sent to the login form, sign in (the UI then goes back to the page)."""
+    browser.goto(page)
+    browser.wait_for("!!document.querySelector('input[name=password], input[type=password]')", 60,
+                     "the login form")
+    browser.fill("input[name=username]", "admin")
+    browser.fill("input[type=password]", cluster.password())
+    browser.evaluate("document.querySelector('button[type=submit]').click()")
+
+
 # `chromium` before `finished`: without a browser this test skips before starting any Airflow run.
 def test_grid_view_of_the_finished_run(chromium: str, finished: Finished, tmp_path: Path):
     cluster = finished.cluster
     run_id = finished.runs["register"]
     page = f"{cluster.url}/dags/{DAG_ID}/runs/{urllib.parse.quote(run_id, safe='')}"
     with Browser(chromium) as browser:
-        # Like a user: open the run, get sent to the login form, sign in, land back on the run.
-        browser.goto(page)
-        browser.wait_for("!!document.querySelector('input[name=password], input[type=password]')", 60,
-                         "the login form")
-        browser.fill("input[name=username]", "admin")
-        browser.fill("input[type=password]", cluster.password())
-        browser.evaluate("document.querySelector('button[type=submit]').click()")
+        login(browser, cluster, page)
         browser.wait_for(f"location.pathname.startsWith('/dags/{DAG_ID}/runs/')", 60, "the redirect to the run")
         # The grid: one row per task, one cell per (run, task). The pipeline group starts collapsed; "Expand
         # all task groups" (idempotent, so pressing it again while the grid is still loading is harmless)
@@ -197,3 +219,55 @@ def test_grid_view_of_the_finished_run(chromium: str, finished: Finished, tmp_pa
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         (SCREENSHOT_DIR / "churn_training_grid.png").write_bytes(png)
 
+
+
+# The pipeline tab shows the latest execution: the run triggered last, the one where the model is too weak.
+TAB_STATUSES = {"preprocess": "Succeeded", "fit": "Succeeded", "evaluate": "Succeeded", "auc_gate": "Succeeded",
+                "too_weak": "Failed", "register": "Not run"}
+FRAME = "document.querySelector('iframe')?.contentDocument"
+
+
+def test_pipeline_tab_and_a_step_log(chromium: str, finished: Finished, tmp_path: Path):
+    cluster = finished.cluster
+    run_id = finished.runs["too_weak"]
+    assert list(finished.runs) == ["register", "too_weak"]  # triggered in this order: too_weak's run is latest
+    # The api-server loaded the plugin once, without import errors, with its tab on DAGs.
+    plugins = {p["name"]: p for p in cluster.get("/api/v2/plugins")["plugins"]}
+    assert [v["destination"] for v in plugins["sagemaker_pipelines"]["external_views"]] == ["dag"], plugins
+    assert cluster.get("/api/v2/plugins/importErrors")["total_entries"] == 0
+    tab = f"{cluster.url}/dags/{DAG_ID}/plugin/sagemaker-pipeline"
+    with Browser(chromium, height=1100) as browser:
+        login(browser, cluster, tab)
+        browser.wait_for(f"location.pathname === '/dags/{DAG_ID}/plugin/sagemaker-pipeline'", 60,
+                         "the redirect to the pipeline tab")
+        # The tab is an iframe on the plugin's page (same origin, so its document is readable here).
+        drawn = browser.wait_for(f"""(() => {{
+            const steps = {FRAME}?.querySelectorAll('g.step') || [];
+            return steps.length >= {len(TAB_STATUSES)} &&
+                Object.fromEntries([...steps].map(g => [g.dataset.step, g.dataset.status]));
+        }})()""", 90, "the pipeline graph in the tab's frame")
+        frame_html = browser.evaluate(f"{FRAME}.documentElement.outerHTML")
+        tabs = browser.text()
+        time.sleep(0.5)
+        tab_png = browser.screenshot(tmp_path / "pipeline_tab.png")
+
+        # A step links to its task instance: clicking it opens the task (in the whole window, not the frame).
+        browser.evaluate(f"""{FRAME}.querySelector('g.step[data-step="fit"] a.task-link')
+            .dispatchEvent(new MouseEvent('click', {{bubbles: true, cancelable: true}}))""")
+        task_path = f"/dags/{DAG_ID}/runs/{urllib.parse.quote(run_id, safe='')}/tasks/{GROUP}.fit"
+        browser.wait_for(f"location.pathname === {json.dumps(task_path)}", 60, "the fit task's page")
+        # Its log: what the step task logged on finishing, with the training job's outputs.
+        browser.wait_for("document.body.innerText.includes('Step fit Succeeded')", 90, "the fit task's log")
+        log_text = browser.text()
+        time.sleep(0.5)
+        log_png = browser.screenshot(tmp_path / "step_log.png")
+    assert drawn == TAB_STATUSES, drawn
+    assert "SageMaker pipeline" in tabs  # the tab's name among the DAG's tabs
+    assert run_id in frame_html and "auc_gate" in frame_html and "job \u2197" in frame_html
+    assert "Step fit Succeeded" in log_text and "train:auc" in log_text, log_text[:3000]
+    for png in (tab_png, log_png):
+        assert png.startswith(b"\x89PNG") and len(png) > 30_000, len(png)  # blank pages are a few KB
+    if SCREENSHOT_DIR:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOT_DIR / "churn_training_pipeline_tab.png").write_bytes(tab_png)
+        (SCREENSHOT_DIR / "churn_training_step_log.png").write_bytes(log_png)

@@ -885,6 +885,9 @@ def _airflow(a: _Analysis, spec: PipelineSpec, assets: list[Any], definition_buc
                                           "sagemaker:RetryPipelineExecution", "sagemaker:StopPipelineExecution"),
           executions, "step tasks, triggers and sensors poll the execution; stop_on_kill and the stop operator "
                       "stop it; the retry operator resumes it")
+    a.add(AIRFLOW, "PipelineTab", ("sagemaker:DescribePipelineDefinitionForExecution",), executions,
+          "the api-server's pipeline tab draws the definition the latest execution ran with (it also uses "
+          "DescribePipeline, DescribePipelineExecution and ListPipelineExecutionSteps, granted above)")
     types = {s.type for s in spec.definition.all_steps()}
     described = [
         ("Training", "sagemaker:DescribeTrainingJob", f"training-job/{PIPELINE_JOB_PREFIX}*"),

@@ -174,9 +174,11 @@ def test_churn_training_airflow_role(documents):
         "PipelineExecutions": ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps",
                                "sagemaker:RetryPipelineExecution", "sagemaker:StopPipelineExecution"],
         "PipelineStart": ["sagemaker:StartPipelineExecution"],
+        "PipelineTab": ["sagemaker:DescribePipelineDefinitionForExecution"],
         "PipelineUpsert": ["sagemaker:AddTags", "sagemaker:CreatePipeline", "sagemaker:DescribePipeline",
                            "sagemaker:UpdatePipeline"],
         "StepOutputsProcessing": ["sagemaker:DescribeProcessingJob"],
+        "StepOutputsRegisterModel": ["sagemaker:DescribeModelPackage"],
         "StepOutputsTraining": ["sagemaker:DescribeTrainingJob"],
     }
     assert statements["PipelineStart"]["Resource"] == "arn:aws:sagemaker:eu-west-1:111122223333:pipeline/churn-train"

@@ -99,5 +99,6 @@ class SageMakerPipelineShareHook(AwsBaseHook):
                     raise wrap_client_error(exc) from exc
                 log.info("Accepted the invitation to %s from %s", invitation["resourceShareArn"],
                          invitation["senderAccountId"])
-            accepted.append(str(invitation["resourceShareArn"]))
+            if invitation["resourceShareArn"] not in accepted:
+                accepted.append(str(invitation["resourceShareArn"]))
         return accepted

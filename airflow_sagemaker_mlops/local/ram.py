@@ -260,6 +260,8 @@ class Ram:
                     "OperationNotPermittedException",
                     f"account {principal} is outside the owner's organization and allowExternalPrincipals is false",
                 )
+            if share.principals.get(principal) in ("ASSOCIATING", "ASSOCIATED"):
+                continue  # already invited or a member: no second invitation
             share.principals[principal] = "ASSOCIATING"
             arn = f"arn:aws:ram:{share.region}:{share.owner}:resource-share-invitation/{uuid.uuid4()}"
             share.invitations[arn] = {

@@ -393,6 +393,7 @@ def serve(
     max_workers: int | None = None,
     retry_interval_scale: float | None = None,
     work_dir: str | None = None,
+    enforce_iam: bool = False,
 ) -> None:
     """Run the engine in the foreground, printing ``listening on http://HOST:PORT``, until SIGINT/SIGTERM."""
     from pathlib import Path
@@ -410,6 +411,8 @@ def serve(
         config.retry_interval_scale = retry_interval_scale
     if work_dir:
         config.work_dir = Path(work_dir)
+    if enforce_iam:
+        config.enforce_iam = True
     engine = LocalEngine(config, host=host, port=port, allow_non_loopback=allow_non_loopback)
     stopped = threading.Event()
 
@@ -441,6 +444,11 @@ def add_engine_arguments(parser: Any) -> None:
         help="multiply RetryPolicy intervals and expiries (e.g. 0.001 in tests)",
     )
     parser.add_argument("--work-dir", default=None, help="where job sandboxes go (default: a temporary dir)")
+    parser.add_argument(
+        "--enforce-iam",
+        action="store_true",
+        help="check API callers and pipeline/step roles against their IAM policies in the engine (docs/iam.md)",
+    )
     parser.add_argument(
         "--lambda",
         dest="lambda_handlers",
@@ -491,6 +499,7 @@ def engine_options_from_args(args: Any) -> dict[str, Any]:
         "max_workers": args.max_workers,
         "retry_interval_scale": args.retry_interval_scale,
         "work_dir": args.work_dir,
+        "enforce_iam": args.enforce_iam,
     }
 
 

@@ -177,9 +177,12 @@ def test_engine_cli_options() -> None:
             "0.01",
             "--region",
             "eu-west-1",
+            "--enforce-iam",
         ]
     )
     options = engine_options_from_args(args)
+    assert options["enforce_iam"] is True
+    assert engine_options_from_args(parser.parse_args([]))["enforce_iam"] is False
     faults = options["faults"]
     assert faults.throttle_rate == 0.2 and faults.operations == ["ListPipelines", "DescribePipeline"]
     assert faults.step_failures == [

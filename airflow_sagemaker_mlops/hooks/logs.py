@@ -22,6 +22,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from .pipelines import _RetryingAwsHook
@@ -35,6 +36,9 @@ DEFAULT_DRAIN_LINES = 10_000
 #: Lines of the job log a failed step shows (in the task log and its error message).
 DEFAULT_TAIL_LINES = 50
 _DESCRIBE_PAGES = 4  # 50 streams per page
+#: Logs are a courtesy: a throttled read gives up soon (the next poll reads on) instead of riding out
+#: minutes of backoff like the pipeline calls (DEFAULT_RETRIES), which would hold up the shared poller.
+LOGS_RETRIES: dict[str, Any] = {"mode": "standard", "max_attempts": 3}
 
 # Step type (as in ListPipelineExecutionSteps Metadata) -> Describe call, name field, log group.
 _JOBS = {
@@ -224,12 +228,19 @@ def _not_found(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException"
 
 
-class SageMakerJobLogsHook(_RetryingAwsHook):
-    """CloudWatch Logs reads of SageMaker job logs (sync: workers)."""
-
+class _LogsHook(_RetryingAwsHook):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["client_type"] = "logs"
         super().__init__(*args, **kwargs)
+
+    @property
+    def config(self) -> Config:
+        base = super(_RetryingAwsHook, self).config  # a connection's own retries still win
+        return base if base.retries else base.merge(Config(retries=dict(LOGS_RETRIES)))
+
+
+class SageMakerJobLogsHook(_LogsHook):
+    """CloudWatch Logs reads of SageMaker job logs (sync: workers)."""
 
     def _drive(self, plan: Generator[Call, dict[str, Any], Any]) -> Any:
         try:
@@ -257,12 +268,8 @@ class SageMakerJobLogsHook(_RetryingAwsHook):
         return self._drive(_tail_plan(location, lines))
 
 
-class SageMakerJobLogsAsyncHook(_RetryingAwsHook):
+class SageMakerJobLogsAsyncHook(_LogsHook):
     """The same reads on aiobotocore, for the trigger's poller (which passes its open client)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["client_type"] = "logs"
-        super().__init__(*args, **kwargs)
 
     async def open_client(self) -> Any:
         """An aiobotocore client context manager (enter it with ``async with``)."""

@@ -58,6 +58,8 @@ MAX_BACKOFF = 60.0
 #: Job log lines a poll reads per executing step for triggers with ``stream_logs`` (the rest follows
 #: on later polls, or in the worker's drain once the step has ended).
 MAX_LOG_LINES_PER_POLL = 500
+#: Seconds a poll may spend reading job logs before delivering the snapshot anyway.
+LOG_FETCH_TIMEOUT = 10.0
 
 _STATUS_WORD = {"Succeeded": SUCCEEDED, "Failed": FAILED, "Stopped": STOPPED}
 
@@ -359,7 +361,11 @@ class ExecutionPoller:
                     failures = 0
                     self.stats.polls += 1
                     if self.logs_hook_factory is not None:
-                        await self._fetch_logs(client, steps)
+                        try:
+                            await asyncio.wait_for(self._fetch_logs(client, steps), LOG_FETCH_TIMEOUT)
+                        except asyncio.TimeoutError:
+                            log.warning("reading job logs of %s took over %.0fs; continuing on the next poll",
+                                        self.execution_arn, LOG_FETCH_TIMEOUT)
                     self._deliver(started, execution, steps)
                     if self.subscribers:
                         await self._sleep(self.interval)

@@ -66,7 +66,7 @@ class CloudWatchJobLog:
     """One job's log stream: ``write`` buffers a line; a background thread ships the buffer every
     ``flush_interval`` seconds; ``close`` ships the rest and returns once it is in CloudWatch Logs."""
 
-    client: Any
+    client_factory: Callable[[], Any]  # called on the first flush: a job that never logs costs nothing
     group: str
     stream: str
     flush_interval: float = FLUSH_INTERVAL
@@ -79,6 +79,7 @@ class CloudWatchJobLog:
     _broken: bool = False
     _last_ts: int = 0
     _thread: threading.Thread | None = None
+    _client: Any = None
     lines_sent: int = 0
 
     def write(self, line: str) -> None:
@@ -116,7 +117,7 @@ class CloudWatchJobLog:
             try:
                 self._ensure_stream()
                 for batch in _batches(events):
-                    self.client.put_log_events(logGroupName=self.group, logStreamName=self.stream, logEvents=batch)
+                    self._client.put_log_events(logGroupName=self.group, logStreamName=self.stream, logEvents=batch)
                     self.lines_sent += len(batch)
             except Exception as exc:  # the job goes on; its log just is not in CloudWatch
                 self._broken = True
@@ -125,12 +126,12 @@ class CloudWatchJobLog:
     def _ensure_stream(self) -> None:
         if self._created:
             return
-        for call, kwargs in ((self.client.create_log_group, {"logGroupName": self.group}),
-                             (self.client.create_log_stream, {"logGroupName": self.group,
-                                                              "logStreamName": self.stream})):
+        self._client = client = self.client_factory()
+        for call, kwargs in ((client.create_log_group, {"logGroupName": self.group}),
+                             (client.create_log_stream, {"logGroupName": self.group, "logStreamName": self.stream})):
             try:
                 call(**kwargs)
-            except self.client.exceptions.ResourceAlreadyExistsException:
+            except client.exceptions.ResourceAlreadyExistsException:
                 pass
         self._created = True
 
@@ -161,7 +162,7 @@ class JobLogs:
         group = LOG_GROUPS.get(kind)
         if group is None:
             return None
-        job_log = CloudWatchJobLog(self._client_factory(), group, stream_name(kind, job_name, time.time()))
+        job_log = CloudWatchJobLog(self._client_factory, group, stream_name(kind, job_name, time.time()))
         with self._lock:
             self._open.append(job_log)
         return job_log

@@ -11,8 +11,8 @@ def test_a_training_step_task_logs_its_job_and_pushes_its_metrics(airflow):
     run = airflow.dags_test("rt_observe")
     assert run.states == {"model.start": "success", "model.fit": "success", "model.evaluate": "success"}, \
         run.output[-4000:]
-    # The training script's own lines, from the job log in CloudWatch Logs (deferred: the trigger logged
-    # them while the job ran, the worker the rest).
+    # The training script's own lines, from the job log in CloudWatch Logs (logged by the trigger while the
+    # job ran if the task deferred, by the worker once the step had ended otherwise).
     for epoch in range(1, 6):
         assert f"epoch {epoch} loss=" in run.output
     assert "job log of step fit (CloudWatch Logs group /aws/sagemaker/TrainingJobs" in run.output

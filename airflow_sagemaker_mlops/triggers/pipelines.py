@@ -9,6 +9,11 @@ many triggers wait, hands the snapshot to every subscriber, and stops when the l
 The triggerer runs all triggers in one event loop, so a module-level registry (keyed by loop too) is the
 natural home of the pollers.
 
+Triggers with ``stream_logs=True`` (step tasks, by default) also get their step's job log lines while it is
+Executing: after a poll, the poller reads new CloudWatch Logs lines for those steps only (``hooks/logs.py``;
+bounded per poll and in time) and hands them to the triggers, which log them in their own context, so the
+triggerer puts them in the waiting task's log. Triggers without it cost exactly what they did before.
+
 Event payloads (``TriggerEvent.payload`` and :func:`wait_for_step`'s return value) are JSON-serialisable::
 
     {"status": "succeeded" | "failed" | "stopped"   # the watched step (or the execution) ended so

@@ -183,6 +183,8 @@ def step_metrics(outputs: dict[str, Any], pipelines: SageMakerPipelinesHook) -> 
 
 
 def _push_metrics(op: Any, context: Any, outputs: dict[str, Any], pipelines: SageMakerPipelinesHook) -> None:
+    if outputs.get("DescribeError"):  # the job could not be described: no metrics to tell (already warned)
+        return
     try:
         metrics = step_metrics(outputs, pipelines)
     except Exception as exc:

@@ -52,6 +52,8 @@ class SageMakerPipelineGroup(TaskGroup):
     :param stop_on_kill: stop the execution when a user kills a waiting step task (marks it or its run failed,
         or clears it), deferred or not.
     :param definition_bucket: S3 bucket for definitions over 100 KiB (default ``sagemaker-<region>-<account>``).
+    :param job_logs: step tasks show their job's log (CloudWatch Logs) while it runs and when it ends.
+    :param job_log_tail_lines: lines of the job log a failed step task adds to its error (0: none).
     """
 
     #: Task ids of the tasks the group adds itself (relative to the group).
@@ -97,6 +99,8 @@ class SageMakerPipelineGroup(TaskGroup):
         poll_interval: float = 15.0,
         stop_on_kill: bool = True,
         definition_bucket: str | None = None,
+        job_logs: bool = True,
+        job_log_tail_lines: int = 50,
         **kwargs: Any,
     ) -> None:
         super().__init__(group_id=group_id, **kwargs)
@@ -117,6 +121,10 @@ class SageMakerPipelineGroup(TaskGroup):
         self.poll_interval = poll_interval
         self.stop_on_kill = stop_on_kill
         self.definition_bucket = definition_bucket
+        self.job_logs = job_logs
+        if not isinstance(job_log_tail_lines, int) or job_log_tail_lines < 0:
+            raise self.error(f"job_log_tail_lines must be a non-negative integer, got {job_log_tail_lines!r}")
+        self.job_log_tail_lines = job_log_tail_lines
         self._runtime_tasks_added = False
         for name, param in self.parameters.items():
             if not isinstance(param, PipelineParameter):

@@ -421,15 +421,7 @@ class _Analyser:
             a.note(PIPELINE, f"step {step.name}: property file {ref.name} of step {producer.name} is in an output "
                              "whose S3 location is not known before the run; no S3 permission was generated")
         for loc in locations:
-            path = prop_file.path.lstrip("/")
-            if not loc.exact:
-                # Only the output's leading part is known (e.g. it ends in the execution id): the file is
-                # somewhere below it.
-                key = f"{loc.key_prefix}*/{path}"
-            else:
-                key = loc.key_prefix.rstrip("/") + "/" + path if loc.key_prefix else path
-            a.add(PIPELINE, "PropertyFiles", ("s3:GetObject",),
-                  [f"arn:{a.partition}:s3:::{loc.bucket}{'*' if loc.bucket_pattern else ''}/{key}"],
+            a.add(PIPELINE, "PropertyFiles", ("s3:GetObject",), [property_file_arn(a, loc, prop_file.path)],
                   f"step {step.name} reads property file {ref.name} ({prop_file.path} in output "
                   f"{prop_file.output_name} of step {producer.name})", step.name)
 
@@ -912,6 +904,7 @@ def _airflow(a: _Analysis, spec: PipelineSpec, assets: list[Any], definition_buc
               [a.sm(f"model-package/{n}/*") for n in names],
               f"step task {step.name} describes the new model package version for its Airflow asset event and "
               "lineage", step.name)
+    _airflow_step_observability(a, spec, types)
     callbacks = [s for s in spec.definition.all_steps() if s.type == "Callback"]
     if callbacks:
         a.add(AIRFLOW, "PipelineCallbacks", ("sagemaker:SendPipelineExecutionStepFailure",
@@ -955,6 +948,41 @@ def _airflow(a: _Analysis, spec: PipelineSpec, assets: list[Any], definition_buc
         if actions_extra:
             a.add(AIRFLOW, "LargeDefinitionsBucket", (*actions_extra, "s3:ListBucket"),
                   [f"arn:{a.partition}:s3:::{bucket}"], "HeadBucket, and CreateBucket when the bucket is missing")
+
+
+def _airflow_step_observability(a: _Analysis, spec: PipelineSpec, types: set[str]) -> None:
+    """What step tasks read besides the step's status (``operators/observability.py``, group ``job_logs``):
+    the job log, a tuning step's best training job, the property files."""
+    groups = sorted({g for t, g in (("Training", "TrainingJobs"), ("Tuning", "TrainingJobs"),
+                                    ("Processing", "ProcessingJobs"), ("Transform", "TransformJobs")) if t in types})
+    if groups:
+        arns = [a.arn("logs", f"log-group:/aws/sagemaker/{g}") for g in groups]
+        a.add(AIRFLOW, "StepJobLogs", ("logs:DescribeLogStreams", "logs:GetLogEvents"),
+              [*arns, *(arn + ":log-stream:*" for arn in arns)],
+              "step tasks show their job's log (CloudWatch Logs) while it runs and its tail when it fails")
+    if "Tuning" in types:
+        a.add(AIRFLOW, "StepMetricsTuning", ("sagemaker:DescribeTrainingJob",), [a.sm("training-job/*")],
+              "a tuning step's task reads the metrics of the best training job (named after the tuning job)")
+    analyser = _Analyser(a)
+    for step in spec.definition.all_steps():
+        for prop_file in step.property_files:
+            for name, loc in analyser.write_locations(step):
+                if name != prop_file.output_name:
+                    continue
+                a.add(AIRFLOW, "StepPropertyFiles", ("s3:GetObject",), [property_file_arn(a, loc, prop_file.path)],
+                      f"the task of step {step.name} reads its property file {prop_file.name} into XCom", step.name)
+
+
+def property_file_arn(a: _Analysis, loc: S3Location, path: str) -> str:
+    """The object ARN of a property file at ``path`` in an output written to ``loc``."""
+    path = path.lstrip("/")
+    if not loc.exact:
+        # Only the output's leading part is known (e.g. it ends in the execution id): the file is somewhere
+        # below it.
+        key = f"{loc.key_prefix}*/{path}"
+    else:
+        key = loc.key_prefix.rstrip("/") + "/" + path if loc.key_prefix else path
+    return f"arn:{a.partition}:s3:::{loc.bucket}{'*' if loc.bucket_pattern else ''}/{key}"
 
 
 def _airflow_s3(a: _Analysis, bucket: str, prefix: str, sid: str, reason: str) -> None:

@@ -428,17 +428,30 @@ def run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: R
         engine.put_job(kind, ex.region, name, failed)
         return StepOutcome.failed(reason, metadata=metadata)
     account = ex.pipeline.account_id
+    from .logs import JobLogs
+
+    # The job's lines go to CloudWatch Logs where SageMaker puts them, while it runs; closed (everything
+    # shipped) before the step's status changes, so a reader that sees the step end sees the whole log.
+    job_logs = JobLogs(lambda: engine.client("logs", ex.region, account))
+    cloudwatch = job_logs.open(kind, name)
+
+    def job_log(line: str) -> None:
+        record.log.append(line)
+        if cloudwatch is not None:
+            cloudwatch.write(line)
+
     ctx = JobContext(
         endpoint_url=engine.endpoint_url,
         region=ex.region,
         account_id=account,
         work_dir=step_work_dir(engine, ex, record),
         stop_event=ex.stop_event,
-        log=record.log.append,
+        log=job_log,
         python=engine.config.python,
         credentials=None if account == engine.config.account_id else engine.credentials_for(account),
         role_arn=job_role,
         access=engine.access,
+        job_log=job_logs.sink,
     )
     try:
         result = runner(name, request, ctx)
@@ -451,6 +464,11 @@ def run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: R
             JOB_INTERNAL_ERROR,
             metadata=metadata,
         )
+    finally:
+        job_logs.close()
+    for child_name, child in getattr(result, "children", {}).items():
+        # A tuning job's training jobs: DescribeTrainingJob works for them, as on SageMaker.
+        engine.put_job("TrainingJob", ex.region, child_name, child.description)
     description = dict(result.description or {})
     description.setdefault(name_field, name)
     description.setdefault(arn_field, arn)

@@ -279,13 +279,22 @@ def run_step(op: SageMakerStepOperator, context: Any) -> Any:
         op.defer(trigger=PipelineExecutionTrigger(arn, step_name=op.step_name, aws_conn_id=group.aws_conn_id,
                                                   region_name=group.region_name,
                                                   poll_interval=group.poll_interval,
-                                                  stop_on_kill=group.stop_on_kill),
+                                                  stop_on_kill=group.stop_on_kill,
+                                                  stream_logs=group.job_logs),
                  method_name="execute_complete")
     from airflow_sagemaker_mlops.triggers.pipelines import wait_for_step
 
     timeout = op.execution_timeout.total_seconds() if op.execution_timeout else None
-    return complete_step(op, context, wait_for_step(hook, arn, op.step_name, group.poll_interval, timeout,
-                                                   raise_on_timeout=True))
+    streamer = None
+    if group.job_logs:  # the job log while the step runs (the trigger does this when deferred)
+        from airflow_sagemaker_mlops.operators.observability import WorkerLogStreamer, logs_hook
+
+        streamer = WorkerLogStreamer(op.step_name, hook, logs_hook(group.aws_conn_id, group.region_name), op.log)
+    event = wait_for_step(hook, arn, op.step_name, group.poll_interval, timeout, raise_on_timeout=True,
+                          on_poll=streamer)
+    if streamer is not None and event is not None:
+        event["job_log"] = streamer.job_log()
+    return complete_step(op, context, event)
 
 
 def stop_killed_execution(task: BaseOperator, enabled: bool, execution_arn: str | None,
@@ -299,11 +308,11 @@ def stop_killed_execution(task: BaseOperator, enabled: bool, execution_arn: str 
 def complete_step(op: SageMakerStepOperator, context: Any, event: dict[str, Any]) -> Any:
     if event.get("status") == "error":
         raise AirflowException(event.get("message", f"waiting for step {op.step_name!r} failed"))
-    return finish_step(op, context, event.get("step"), event.get("execution") or {})
+    return finish_step(op, context, event.get("step"), event.get("execution") or {}, event.get("job_log"))
 
 
 def finish_step(op: SageMakerStepOperator, context: Any, step: dict[str, Any] | None,
-                execution: dict[str, Any]) -> Any:
+                execution: dict[str, Any], job_log: dict[str, Any] | None = None) -> Any:
     group = owning_group(op)
     ti = context["ti"]
     if step is None:
@@ -321,11 +330,21 @@ def finish_step(op: SageMakerStepOperator, context: Any, step: dict[str, Any] | 
                                      **job_link_fields(resource_arn))
     status = step.get("StepStatus")
     op.log.info("Step %s %s; outputs: %s", op.step_name, status, outputs)
+    tail = ""
+    if group.job_logs:  # job log (rest of it), metrics and property files; see operators/observability.py
+        from airflow_sagemaker_mlops.operators.observability import report_step
+
+        report = report_step(op, context, step, outputs, hook, group.aws_conn_id, group.region_name, job_log,
+                             group.job_log_tail_lines)
+        if report.tail:
+            tail = (f"\nLast {len(report.tail)} lines of the job log ({report.location.describe()}):\n"
+                    + "\n".join(report.tail))
     if status == "Failed":
         reason = step.get("FailureReason") or _fail_message(step) or "no reason given"
-        raise AirflowException(f"SageMaker step {op.step_name!r} failed: {reason}")
+        raise AirflowException(f"SageMaker step {op.step_name!r} failed: {reason}{tail}")
     if status != "Succeeded":
-        raise AirflowException(f"SageMaker step {op.step_name!r} ended {status}: {step.get('FailureReason', '')}")
+        raise AirflowException(f"SageMaker step {op.step_name!r} ended {status}: {step.get('FailureReason', '')}"
+                               f"{tail}")
     from airflow_sagemaker_mlops.operators.steps import ConditionStep
 
     if isinstance(op, ConditionStep):

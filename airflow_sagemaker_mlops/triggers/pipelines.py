@@ -9,6 +9,11 @@ many triggers wait, hands the snapshot to every subscriber, and stops when the l
 The triggerer runs all triggers in one event loop, so a module-level registry (keyed by loop too) is the
 natural home of the pollers.
 
+Triggers with ``stream_logs=True`` (step tasks, by default) also get their step's job log lines while it is
+Executing: after a poll, the poller reads new CloudWatch Logs lines for those steps only (``hooks/logs.py``;
+bounded per poll and in time) and hands them to the triggers, which log them in their own context, so the
+triggerer puts them in the waiting task's log. Triggers without it cost exactly what they did before.
+
 Event payloads (``TriggerEvent.payload`` and :func:`wait_for_step`'s return value) are JSON-serialisable::
 
     {"status": "succeeded" | "failed" | "stopped"   # the watched step (or the execution) ended so
@@ -23,6 +28,7 @@ Event payloads (``TriggerEvent.payload`` and :func:`wait_for_step`'s return valu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -30,8 +36,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
+from botocore.exceptions import ClientError
 
-from airflow_sagemaker_mlops.hooks.errors import PipelineWaitTimeout
+from airflow_sagemaker_mlops.hooks.errors import PipelineWaitTimeout, wrap_client_error
 from airflow_sagemaker_mlops.hooks.pipelines import (
     TERMINAL_EXECUTION_STATUSES,
     TERMINAL_STEP_STATUSES,
@@ -53,6 +60,11 @@ WAIT_FOR = ("end", "callback")
 MAX_POLL_FAILURES = 5
 #: Longest pause between failed polls, in seconds (or the poll interval, if that is longer).
 MAX_BACKOFF = 60.0
+#: Job log lines a poll reads per executing step for triggers with ``stream_logs`` (the rest follows
+#: on later polls, or in the worker's drain once the step has ended).
+MAX_LOG_LINES_PER_POLL = 500
+#: Seconds a poll may spend reading job logs before delivering the snapshot anyway.
+LOG_FETCH_TIMEOUT = 10.0
 
 _STATUS_WORD = {"Succeeded": SUCCEEDED, "Failed": FAILED, "Stopped": STOPPED}
 
@@ -140,13 +152,39 @@ class Subscription:
     #: a RetryPipelineExecution the subscriber is waiting on.
     since: float
     future: asyncio.Future[dict[str, Any]]
+    #: Wants the step's job log lines while the step runs (the trigger logs them in its own context, so
+    #: Airflow routes them to the waiting task's log).
+    stream_logs: bool = False
+    log_lines: list[str] = field(default_factory=list)
+    log_ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def take_log_lines(self) -> list[str]:
+        lines, self.log_lines = self.log_lines, []
+        self.log_ready.clear()
+        return lines
 
 
 @dataclass
 class PollerStats:
     polls: int = 0
-    api_calls: int = 0
+    api_calls: int = 0  # SageMaker calls
     failures: int = 0
+    log_calls: int = 0  # CloudWatch Logs calls (only for steps whose triggers stream logs)
+
+
+@dataclass
+class StepLogState:
+    """How far the poller has read one step's job log (reset when a retried step runs a new job)."""
+
+    job_arn: str
+    location: Any = None  # hooks.logs.JobLogLocation, once the job's name is known
+    cursor: Any = None  # hooks.logs.LogCursor
+    announced: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"job_arn": self.job_arn,
+                "location": self.location.to_json() if self.location is not None else None,
+                "cursor": self.cursor.to_json() if self.cursor is not None else None}
 
 
 @dataclass(eq=False)
@@ -160,14 +198,21 @@ class ExecutionPoller:
     stats: PollerStats = field(default_factory=PollerStats)
     task: asyncio.Task[None] | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Makes the async CloudWatch Logs hook; None: this poller never reads job logs.
+    logs_hook_factory: Callable[[], Any] | None = None
+    _logs: dict[str, StepLogState] = field(default_factory=dict)
+    _logs_client: Any = None
+    _exit_stack: contextlib.AsyncExitStack | None = None
 
     @property
     def interval(self) -> float:
         return min((s.poll_interval for s in self.subscribers), default=15.0)
 
-    def subscribe(self, step_name: str | None, wait_for: str, poll_interval: float) -> Subscription:
+    def subscribe(self, step_name: str | None, wait_for: str, poll_interval: float,
+                  stream_logs: bool = False) -> Subscription:
         loop = asyncio.get_running_loop()
-        sub = Subscription(step_name, wait_for, poll_interval, time.monotonic(), loop.create_future())
+        sub = Subscription(step_name, wait_for, poll_interval, time.monotonic(), loop.create_future(),
+                           stream_logs=stream_logs and step_name is not None)
         self.subscribers.append(sub)
         if self.task is None:
             self.task = loop.create_task(self._run(), name=f"sagemaker-poller:{self.execution_arn}")
@@ -208,7 +253,79 @@ class ExecutionPoller:
             except Exception as exc:  # a malformed response must not take every waiter down silently
                 payload = _error_payload(self.execution_arn, sub.step_name, f"cannot read the execution: {exc}")
             if payload is not None:
+                state = self._logs.get(sub.step_name) if sub.stream_logs and sub.step_name else None
+                if state is not None:
+                    # Where the lines this trigger logged end: the worker's drain continues from there.
+                    payload["job_log"] = state.to_json()
                 sub.future.set_result(payload)
+
+    # ---- job logs (only for subscribers with stream_logs) ----------------------------------------
+
+    def _count_log_call(self, **kwargs: Any) -> None:
+        self.stats.log_calls += 1
+
+    async def _open_logs_client(self) -> Any:
+        if self._logs_client is None:
+            assert self.logs_hook_factory is not None and self._exit_stack is not None
+            hook = self.logs_hook_factory()
+            self._logs_client = await self._exit_stack.enter_async_context(await hook.open_client())
+            self._logs_client.meta.events.register("before-call.logs", self._count_log_call)
+        return self._logs_client
+
+    async def _fetch_logs(self, client: Any, steps: list[dict[str, Any]]) -> None:
+        """New job log lines of the executing steps some subscriber streams, handed to those subscribers.
+
+        Costs nothing for steps nobody streams, or that are not running a job; otherwise one Describe*Job
+        per job (for its real name) and, per poll, one DescribeLogStreams plus one GetLogEvents per stream
+        with new events, at most MAX_LOG_LINES_PER_POLL lines.
+        """
+        from airflow_sagemaker_mlops.hooks.logs import (
+            LogCursor,
+            describe_request,
+            format_lines,
+            job_of_step,
+            location_from_description,
+        )
+
+        wanted: dict[str, list[Subscription]] = {}
+        for sub in self.subscribers:
+            if sub.stream_logs and sub.step_name and not sub.future.done():
+                wanted.setdefault(sub.step_name, []).append(sub)
+        for step_name, subs in wanted.items():
+            step = find_step(steps, step_name)
+            job = job_of_step(step) if step is not None and step.get("StepStatus") == "Executing" else None
+            if job is None:
+                continue
+            kind, job_arn = job
+            state = self._logs.get(step_name)
+            if state is None or state.job_arn != job_arn:
+                state = self._logs[step_name] = StepLogState(job_arn, cursor=LogCursor())
+            try:
+                if state.location is None:
+                    operation, kwargs = describe_request(kind, job_arn)
+                    try:
+                        description = await getattr(client, operation)(**kwargs)
+                    except ClientError as exc:
+                        raise wrap_client_error(exc) from exc
+                    state.location = location_from_description(kind, description)
+                    if state.location is None:
+                        continue
+                logs_client = await self._open_logs_client()
+                batch = await self.logs_hook_factory().read(  # type: ignore[misc]
+                    logs_client, state.location, state.cursor, max_lines=MAX_LOG_LINES_PER_POLL)
+            except Exception as exc:  # logs are a courtesy: never fail or delay the waiters over them
+                log.warning("cannot read the job log of step %s (%s): %s", step_name, job_arn, exc)
+                continue
+            state.cursor = batch.cursor
+            lines = format_lines(batch.lines, state.location)
+            if not lines:
+                continue
+            if not state.announced:
+                state.announced = True
+                lines.insert(0, f"job log of step {step_name} ({state.location.describe()}):")
+            for sub in subs:
+                sub.log_lines.extend(lines)
+                sub.log_ready.set()
 
     def _fail_all(self, message: str) -> None:
         for sub in list(self.subscribers):
@@ -226,7 +343,7 @@ class ExecutionPoller:
         failures = 0
         try:
             hook = self.hook_factory()
-            async with hook.client() as client:
+            async with contextlib.AsyncExitStack() as self._exit_stack, hook.client() as client:
                 client.meta.events.register("before-call.sagemaker", self._count_call)
                 while self.subscribers:
                     started = time.monotonic()
@@ -248,6 +365,12 @@ class ExecutionPoller:
                         continue
                     failures = 0
                     self.stats.polls += 1
+                    if self.logs_hook_factory is not None:
+                        try:
+                            await asyncio.wait_for(self._fetch_logs(client, steps), LOG_FETCH_TIMEOUT)
+                        except asyncio.TimeoutError:
+                            log.warning("reading job logs of %s took over %.0fs; continuing on the next poll",
+                                        self.execution_arn, LOG_FETCH_TIMEOUT)
                     self._deliver(started, execution, steps)
                     if self.subscribers:
                         await self._sleep(self.interval)
@@ -257,6 +380,7 @@ class ExecutionPoller:
             log.exception("poller for %s crashed", self.execution_arn)
             self._fail_all(f"cannot poll {self.execution_arn}: {type(exc).__name__}: {exc}")
         finally:
+            self._logs_client = self._exit_stack = None
             if _POLLERS.get(self.key) is self:
                 del _POLLERS[self.key]
 
@@ -275,9 +399,23 @@ def get_poller(aws_conn_id: str | None, region_name: str | None, execution_arn: 
             key=key,
             execution_arn=execution_arn,
             hook_factory=lambda: SageMakerPipelinesAsyncHook(aws_conn_id=aws_conn_id, region_name=region_name),
+            logs_hook_factory=_logs_hook_factory(aws_conn_id, region_name),
         )
         _POLLERS[key] = poller
     return poller
+
+
+def _logs_hook_factory(aws_conn_id: str | None, region_name: str | None) -> Callable[[], Any]:
+    hooks: list[Any] = []
+
+    def factory() -> Any:
+        if not hooks:  # one hook per poller: its connection is looked up once
+            from airflow_sagemaker_mlops.hooks.logs import SageMakerJobLogsAsyncHook
+
+            hooks.append(SageMakerJobLogsAsyncHook(aws_conn_id=aws_conn_id, region_name=region_name))
+        return hooks[0]
+
+    return factory
 
 
 def active_pollers() -> list[ExecutionPoller]:
@@ -298,6 +436,8 @@ class PipelineExecutionTrigger(BaseTrigger):
     :param poll_interval: seconds between polls; triggers sharing a poller poll at the shortest one.
     :param stop_on_kill: stop the execution when a user kills the waiting task (marks it failed, clears it,
         or marks its run failed); triggerer restarts and redistribution do not count (``BaseTrigger.on_kill``).
+    :param stream_logs: log the step's job log lines (CloudWatch Logs) while the step runs; the event then
+        carries ``job_log`` (the job's log location and how far it was read) for the worker to continue.
     """
 
     def __init__(
@@ -310,6 +450,7 @@ class PipelineExecutionTrigger(BaseTrigger):
         poll_interval: float = 15.0,
         wait_for: str = "end",
         stop_on_kill: bool = False,
+        stream_logs: bool = False,
     ) -> None:
         super().__init__()
         if wait_for not in WAIT_FOR:
@@ -325,6 +466,7 @@ class PipelineExecutionTrigger(BaseTrigger):
         self.poll_interval = float(poll_interval)
         self.wait_for = wait_for
         self.stop_on_kill = stop_on_kill
+        self.stream_logs = stream_logs
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -337,8 +479,13 @@ class PipelineExecutionTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "wait_for": self.wait_for,
                 "stop_on_kill": self.stop_on_kill,
+                "stream_logs": self.stream_logs,
             },
         )
+
+    def _log_job_lines(self, sub: Subscription) -> None:
+        for line in sub.take_log_lines():
+            self.log.info("%s", line)
 
     async def on_kill(self) -> None:
         if not self.stop_on_kill:
@@ -350,14 +497,25 @@ class PipelineExecutionTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         poller = get_poller(self.aws_conn_id, self.region_name, self.execution_arn)
-        sub = poller.subscribe(self.step_name, self.wait_for, self.poll_interval)
+        sub = poller.subscribe(self.step_name, self.wait_for, self.poll_interval, stream_logs=self.stream_logs)
         what = f"step {self.step_name}" if self.step_name else "the execution"
         self.log.info("waiting for %s of %s (%s)", what, self.execution_arn, self.wait_for)
         try:
-            payload = await sub.future
+            while not sub.future.done():
+                # Job log lines are logged here, in this trigger's own task: the triggerer routes records
+                # by the task's context to the waiting task instance's log (the poller's task has the
+                # context of whichever trigger created it).
+                lines_ready = asyncio.ensure_future(sub.log_ready.wait())
+                try:
+                    await asyncio.wait({sub.future, lines_ready}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    lines_ready.cancel()
+                self._log_job_lines(sub)
+            payload = sub.future.result()
         finally:
             # Also on cancellation (the task was cleared, or the triggerer is shutting down).
             poller.unsubscribe(sub)
+        self._log_job_lines(sub)
         self.log.info("%s of %s: %s", what, self.execution_arn, payload["status"])
         yield TriggerEvent(payload)
 
@@ -383,18 +541,26 @@ def wait_for_step(
     *,
     wait_for: str = "end",
     raise_on_timeout: bool = False,
+    on_poll: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> dict[str, Any] | None:
     """Poll until the step (or, with step_name None, the execution) gives an event; return its payload.
 
     Same payloads as the trigger (errors raise instead of becoming ``"error"`` payloads). ``timeout``
     None waits forever; ``timeout=0`` is a single poll (a poke). On timeout returns None, or raises
-    PipelineWaitTimeout when ``raise_on_timeout``.
+    PipelineWaitTimeout when ``raise_on_timeout``. ``on_poll`` gets each poll's step list (the worker's
+    job log streaming) before the poll is evaluated.
     """
     if wait_for not in WAIT_FOR:
         raise ValueError(f"wait_for must be one of {WAIT_FOR}, not {wait_for!r}")
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
-        payload = check_once(hook, execution_arn, step_name, wait_for)
+        if on_poll is None:
+            payload = check_once(hook, execution_arn, step_name, wait_for)
+        else:
+            execution = hook.describe_execution(execution_arn)
+            steps = hook.list_steps(execution_arn) if step_name is not None else []
+            on_poll(steps)
+            payload = evaluate(execution_arn, execution, steps, step_name, wait_for)
         if payload is not None:
             return payload
         if deadline is not None and time.monotonic() + poll_interval > deadline:

@@ -271,3 +271,27 @@ def test_pipeline_tab_and_a_step_log(chromium: str, finished: Finished, tmp_path
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         (SCREENSHOT_DIR / "churn_training_pipeline_tab.png").write_bytes(tab_png)
         (SCREENSHOT_DIR / "churn_training_step_log.png").write_bytes(log_png)
+def test_step_task_log_in_the_ui(chromium: str, finished: Finished, tmp_path: Path):
+    """The fit step task's log page: the training job's own lines (from CloudWatch Logs) and its metrics."""
+    cluster = finished.cluster
+    run_id = finished.runs["register"]
+    page = (f"{cluster.url}/dags/{DAG_ID}/runs/{urllib.parse.quote(run_id, safe='')}/tasks/"
+            f"{urllib.parse.quote(GROUP + '.fit', safe='')}")
+    with Browser(chromium) as browser:
+        browser.goto(page)
+        browser.wait_for("!!document.querySelector('input[name=password], input[type=password]')", 60,
+                         "the login form")
+        browser.fill("input[name=username]", "admin")
+        browser.fill("input[type=password]", cluster.password())
+        browser.evaluate("document.querySelector('button[type=submit]').click()")
+        browser.wait_for("document.body.innerText.includes('job log of step fit')", 90,
+                         "the task log with the job's log")
+        browser.wait_for("document.body.innerText.includes('Metrics of step fit')", 30, "the metrics table")
+        text = browser.text()
+        time.sleep(1)
+        png = browser.screenshot(tmp_path / "fit_log.png")
+    assert "/aws/sagemaker/TrainingJobs" in text and "validation:auc=" in text, text[-3000:]
+    assert png.startswith(b"\x89PNG") and len(png) > 20_000, len(png)
+    if SCREENSHOT_DIR:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOT_DIR / "churn_training_fit_log.png").write_bytes(png)

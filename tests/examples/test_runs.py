@@ -1,4 +1,4 @@
-"""batch_scoring and retraining end to end: ``airflow dags test`` against the local engine."""
+"""churn_training, batch_scoring and retraining end to end: ``airflow dags test`` against the local engine."""
 
 from __future__ import annotations
 
@@ -21,6 +21,20 @@ def s3_text(engine: Any, uri: str) -> str:
         keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=key)["Contents"])
         return "".join(s3.get_object(Bucket=bucket, Key=k)["Body"].read().decode() for k in keys)
     return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+
+
+def test_churn_training_step_tasks_show_job_logs_metrics_and_property_files(trained_churn):
+    # The training script prints its AUCs; the fit task logs them from the job log, and the
+    # FinalMetricDataList SageMaker (here the engine) derived from them with the MetricDefinitions regexes.
+    assert "job log of step fit (CloudWatch Logs group /aws/sagemaker/TrainingJobs" in trained_churn.output
+    metrics = trained_churn.xcom("train.fit", "metrics")
+    assert set(metrics) == {"train:auc", "validation:auc"} and all(0.5 < v < 1 for v in metrics.values())
+    assert f"validation:auc={metrics['validation:auc']:.4f}" in trained_churn.output
+    assert "Metrics of step fit" in trained_churn.output
+    # The evaluation's property file, the one the condition step reads with JsonGet.
+    report = trained_churn.xcom("train.evaluate", "property_files")["metrics"]
+    assert set(report["metrics"]) == {"auc", "accuracy", "test_rows"}
+    assert "Property file metrics of step evaluate" in trained_churn.output
 
 
 def test_batch_scoring_with_an_airflow_signoff(examples_airflow, trained_churn, sagemaker_local_engine):

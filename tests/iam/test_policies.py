@@ -180,7 +180,11 @@ def test_churn_training_airflow_role(documents):
         "StepOutputsProcessing": ["sagemaker:DescribeProcessingJob"],
         "StepOutputsRegisterModel": ["sagemaker:DescribeModelPackage"],
         "StepOutputsTraining": ["sagemaker:DescribeTrainingJob"],
+        "StepJobLogs": ["logs:DescribeLogStreams", "logs:GetLogEvents"],
+        "StepPropertyFiles": ["s3:GetObject"],
     }
+    assert "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/sagemaker/TrainingJobs:log-stream:*" in \
+        statements["StepJobLogs"]["Resource"]
     assert statements["PipelineStart"]["Resource"] == "arn:aws:sagemaker:eu-west-1:111122223333:pipeline/churn-train"
     assert statements["PipelineExecutions"]["Resource"] == \
         "arn:aws:sagemaker:eu-west-1:111122223333:pipeline/churn-train/execution/*"

@@ -155,6 +155,9 @@ def test_marking_the_run_failed_stops_the_execution(cluster: Cluster, sagemaker_
     # Deferred in the database is not yet running in the triggerer: kill the wait once it really waits.
     cluster.wait_for(lambda: "waiting for step" in cluster.trigger_logs("rt_slow", "etl.slow"), 120,
                      "the triggerer to run the step's trigger")
+    # The job's own output, read from CloudWatch Logs by the trigger while the step runs, is in the task's log.
+    cluster.wait_for(lambda: "report: sleeping 300 s" in cluster.trigger_logs("rt_slow", "etl.slow"), 120,
+                     "the job's log line in the task's trigger log")
     sm = sagemaker_local_engine.client("sagemaker")
     execution_arn = sm.list_pipeline_executions(PipelineName="rt-slow")["PipelineExecutionSummaries"][0][
         "PipelineExecutionArn"]

@@ -327,3 +327,89 @@ def test_wait_for_step_sync(hook: Any, engine: Any) -> None:
     with pytest.raises(PipelineWaitTimeout):
         wait_for_step(hook, other, "Ask", FAST, timeout=2 * FAST, raise_on_timeout=True)
     hook.stop_execution(other)
+
+
+# ---- job logs while a step runs (stream_logs) ----------------------------------------------------
+
+
+def processing(name: str) -> dict[str, Any]:
+    return {"Name": name, "Type": "Processing", "Arguments": {
+        "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large",
+                                                  "VolumeSizeInGB": 1}},
+        "AppSpecification": {"ImageUri": "local/python"}, "RoleArn": "arn:aws:iam::123456789012:role/R"}}
+
+
+class RecordingLogger:
+    """Stands in for a trigger's ``self.log`` (what Airflow routes to the waiting task's log)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def info(self, message: str, *args: Any, **kwargs: Any) -> None:
+        self.lines.append(message % args if args else message)
+
+    warning = error = exception = debug = info
+
+
+def test_streaming_triggers_log_job_lines_while_the_step_runs(
+    hook: Any, engine: Any, counted_clients: list[CallCounter]
+) -> None:
+    import threading
+    import time
+
+    from airflow_sagemaker_mlops.local.jobs.base import JobResult
+
+    release = threading.Event()
+
+    def job(name: str, request: dict[str, Any], ctx: Any) -> JobResult:
+        for i in range(3):
+            ctx.log(f"working {i}")
+        release.wait(30)
+        ctx.log("finished")
+        return JobResult("Completed", {"ProcessingJobName": name})
+
+    engine.config.job_runners["Processing"] = job
+    arn = start(hook, [processing("Job")])
+    streaming, plain, execution = trigger(arn, "Job", stream_logs=True), trigger(arn, "Job"), trigger(arn)
+    loggers = [RecordingLogger() for _ in range(3)]
+    for t, logger in zip([streaming, plain, execution], loggers, strict=True):
+        t._log = logger
+    while_running: list[str] = []
+
+    async def meanwhile() -> None:
+        deadline = time.monotonic() + 20
+        while "working 2" not in loggers[0].lines and time.monotonic() < deadline:
+            await asyncio.sleep(FAST)
+        while_running.extend(loggers[0].lines)  # logged while the job was blocked
+        release.set()
+
+    payloads = run_triggers([streaming, plain, execution], meanwhile=meanwhile)
+    assert [p["status"] for p in payloads] == ["succeeded"] * 3
+    assert [line for line in while_running if line.startswith("working")] == ["working 0", "working 1", "working 2"]
+    assert any(line.startswith("job log of step Job (CloudWatch Logs group /aws/sagemaker/ProcessingJobs")
+               for line in while_running)
+    assert not any("working" in line for logger in loggers[1:] for line in logger.lines)
+    job_log = payloads[0]["job_log"]
+    assert job_log["job_arn"] == payloads[0]["step"]["Metadata"]["ProcessingJob"]["Arn"]
+    assert job_log["location"]["log_group"] == "/aws/sagemaker/ProcessingJobs" and job_log["cursor"]["tokens"]
+    assert "job_log" not in payloads[1] and "job_log" not in payloads[2]
+    # SageMaker calls: the usual describe + steps page per poll, plus one DescribeProcessingJob for the
+    # job's name; the log reads go to CloudWatch Logs (its own client and quota).
+    (counter,) = counted_clients
+    describes, lists = counter.calls["DescribePipelineExecution"], counter.calls["ListPipelineExecutionSteps"]
+    assert counter.calls["DescribeProcessingJob"] == 1
+    assert counter.total() == describes + lists + 1
+
+
+def test_triggers_without_stream_logs_never_touch_cloudwatch(hook: Any, engine: Any) -> None:
+    arn = start(hook, [noop("A")])
+    seen: list[Any] = []
+
+    async def main() -> dict[str, Any]:
+        t = asyncio.create_task(first_payload(trigger(arn, "A")))
+        await asyncio.sleep(0)
+        seen.extend(active_pollers())
+        return await t
+
+    assert asyncio.run(main())["status"] == "succeeded"
+    assert seen[0].stats.log_calls == 0 and seen[0]._logs_client is None

@@ -36,6 +36,9 @@ class JobContext:
     # With IAM enforcement: S3 calls are checked as this role (the job's RoleArn) before they are made.
     role_arn: str | None = None
     access: Any = None  # local.access.AccessControl
+    # A line sink for the log of another job this job runs, by (Describe kind, job name): a tuning job's
+    # training jobs each log to their own CloudWatch stream, as on SageMaker. None: no separate logs.
+    job_log: Callable[[str, str], Callable[[str], None]] | None = None
 
     def client(self, service: str) -> Any:
         """A boto3 client for ``endpoint_url``, shared per (service, endpoint, region, credentials, role)."""

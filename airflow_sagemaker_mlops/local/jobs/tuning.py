@@ -221,10 +221,17 @@ def _run(name: str, arn: str, request: dict, config: dict, ctx: JobContext,
         trial_request = {k: definition[k] for k in _DEFINITION_KEYS if k in definition}
         trial_request["HyperParameters"] = {**(definition.get("StaticHyperParameters") or {}),
                                             **trial.tuned}
+        own_log = ctx.job_log("TrainingJob", trial.name) if ctx.job_log is not None else None
+
+        def trial_log(line: str, prefix: str = trial.name) -> None:
+            ctx.log(f"[{prefix}] {line}")
+            if own_log is not None:
+                own_log(line)
+
         trial_ctx = JobContext(
             endpoint_url=ctx.endpoint_url, region=ctx.region, account_id=ctx.account_id,
             work_dir=ctx.work_dir / "trials" / trial.name, stop_event=ctx.stop_event,
-            log=lambda line, prefix=trial.name: ctx.log(f"[{prefix}] {line}"), python=ctx.python,
+            log=trial_log, python=ctx.python,
         )
         trial_ctx.work_dir.mkdir(parents=True, exist_ok=True)
         ctx.log(f"[local] trial {trial.name}: {trial.tuned}")

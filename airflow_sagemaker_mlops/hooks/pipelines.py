@@ -125,24 +125,27 @@ class _RetryingAwsHook(AwsBaseHook):
         return base.merge(Config(retries=dict(DEFAULT_RETRIES)))
 
 
-class SageMakerPipelinesHook(_RetryingAwsHook):
-    """Synchronous SageMaker Pipelines calls; see the module docstring for retries and errors."""
-
-    #: ListPipelineExecutionSteps page size (SageMaker's maximum): fewest calls per poll.
-    steps_page_size = 100
+class SageMakerApiHook(_RetryingAwsHook):
+    """A SageMaker client with our retries; ``_call`` turns ClientErrors into SageMakerApiError subclasses."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["client_type"] = "sagemaker"
         super().__init__(*args, **kwargs)
 
-    # ---- plumbing ---------------------------------------------------------------------------------
-
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        """Call a SageMaker operation; ClientErrors become SageMakerApiError subclasses."""
         try:
             return getattr(self.conn, operation)(**kwargs)
         except ClientError as exc:
             raise wrap_client_error(exc) from exc
+
+
+class SageMakerPipelinesHook(SageMakerApiHook):
+    """Synchronous SageMaker Pipelines calls; see the module docstring for retries and errors."""
+
+    #: ListPipelineExecutionSteps page size (SageMaker's maximum): fewest calls per poll.
+    steps_page_size = 100
+
+    # ---- plumbing ---------------------------------------------------------------------------------
 
     def _service_client(self, service: str) -> Any:
         return self.get_session(region_name=self.region_name).client(

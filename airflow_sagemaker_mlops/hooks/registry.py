@@ -23,7 +23,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .errors import wrap_client_error
-from .pipelines import _RetryingAwsHook, jsonable
+from .pipelines import SageMakerApiHook, _RetryingAwsHook, jsonable
 
 log = logging.getLogger(__name__)
 
@@ -61,18 +61,8 @@ def version_summary(package: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-class SageMakerModelRegistryHook(_RetryingAwsHook):
+class SageMakerModelRegistryHook(SageMakerApiHook):
     """Synchronous Model Registry calls."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["client_type"] = "sagemaker"
-        super().__init__(*args, **kwargs)
-
-    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            return getattr(self.conn, operation)(**kwargs)
-        except ClientError as exc:
-            raise wrap_client_error(exc) from exc
 
     def describe_version(self, model_package_arn: str) -> dict[str, Any]:
         """The version's summary (DescribeModelPackage)."""

@@ -63,6 +63,7 @@ def cluster(_sagemaker_local_engine_session: Any, tmp_path_factory: pytest.TempP
     # The session engine (the function-scoped `sagemaker_local_engine` fixture wraps it): the Airflow
     # processes outlive single tests, and both tests of this module share one cluster and its finished runs.
     engine = _sagemaker_local_engine_session
+    require_plugin_entry_point()
     home = tmp_path_factory.mktemp("e2e-airflow")
     cluster = AirflowCluster(home, DAGS, engine.url, env={
         # The examples poll every second by default; slower than the scheduler loop (1 s) avoids a trigger
@@ -71,7 +72,6 @@ def cluster(_sagemaker_local_engine_session: Any, tmp_path_factory: pytest.TempP
         # OpenLineage events of every task, as lines of a file (tests the facets of deferred step tasks too)
         "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps({"type": "file", "log_file_path": str(home / "openlineage.jsonl"),
                                                        "append": True}),
-        **plugin_env(home),
     })
     # The buckets, queue and model package group the examples use, made by the script docker-compose runs.
     setup = subprocess.run([sys.executable, str(REPO / "docker" / "create_example_resources.py"), str(DAGS)],
@@ -84,19 +84,12 @@ def cluster(_sagemaker_local_engine_session: Any, tmp_path_factory: pytest.TempP
         cluster.stop()
 
 
-def plugin_env(home: Path) -> dict[str, str]:
-    """The pipeline tab's plugin comes from the package's ``airflow.plugins`` entry point once the package is
-    installed from this checkout's pyproject.toml (as ``make test`` does). An older install's metadata lacks
-    the entry point: then the plugins folder loads it, the other documented way."""
+def require_plugin_entry_point() -> None:
+    """The pipeline tab's plugin loads through the package's ``airflow.plugins`` entry point (``make test``
+    installs the package from this checkout); an install older than the entry point is a set-up error."""
     entry_points = importlib.metadata.distribution("airflow-sagemaker-mlops").entry_points
-    if any(e.group == "airflow.plugins" and e.name == "sagemaker_pipelines" for e in entry_points):
-        return {}
-    plugins = home / "plugins"
-    plugins.mkdir(parents=True, exist_ok=True)
-    (plugins / "sagemaker_pipelines.py").write_text(
-        "from airflow_sagemaker_mlops.ui.plugin import SageMakerPipelinesPlugin  # noqa: F401\n")
-    print("airflow.plugins entry point not installed: loading the plugin from", plugins)
-    return {"AIRFLOW__CORE__PLUGINS_FOLDER": str(plugins)}
+    assert any(e.group == "airflow.plugins" and e.name == "sagemaker_pipelines" for e in entry_points), (
+        "reinstall the package (uv pip install -e .): its airflow.plugins entry point is missing")
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from airflow.providers.common.compat.sdk import Asset
+    from airflow_sagemaker_mlops.compat import Asset
 
 MODEL_PACKAGE_GROUP_SCHEME = "x-sagemaker-model-package-group"
 
@@ -49,7 +49,7 @@ def model_package_group_uri(group: str) -> str:
 
 def model_package_group_asset(group: str) -> Asset:
     """The Airflow Asset of a model package group (name or ARN), for ``schedule=`` and ``outlets=``."""
-    from airflow.providers.common.compat.sdk import Asset
+    from airflow_sagemaker_mlops.compat import Asset
 
     # uri= only: Airflow 3 names the asset after it, and Airflow 2's Dataset takes nothing else.
     return Asset(uri=model_package_group_uri(group))
@@ -72,7 +72,7 @@ REGISTRATIONS_ALIAS = "sagemaker-model-package-registrations"
 
 
 def registrations_alias() -> Any:
-    from airflow.providers.common.compat.sdk import AssetAlias
+    from airflow_sagemaker_mlops.compat import AssetAlias
 
     return AssetAlias(name=REGISTRATIONS_ALIAS)
 
@@ -84,8 +84,7 @@ def emit_registration_event(op: Any, context: Any) -> dict[str, Any] | None:
     the ``extra``; the registrations alias gets the actual group's asset added with it. Returns the extra,
     or None when the step registered nothing.
     """
-    from airflow.providers.common.compat.sdk import Asset, AssetAlias
-
+    from airflow_sagemaker_mlops.compat import Asset, AssetAlias
     from airflow_sagemaker_mlops.hooks.pipelines import jsonable
     from airflow_sagemaker_mlops.operators.runtime import execution_arn_of, owning_group, pipelines_hook
 

@@ -30,8 +30,7 @@ def load_groups(dag_file: str) -> dict[str, SageMakerPipelineGroup]:
     path = Path(dag_file).resolve()
     if not path.is_file():
         raise CliError(f"{dag_file}: no such DAG file")
-    from airflow.providers.common.compat.sdk import DAG
-
+    from airflow_sagemaker_mlops.compat import DAG
     from airflow_sagemaker_mlops.compiler.group import SageMakerPipelineGroup
     from airflow_sagemaker_mlops.exceptions import SageMakerMlopsError
 

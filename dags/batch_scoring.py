@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from airflow.providers.common.compat.sdk import DAG, Param, task
 from example_settings import (
     CODE_BUCKET,
     DATA_BUCKET,
@@ -43,6 +42,7 @@ from airflow_sagemaker_mlops import (
     SageMakerPipelineGroup,
     TransformStep,
 )
+from airflow_sagemaker_mlops.compat import DAG, Param, task
 
 PARAMETERS = {
     "ModelData": PipelineParameter.string(f"s3://{DATA_BUCKET}/churn/models/latest/model.tar.gz"),

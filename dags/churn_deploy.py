@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.providers.common.compat.sdk import DAG, task
 from example_settings import INSTANCE, MODEL_PACKAGE_GROUP, POLL_INTERVAL, ROLE, START
 
 from airflow_sagemaker_mlops import SageMakerModelPackageApprovalSensor, model_package_group_asset
+from airflow_sagemaker_mlops.compat import DAG, task
 
 ENDPOINT = "churn-staging"
 REGISTERED = model_package_group_asset(MODEL_PACKAGE_GROUP)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.providers.common.compat.sdk import DAG, task
 from example_settings import (
     CHURN_PIPELINE,
     CODE_BUCKET,
@@ -42,6 +41,7 @@ from airflow_sagemaker_mlops import (
     TrainingStep,
 )
 from airflow_sagemaker_mlops import conditions as C
+from airflow_sagemaker_mlops.compat import DAG, task
 
 PARAMETERS = {
     "MinAuc": PipelineParameter.float(0.7),

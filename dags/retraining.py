@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.providers.common.compat.sdk import DAG, Asset, task
 from example_settings import CHURN_PIPELINE_ARN, DATA_BUCKET, ML_ACCOUNT_CONN_ID, POLL_INTERVAL, START
 
 from airflow_sagemaker_mlops import (
@@ -22,6 +21,7 @@ from airflow_sagemaker_mlops import (
     SageMakerRetryPipelineExecutionOperator,
     SageMakerStartPipelineExecutionOperator,
 )
+from airflow_sagemaker_mlops.compat import DAG, Asset, task
 
 NEW_DATA = Asset(f"s3://{DATA_BUCKET}/churn/new-data")
 # The parameters this DAG sets, as the other account's pipeline declares them: checked before the call.

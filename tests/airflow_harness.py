@@ -7,6 +7,7 @@ conftest builds the environment (DAG folder, connections) and calls :func:`dags_
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -14,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-AIRFLOW = str(Path(sys.executable).parent / "airflow")
+# $AIRFLOW_BIN runs the DAGs on an Airflow installed elsewhere (the MWAA matrix: Airflow under MWAA's
+# constraints, the engine in this interpreter's environment).
+AIRFLOW = os.environ.get("AIRFLOW_BIN") or str(Path(sys.executable).parent / "airflow")
 
 
 @dataclass

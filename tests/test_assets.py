@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from airflow.providers.common.compat.sdk import DAG, Asset, AssetAlias
 
 from airflow_sagemaker_mlops import PipelineParameter, RegisterModelStep, SageMakerPipelineGroup
 from airflow_sagemaker_mlops.assets import REGISTRATIONS_ALIAS, model_package_group_asset, registration_extra
+from airflow_sagemaker_mlops.compat import DAG, Asset, AssetAlias
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
 
 ROLE = "arn:aws:iam::123456789012:role/SmPipeline"

@@ -62,7 +62,7 @@ def test_compile_error_in_the_dag_file(capsys, tmp_path):
     dag = tmp_path / "broken.py"
     dag.write_text(
         "import pendulum\n"
-        "from airflow.providers.common.compat.sdk import DAG\n"
+        "from airflow_sagemaker_mlops.compat import DAG\n"
         "from airflow_sagemaker_mlops import SageMakerPipelineGroup, ProcessingStep\n"
         "with DAG('broken', schedule=None, start_date=pendulum.datetime(2026, 1, 1)):\n"
         "    with SageMakerPipelineGroup(group_id='g', pipeline_name='p'):\n"

@@ -73,6 +73,9 @@ def airflow_env(home: Path, engine_url: str) -> dict[str, str]:
         **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "AWS_"))},
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+        # The DAGs import example_settings from their folder. The dag-processor and task runners put the DAG
+        # folder on sys.path, and so does `airflow dags test` from Airflow 3.1 on; on 3.0.x it does not.
+        "PYTHONPATH": str(DAGS),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws", "extra": connection}),
@@ -109,11 +112,10 @@ def create_example_resources(client: Any) -> None:
 
 
 def migrate(home: Path, env: dict[str, str]) -> float:
-    """``airflow db migrate`` once per home: a marker records the Airflow version it was done with."""
-    from importlib.metadata import version
-
+    """``airflow db migrate`` once per home: a marker records the Airflow (binary and version) it was done with."""
     marker = home / ".migrated"
-    wanted = version("apache-airflow")
+    version = subprocess.run([_airflow(), "version"], env=env, capture_output=True, text=True, timeout=300)
+    wanted = f"{_airflow()} {version.stdout.strip().splitlines()[-1] if version.stdout.strip() else '?'}"
     if marker.exists() and marker.read_text() == wanted and (home / "airflow.db").exists():
         return 0.0
     home.mkdir(parents=True, exist_ok=True)
@@ -121,12 +123,19 @@ def migrate(home: Path, env: dict[str, str]) -> float:
     result = subprocess.run([_airflow(), "db", "migrate"], env=env, capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         raise SystemExit(f"airflow db migrate failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
+    # What the dag-processor does first: register the DAGs and their assets. Airflow 3.0's `dags test` leaves
+    # a DAG's assets inactive otherwise and refuses to run a task with outlets (the registration asset).
+    result = subprocess.run([_airflow(), "dags", "reserialize"], env=env, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise SystemExit(f"airflow dags reserialize failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
     marker.write_text(wanted)
     return time.monotonic() - started
 
 
 def _airflow() -> str:
-    return str(Path(sys.executable).parent / "airflow")
+    """The ``airflow`` command: ``$AIRFLOW_BIN`` (an Airflow installed elsewhere, e.g. under MWAA's constraints,
+    while the engine runs here) or the one next to this interpreter."""
+    return os.environ.get("AIRFLOW_BIN") or str(Path(sys.executable).parent / "airflow")
 
 
 # --- one run ------------------------------------------------------------------------------------------

@@ -15,8 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import TaskGroup, XComArg
-
+from airflow_sagemaker_mlops.compat import TaskGroup, XComArg
 from airflow_sagemaker_mlops.definition import (
     ConditionStep as ConditionStepDef,
 )

@@ -7,8 +7,7 @@ import time
 import warnings
 from typing import Any
 
-from airflow.providers.common.compat.sdk import TaskGroup
-
+from airflow_sagemaker_mlops.compat import TaskGroup
 from airflow_sagemaker_mlops.definition import ExperimentConfig, ParameterRef, PipelineParameter
 from airflow_sagemaker_mlops.exceptions import PipelineCompileError, PipelineDefinitionWarning
 
@@ -136,7 +135,7 @@ class SageMakerPipelineGroup(TaskGroup):
             self._expose_dag_params()
 
     def _expose_dag_params(self) -> None:
-        from airflow.providers.common.compat.sdk import Param
+        from airflow_sagemaker_mlops.compat import Param
 
         params = self.dag.params
         for name, param in self.parameters.items():

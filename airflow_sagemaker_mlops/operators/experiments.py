@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from airflow_sagemaker_mlops.compat import xcom_push
+
 if TYPE_CHECKING:
     from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
 
@@ -64,7 +66,7 @@ def report_tracking(hook: SageMakerPipelinesHook, execution_arn: str, ti: Any, l
         logger.info("MLflow: tracking server %s, experiment %s%s", refs.get("mlflow_resource_arn", "-"),
                     refs.get("mlflow_experiment_name", "-"), _run_text(refs))
     for key, value in refs.items():
-        ti.xcom_push(key=key, value=value)
+        xcom_push(ti, key, value)
     return refs
 
 

@@ -7,8 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
-
+from airflow_sagemaker_mlops.compat import AirflowException, BaseOperator, xcom_push
 from airflow_sagemaker_mlops.definition.parameters import PipelineParameter
 from airflow_sagemaker_mlops.links import SageMakerPipelineExecutionLink, execution_link_fields, region_and_partition
 from airflow_sagemaker_mlops.operators.runtime import _jsonable, pipelines_hook
@@ -44,7 +43,7 @@ class _ExecutionOperator(BaseOperator):
 
     def _started(self, context: Any, execution_arn: str) -> Any:
         self._execution_arn = execution_arn
-        context["ti"].xcom_push(key="execution_arn", value=execution_arn)
+        xcom_push(context["ti"], "execution_arn", execution_arn)
         from airflow_sagemaker_mlops.operators.experiments import report_tracking
 
         report_tracking(self.hook, execution_arn, context["ti"], self.log)  # experiment/trial, MLflow: log + XCom

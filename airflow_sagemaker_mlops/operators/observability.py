@@ -20,6 +20,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_sagemaker_mlops.compat import xcom_push
 from airflow_sagemaker_mlops.hooks.logs import (
     DEFAULT_DRAIN_LINES,
     JobLogLocation,
@@ -192,7 +193,7 @@ def _push_metrics(op: Any, context: Any, outputs: dict[str, Any], pipelines: Sag
         return
     if metrics is None:
         return
-    context["ti"].xcom_push(key=METRICS_KEY, value=metrics)
+    xcom_push(context["ti"], METRICS_KEY, metrics)
     source = f"best training job {outputs.get('BestTrainingJobName')}" if outputs.get("StepType") == "Tuning" \
         else f"training job {outputs.get('TrainingJobName')}"
     if metrics:
@@ -233,7 +234,7 @@ def _push_property_files(op: Any, context: Any, outputs: dict[str, Any],
     if not callable(getattr(op, "property_files", None)) or not op.property_files():
         return
     files = read_property_files(op, outputs, pipelines)
-    context["ti"].xcom_push(key=PROPERTY_FILES_KEY, value=files)
+    xcom_push(context["ti"], PROPERTY_FILES_KEY, files)
     for name, content in files.items():
         rows = flatten(content)
         op.log.info("Property file %s of step %s:\n%s", name, op.step_name, table(["path", "value"], rows))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
+from airflow_sagemaker_mlops.compat import AirflowException, BaseOperator
 
 
 class SageMakerSharePipelineOperator(BaseOperator):

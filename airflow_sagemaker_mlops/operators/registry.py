@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
+from airflow_sagemaker_mlops.compat import AirflowException, BaseOperator
 
 
 def registry_hook(aws_conn_id: str | None, region_name: str | None) -> Any:

@@ -18,14 +18,14 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import (
+from airflow_sagemaker_mlops.compat import (
     AirflowException,
     AirflowSkipException,
     BaseOperator,
     TaskGroup,
     XComArg,
+    xcom_push,
 )
-
 from airflow_sagemaker_mlops.links import (
     SageMakerPipelineExecutionLink,
     SageMakerStepJobLink,
@@ -122,7 +122,7 @@ class SageMakerPipelineStartOperator(BaseOperator):
             max_parallel_steps=spec.max_parallel_steps,
         )
         self.log.info("Execution %s (ClientRequestToken %s)", execution_arn, token)
-        ti.xcom_push(key=EXECUTION_ARN_KEY, value=execution_arn)
+        xcom_push(ti, EXECUTION_ARN_KEY, execution_arn)
         from airflow_sagemaker_mlops.operators.experiments import report_tracking
 
         tracking = report_tracking(hook, execution_arn, ti, self.log)  # experiment/trial, MLflow: log + XCom
@@ -235,8 +235,8 @@ class SageMakerPipelineWaitOperator(BaseOperator):
         steps = [_jsonable(s) for s in hook.list_steps(arn)]
         execution = _jsonable(hook.describe_execution(arn))
         ti = context["ti"]
-        ti.xcom_push(key=STEPS_KEY, value=steps)
-        ti.xcom_push(key=EXECUTION_KEY, value=execution)
+        xcom_push(ti, STEPS_KEY, steps)
+        xcom_push(ti, EXECUTION_KEY, execution)
         status = execution.get("PipelineExecutionStatus")
         if status != "Succeeded":
             failed = [f"{s['StepName']}: {s.get('FailureReason', s.get('StepStatus'))}" for s in steps
@@ -322,7 +322,7 @@ def finish_step(op: SageMakerStepOperator, context: Any, step: dict[str, Any] | 
     hook = pipelines_hook(group.aws_conn_id, group.region_name)
     outputs = _jsonable(hook.step_outputs(step))
     for key, value in outputs.items():
-        ti.xcom_push(key=key, value=value)
+        xcom_push(ti, key, value)
     resource_arn = _resource_arn(step)
     if resource_arn:
         region, partition = region_and_partition(resource_arn, group.region_name)

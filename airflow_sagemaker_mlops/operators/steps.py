@@ -13,8 +13,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
-from airflow.providers.common.compat.sdk import BaseOperator, BranchMixIn
-
+from airflow_sagemaker_mlops.compat import BaseOperator, BranchMixIn
 from airflow_sagemaker_mlops.definition import conditions as C
 from airflow_sagemaker_mlops.definition.expressions import (
     Expression,

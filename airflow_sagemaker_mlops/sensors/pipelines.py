@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from airflow.providers.common.compat.sdk import (
+from airflow_sagemaker_mlops.compat import (
     AirflowException,
     AirflowSkipException,
     BaseSensorOperator,
     BranchMixIn,
     PokeReturnValue,
+    xcom_push,
 )
-
 from airflow_sagemaker_mlops.operators.runtime import _jsonable, _outcome, pipelines_hook
 
 TERMINAL_EXECUTION = frozenset({"Succeeded", "Failed", "Stopped", "CompletedWithFailures"})
@@ -150,7 +150,7 @@ class SageMakerPipelineStepSensor(_PipelineSensor):
             raise AirflowException(message)
         outputs = _jsonable(self.hook.step_outputs(step))
         for key, value in outputs.items():
-            context["ti"].xcom_push(key=key, value=value)
+            xcom_push(context["ti"], key, value)
         status = step.get("StepStatus")
         if status != "Succeeded":
             reason = step.get("FailureReason") or step.get("Metadata", {}).get("Fail", {}).get("ErrorMessage")

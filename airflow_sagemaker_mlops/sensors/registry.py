@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from airflow.providers.common.compat.sdk import (
+from airflow_sagemaker_mlops.compat import (
     AirflowException,
     AirflowFailException,
     BaseSensorOperator,

@@ -6,7 +6,6 @@ from typing import Any
 
 import pendulum
 import pytest
-from airflow.providers.common.compat.sdk import DAG
 
 from airflow_sagemaker_mlops import (
     Execution,
@@ -16,6 +15,7 @@ from airflow_sagemaker_mlops import (
     PipelineParameter,
     SageMakerPipelineGroup,
 )
+from airflow_sagemaker_mlops.compat import DAG
 from airflow_sagemaker_mlops.definition import ParameterRef, PipelineDefinition, StepProperty
 from airflow_sagemaker_mlops.exceptions import PipelineCompileError
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pendulum
 import pytest
-from airflow.providers.common.compat.sdk import DAG
 
 from airflow_sagemaker_mlops import FailStep, PipelineParameter, ProcessingStep, SageMakerPipelineGroup
+from airflow_sagemaker_mlops.compat import DAG
 from airflow_sagemaker_mlops.exceptions import PipelineCompileError
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")

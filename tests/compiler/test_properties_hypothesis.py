@@ -11,7 +11,6 @@ import itertools
 from typing import Any
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +25,7 @@ from airflow_sagemaker_mlops import (
     TrainingStep,
 )
 from airflow_sagemaker_mlops import conditions as C
+from airflow_sagemaker_mlops.compat import DAG
 from airflow_sagemaker_mlops.definition.validate import dependency_graph, find_cycle
 from airflow_sagemaker_mlops.exceptions import SageMakerMlopsError
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from airflow.providers.common.compat.sdk import AirflowFailException, PokeReturnValue, TaskDeferred
 from registry_helpers import make_group
 
+from airflow_sagemaker_mlops.compat import AirflowFailException, PokeReturnValue, TaskDeferred
 from airflow_sagemaker_mlops.sensors.registry import SageMakerModelPackageApprovalSensor
 from airflow_sagemaker_mlops.triggers.registry import ModelPackageApprovalTrigger
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG, task
 from airflow.serialization.serialized_objects import DagSerialization
 
 from airflow_sagemaker_mlops import FailStep, SageMakerPipelineGroup
+from airflow_sagemaker_mlops.compat import DAG, task
 from airflow_sagemaker_mlops.ui.data import AirflowUrls, GroupInfo, group_view, pipeline_groups
 
 ROLE = "arn:aws:iam::123456789012:role/SmPipeline"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG
 
 from airflow_sagemaker_mlops import ConditionStep, FailStep, PipelineParameter, SageMakerPipelineGroup
 from airflow_sagemaker_mlops import conditions as C
+from airflow_sagemaker_mlops.compat import DAG
 
 with DAG("history_dag", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):
     with SageMakerPipelineGroup(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG
 
 from airflow_sagemaker_mlops import (
     CallbackStep,
@@ -17,6 +16,7 @@ from airflow_sagemaker_mlops import (
     TransformStep,
     TuningStep,
 )
+from airflow_sagemaker_mlops.compat import DAG
 
 ROLE = "arn:aws:iam::111122223333:role/SmPipeline"
 IMAGE = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/custom-xgb:1.7"

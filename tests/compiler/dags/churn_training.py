@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG, task
 
 from airflow_sagemaker_mlops import (
     ConditionStep,
@@ -18,6 +17,7 @@ from airflow_sagemaker_mlops import (
     TrainingStep,
 )
 from airflow_sagemaker_mlops import conditions as C
+from airflow_sagemaker_mlops.compat import DAG, task
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 ROLE = "arn:aws:iam::111122223333:role/SmPipeline"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG
 
 from airflow_sagemaker_mlops import (
     ConditionStep,
@@ -15,6 +14,7 @@ from airflow_sagemaker_mlops import (
     SageMakerPipelineGroup,
 )
 from airflow_sagemaker_mlops import conditions as C
+from airflow_sagemaker_mlops.compat import DAG
 
 with DAG("conditions", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):
     with SageMakerPipelineGroup(

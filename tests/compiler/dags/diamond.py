@@ -4,9 +4,9 @@ dependency already implies it."""
 from __future__ import annotations
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG
 
 from airflow_sagemaker_mlops import ProcessingStep, SageMakerPipelineGroup, TrainingStep
+from airflow_sagemaker_mlops.compat import DAG
 
 with DAG("diamond", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):
     with SageMakerPipelineGroup(group_id="d", pipeline_name="diamond"):

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG
 
 from airflow_sagemaker_mlops import (
     Execution,
@@ -18,6 +17,7 @@ from airflow_sagemaker_mlops import (
     SageMakerPipelineGroup,
     TuningStep,
 )
+from airflow_sagemaker_mlops.compat import DAG
 
 with DAG("expressions", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):
     with SageMakerPipelineGroup(

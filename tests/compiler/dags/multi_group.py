@@ -4,10 +4,10 @@ around the groups."""
 from __future__ import annotations
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG
 from airflow.providers.standard.operators.empty import EmptyOperator
 
 from airflow_sagemaker_mlops import FailStep, PipelineParameter, ProcessingStep, SageMakerPipelineGroup
+from airflow_sagemaker_mlops.compat import DAG
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
 

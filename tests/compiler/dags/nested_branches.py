@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG
 
 from airflow_sagemaker_mlops import (
     ConditionStep,
@@ -14,6 +13,7 @@ from airflow_sagemaker_mlops import (
     SageMakerPipelineGroup,
 )
 from airflow_sagemaker_mlops import conditions as C
+from airflow_sagemaker_mlops.compat import DAG
 
 JOB = {"AppSpecification": {"ImageUri": "img"}, "ProcessingResources": {"ClusterConfig": {
     "InstanceCount": 1, "InstanceType": "ml.t3.medium", "VolumeSizeInGB": 1}}}

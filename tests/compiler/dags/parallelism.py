@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG
 
 from airflow_sagemaker_mlops import (
     Execution,
@@ -12,6 +11,7 @@ from airflow_sagemaker_mlops import (
     ProcessingStep,
     SageMakerPipelineGroup,
 )
+from airflow_sagemaker_mlops.compat import DAG
 
 JOB = {"AppSpecification": {"ImageUri": "img"}}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG
 
 from airflow_sagemaker_mlops import (
     CacheConfig,
@@ -13,6 +12,7 @@ from airflow_sagemaker_mlops import (
     SageMakerPipelineGroup,
     TrainingStep,
 )
+from airflow_sagemaker_mlops.compat import DAG
 
 with DAG("retries_caching", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):
     with SageMakerPipelineGroup(group_id="robust", pipeline_name="retries-caching",

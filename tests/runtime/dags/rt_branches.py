@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from airflow.providers.common.compat.sdk import DAG, task
 from rt_common import DATA_BUCKET, GROUP_DEFAULTS, START, processing_job
 
 from airflow_sagemaker_mlops import (
@@ -15,6 +14,7 @@ from airflow_sagemaker_mlops import (
     SageMakerPipelineGroup,
 )
 from airflow_sagemaker_mlops import conditions as C
+from airflow_sagemaker_mlops.compat import DAG, task
 
 with DAG("rt_branches", schedule=None, start_date=START, params={"score": "0.9", "threshold": 0.5, "sleep": "0"}):
     with SageMakerPipelineGroup(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.providers.common.compat.sdk import DAG
 from rt_common import GROUP_DEFAULTS, START, processing_job
 
 from airflow_sagemaker_mlops import (
@@ -13,6 +12,7 @@ from airflow_sagemaker_mlops import (
     SageMakerPipelineCallbackOperator,
     SageMakerPipelineGroup,
 )
+from airflow_sagemaker_mlops.compat import DAG
 
 QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/rt-approvals"
 

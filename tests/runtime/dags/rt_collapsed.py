@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from airflow.providers.common.compat.sdk import DAG, task
 from rt_common import GROUP_DEFAULTS, START, processing_job
 
 from airflow_sagemaker_mlops import ConditionStep, PipelineParameter, ProcessingStep, SageMakerPipelineGroup
 from airflow_sagemaker_mlops import conditions as C
+from airflow_sagemaker_mlops.compat import DAG, task
 
 with DAG("rt_collapsed", schedule=None, start_date=START):
     with SageMakerPipelineGroup(group_id="etl", pipeline_name="rt-collapsed", mirror_steps=False,

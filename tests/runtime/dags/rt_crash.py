@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 
-from airflow.providers.common.compat.sdk import DAG
 from rt_common import GROUP_DEFAULTS, START, processing_job
 
 from airflow_sagemaker_mlops import ProcessingStep, SageMakerPipelineGroup
+from airflow_sagemaker_mlops.compat import DAG
 from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
 
 _real_start = SageMakerPipelinesHook.start_execution

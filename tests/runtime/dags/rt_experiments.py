@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from airflow.providers.common.compat.sdk import DAG
 from rt_common import GROUP_DEFAULTS, START
 
 from airflow_sagemaker_mlops import (
@@ -14,6 +13,7 @@ from airflow_sagemaker_mlops import (
     SageMakerPipelineGroup,
 )
 from airflow_sagemaker_mlops import conditions as C
+from airflow_sagemaker_mlops.compat import DAG
 
 TRACKING_SERVER = "arn:aws:sagemaker:us-east-1:123456789012:mlflow-tracking-server/rt-team"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.providers.common.compat.sdk import DAG
 from rt_common import CODE_BUCKET, DATA_BUCKET, GROUP_DEFAULTS, ROLE, START, processing_job
 
 from airflow_sagemaker_mlops import (
@@ -18,6 +17,7 @@ from airflow_sagemaker_mlops import (
     SageMakerPipelineGroup,
     TrainingStep,
 )
+from airflow_sagemaker_mlops.compat import DAG
 
 
 def training_job(env: dict[str, str]) -> dict[str, Any]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from airflow.providers.common.compat.sdk import DAG
 from rt_common import GROUP_DEFAULTS, START, processing_job
 
 from airflow_sagemaker_mlops import ProcessingStep, SageMakerPipelineGroup
+from airflow_sagemaker_mlops.compat import DAG
 
 with DAG("rt_slow", schedule=None, start_date=START):
     with SageMakerPipelineGroup(group_id="etl", pipeline_name="rt-slow", **GROUP_DEFAULTS):

@@ -3,7 +3,6 @@ group whose only step fails."""
 
 from __future__ import annotations
 
-from airflow.providers.common.compat.sdk import DAG
 from ui_common import GROUP_DEFAULTS, MODEL_GROUP, START, processing_job
 
 from airflow_sagemaker_mlops import (
@@ -17,6 +16,7 @@ from airflow_sagemaker_mlops import (
     SageMakerPipelineGroup,
 )
 from airflow_sagemaker_mlops import conditions as C
+from airflow_sagemaker_mlops.compat import DAG
 
 with DAG("ui_pipeline", schedule=None, start_date=START, params={"score": "0.9"}):
     with SageMakerPipelineGroup(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from airflow.providers.common.compat.sdk import DAG, task
 from ui_common import START
+
+from airflow_sagemaker_mlops.compat import DAG, task
 
 with DAG("ui_plain", schedule=None, start_date=START):
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from airflow.providers.common.compat.sdk import DAG
 from ui_common import GROUP_DEFAULTS, START
 
 from airflow_sagemaker_mlops import FailStep, SageMakerPipelineGroup
+from airflow_sagemaker_mlops.compat import DAG
 
 with DAG("ui_unrun", schedule=None, start_date=START):
     with SageMakerPipelineGroup(group_id="later", pipeline_name="ui-unrun", **GROUP_DEFAULTS) as later:

@@ -1,0 +1,91 @@
+"""The Airflow names this package uses, taken from wherever the running Airflow keeps them.
+
+Airflow 3 moved the DAG-authoring names to ``airflow.sdk``; Airflow 2.11 keeps them in ``airflow.models``,
+``airflow.sensors`` and ``airflow.datasets`` (where an asset is still a *dataset*). The common-compat
+provider's ``sdk`` module makes the same choice, but only from version 1.8: Amazon MWAA pins 1.7.0 (Airflow
+2.11.0) and 1.7.3 (Airflow 3.0.6), so requiring it would shut those environments out. Every Airflow import
+of the package's parse-time and run-time code goes through this module; nothing else branches on the version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow import __version__ as AIRFLOW_VERSION
+
+AIRFLOW_V3 = int(AIRFLOW_VERSION.split(".", 1)[0]) >= 3
+
+if AIRFLOW_V3:
+    from airflow.providers.standard.operators.branch import BranchMixIn
+    from airflow.sdk import (
+        DAG,
+        Asset,
+        AssetAlias,
+        BaseOperator,
+        BaseSensorOperator,
+        Param,
+        PokeReturnValue,
+        TaskGroup,
+        XComArg,
+        task,
+    )
+
+    try:  # Airflow 3.1+: the task SDK owns the exceptions (airflow.exceptions re-exports them)
+        from airflow.sdk.exceptions import (
+            AirflowException,
+            AirflowFailException,
+            AirflowSkipException,
+            TaskDeferred,
+        )
+    except ImportError:  # Airflow 3.0
+        from airflow.exceptions import (  # type: ignore[assignment,no-redef]
+            AirflowException,
+            AirflowFailException,
+            AirflowSkipException,
+            TaskDeferred,
+        )
+else:  # Airflow 2.11
+    from airflow.datasets import Dataset as Asset  # type: ignore[no-redef,assignment]
+    from airflow.datasets import DatasetAlias as AssetAlias  # type: ignore[no-redef,assignment]
+    from airflow.decorators import task  # type: ignore[no-redef,assignment]
+    from airflow.exceptions import (  # type: ignore[no-redef,assignment]
+        AirflowException,
+        AirflowFailException,
+        AirflowSkipException,
+        TaskDeferred,
+    )
+    from airflow.models.baseoperator import BaseOperator  # type: ignore[no-redef,assignment]
+    from airflow.models.dag import DAG  # type: ignore[no-redef,assignment]
+    from airflow.models.param import Param  # type: ignore[no-redef,assignment]
+    from airflow.models.xcom_arg import XComArg  # type: ignore[no-redef,assignment]
+    from airflow.operators.branch import BranchMixIn  # type: ignore[no-redef,assignment]
+    from airflow.sensors.base import BaseSensorOperator, PokeReturnValue  # type: ignore[no-redef,assignment]
+    from airflow.utils.task_group import TaskGroup  # type: ignore[no-redef,assignment]
+
+__all__ = [
+    "AIRFLOW_V3",
+    "AIRFLOW_VERSION",
+    "DAG",
+    "AirflowException",
+    "AirflowFailException",
+    "AirflowSkipException",
+    "Asset",
+    "AssetAlias",
+    "BaseOperator",
+    "BaseSensorOperator",
+    "BranchMixIn",
+    "Param",
+    "PokeReturnValue",
+    "TaskDeferred",
+    "TaskGroup",
+    "XComArg",
+    "task",
+    "xcom_push",
+]
+
+
+def xcom_push(ti: Any, key: str, value: Any) -> None:
+    """Push one XCom, leaving out ``None``: Airflow 3.0's Execution API refuses a ``None`` value (HTTP 422),
+    and a missing key reads back as ``None`` on every version, so downstream tasks see the same thing."""
+    if value is not None:
+        ti.xcom_push(key=key, value=value)

@@ -3,16 +3,28 @@ PYTHON ?= python3
 VENV := .venv
 VENV_AF2 := .venv-af2
 # Airflow 2.11 is kept working: the compiler suite also runs against it in a second venv.
-AF2_REQUIREMENTS := "apache-airflow==2.11.*" apache-airflow-providers-amazon apache-airflow-providers-common-compat \
-	apache-airflow-providers-standard "pytest>=8" hypothesis
+AF2_REQUIREMENTS := "apache-airflow==2.11.*" apache-airflow-providers-amazon \
+	"pytest>=8" hypothesis
 AF2_TESTS := tests/compiler/test_golden.py tests/compiler/test_errors.py tests/compiler/test_properties_hypothesis.py \
 	tests/compiler/test_group.py tests/compiler/test_experiment_config.py tests/definition/test_model.py tests/test_cli.py \
 	tests/ui/test_plugin.py
 
-.PHONY: test test-af3 test-af2 lint demo airflow venv clean chromium
+# The MWAA matrix (docs/mwaa.md): per Airflow version MWAA runs, a Python 3.12 venv installed the way MWAA
+# installs it, with MWAA's own constraints (tests/mwaa/constraints/), then this project's wheel under the same
+# constraints, then tests/mwaa and the examples' runs with that venv's Airflow (the engine runs in .venv).
+MWAA_VERSIONS := 2.11.0 3.0.6 3.3.1
+MWAA_PYTHON ?= PYENV_VERSION=3.12.1 python3.12
+MWAA_CONSTRAINTS = tests/mwaa/constraints/constraints-$(1).txt
+# What MWAA's images install (without pycurl/celery[sqs], which need libcurl headers and only serve SQS brokers)
+MWAA_REQUIREMENTS = "apache-airflow[celery,statsd]==$(1)" "apache-airflow-providers-amazon[aiobotocore]" \
+	psycopg2-binary watchtower
+WHEEL := dist/airflow_sagemaker_mlops-0.1.0-py3-none-any.whl
+MWAA_TESTS := tests/mwaa tests/examples/test_demo.py tests/examples/test_runs.py
+
+.PHONY: test test-af3 test-af2 test-mwaa test-minimums lint demo airflow venv clean chromium services wheel
 
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ needed"'
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip uv
 	$(VENV)/bin/uv pip install --python $(VENV)/bin/python -q -e ".[test]"
@@ -25,6 +37,36 @@ $(VENV_AF2)/.installed: pyproject.toml
 	touch $@
 
 venv: $(VENV)/.installed
+
+# `make demo` needs only the engine and numpy (the [demo] extra), not the test tools.
+$(VENV)/.demo-installed: pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip uv
+	$(VENV)/bin/uv pip install --python $(VENV)/bin/python -q -e ".[demo]"
+	touch $@
+
+wheel: $(WHEEL)
+$(WHEEL): pyproject.toml $(shell find airflow_sagemaker_mlops -name '*.py' -o -name '*.json' 2>/dev/null) | $(VENV)/.installed
+	rm -rf dist && $(VENV)/bin/uv build -q --wheel -o dist .
+
+# One venv per MWAA version, kept between runs (it depends only on the constraints file). The freeze taken
+# before our wheel goes in is what tests/mwaa/test_environment.py compares against.
+.venv-mwaa-%/.installed: tests/mwaa/constraints/constraints-%.txt | $(VENV)/.installed
+	rm -rf .venv-mwaa-$*
+	$(MWAA_PYTHON) -m venv .venv-mwaa-$*
+	$(VENV)/bin/uv pip install --python .venv-mwaa-$*/bin/python -q -c $(call MWAA_CONSTRAINTS,$*) \
+		$(call MWAA_REQUIREMENTS,$*)
+	$(VENV)/bin/uv pip freeze --python .venv-mwaa-$*/bin/python > .venv-mwaa-$*/mwaa-freeze.txt
+	touch $@
+
+test-mwaa-%: .venv-mwaa-%/.installed $(WHEEL) $(VENV)/.installed services
+	$(VENV)/bin/uv pip install --python .venv-mwaa-$*/bin/python -q -c $(call MWAA_CONSTRAINTS,$*) \
+		--reinstall-package airflow-sagemaker-mlops $(WHEEL)
+	$(call run_pytest,MWAA_VERSION=$* MWAA_VENV=$(CURDIR)/.venv-mwaa-$* AIRFLOW_BIN=$(CURDIR)/.venv-mwaa-$*/bin/airflow \
+		$(VENV)/bin/pytest -q,$(MWAA_TESTS))
+
+test-mwaa: $(addprefix test-mwaa-,$(MWAA_VERSIONS))
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check airflow_sagemaker_mlops tests bench tools docker dags
@@ -48,16 +90,24 @@ test-af3: $(VENV)/.installed chromium
 test-af2: $(VENV_AF2)/.installed
 	$(call run_pytest,$(VENV_AF2)/bin/pytest -q -p no:sagemaker_local_engine,$(AF2_TESTS))
 
-test: lint test-af3 test-af2
+# PostgreSQL and Redis for the MWAA-like end-to-end run (tests/mwaa/test_postgres_celery.py), from Debian's
+# packages; the test starts its own servers on 127.0.0.1 and never uses a system service.
+services:
+	@{ command -v redis-server >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || { \
+		[ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server >/dev/null; }; } || \
+		echo "note: postgresql/redis-server not installed (needs root and apt-get); the PostgreSQL + Celery run will fail"
+
+test: lint test-af3 test-af2 test-mwaa test-minimums
 
 # The churn_training example end to end on the local engine, once per branch, with a summary (tools/demo.py).
-demo: $(VENV)/.installed
+demo: $(VENV)/.demo-installed
 	$(VENV)/bin/python tools/demo.py
 
 # Airflow 3 (api-server, scheduler, dag-processor, triggerer) + the local engine on 127.0.0.1, dags/ loaded;
 # prints the URL and login, runs until Ctrl-C (tools/airflow_local.py).
-airflow: $(VENV)/.installed
+airflow: $(VENV)/.demo-installed
 	$(VENV)/bin/python tools/airflow_local.py
 
 clean:
-	rm -rf $(VENV) $(VENV_AF2) .pytest_cache .ruff_cache .hypothesis .airflow-demo .airflow-local
+	rm -rf $(VENV) $(VENV_AF2) .venv-mwaa-* .venv-minimums dist .pytest_cache .ruff_cache .hypothesis .airflow-demo .airflow-local

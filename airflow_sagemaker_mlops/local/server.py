@@ -320,8 +320,12 @@ class LocalEngine:
         return self.engine.faults
 
     def start(self) -> LocalEngine:
-        from moto.moto_server.werkzeug_app import MotoRequestHandler
         from werkzeug.serving import make_server
+
+        try:  # moto 5.2.5+: keeps S3 metadata header names with underscores
+            from moto.moto_server.werkzeug_app import MotoRequestHandler
+        except ImportError:
+            from werkzeug.serving import WSGIRequestHandler as MotoRequestHandler
 
         self.engine = Engine(self.config)
         app = EngineApp(self.engine)

@@ -21,7 +21,7 @@ def test_demo_runs_both_branches(examples_airflow: AirflowRunner, tmp_path: Path
     home.mkdir()
     for name in ("airflow.db", ".migrated"):
         shutil.copy(examples_airflow.home / name, home / name)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "AWS_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "AWS_")) or k == "AIRFLOW_BIN"}
     env["EXAMPLES_POLL_INTERVAL"] = "0.2"
     result = subprocess.run([sys.executable, str(ROOT / "tools" / "demo.py"), "--airflow-home", str(home)],
                             capture_output=True, text=True, timeout=400, env=env)

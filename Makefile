@@ -21,6 +21,15 @@ MWAA_REQUIREMENTS = "apache-airflow[celery,statsd]==$(1)" "apache-airflow-provid
 WHEEL := dist/airflow_sagemaker_mlops-0.1.0-py3-none-any.whl
 MWAA_TESTS := tests/mwaa tests/examples/test_demo.py tests/examples/test_runs.py
 
+# The declared minimums (pyproject.toml) for real: uv's lowest-direct resolution of the package and its
+# [local] extra on the oldest Python it allows, the test tools added without moving any of them, then the
+# compiler, run-time and engine suites. Left out: the SageMaker SDK oracle tests (the sdk extra pins its own
+# botocore) and the property-schema freshness check (the schema is generated from the newest botocore).
+VENV_MIN := .venv-minimums
+MIN_TESTS := tests/compiler tests/definition tests/hooks tests/triggers tests/operators tests/sensors tests/local \
+	tests/runtime/test_dags_test.py tests/test_cli.py tests/test_assets.py tests/test_packaging.py
+MIN_DESELECT := --deselect tests/definition/test_properties.py::test_schema_is_up_to_date
+
 .PHONY: test test-af3 test-af2 test-mwaa test-minimums lint demo airflow venv clean chromium services wheel
 
 $(VENV)/.installed: pyproject.toml
@@ -67,6 +76,18 @@ test-mwaa-%: .venv-mwaa-%/.installed $(WHEEL) $(VENV)/.installed services
 		$(VENV)/bin/pytest -q,$(MWAA_TESTS))
 
 test-mwaa: $(addprefix test-mwaa-,$(MWAA_VERSIONS))
+
+$(VENV_MIN)/.installed: pyproject.toml | $(VENV)/.installed
+	rm -rf $(VENV_MIN)
+	$(VENV)/bin/uv venv -q $(VENV_MIN) --python python3.11
+	$(VENV)/bin/uv pip install --python $(VENV_MIN)/bin/python -q --resolution lowest-direct -e ".[local]"
+	$(VENV)/bin/uv pip freeze --python $(VENV_MIN)/bin/python | grep "==" > $(VENV_MIN)/minimums.txt
+	$(VENV)/bin/uv pip install --python $(VENV_MIN)/bin/python -q -c $(VENV_MIN)/minimums.txt "pytest>=8" \
+		"hypothesis>=6.100" "numpy>=1.26"
+	touch $@
+
+test-minimums: $(VENV_MIN)/.installed
+	$(call run_pytest,MINIMUMS=1 $(VENV_MIN)/bin/pytest -q -m "not sdk" $(MIN_DESELECT),$(MIN_TESTS))
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check airflow_sagemaker_mlops tests bench tools docker dags

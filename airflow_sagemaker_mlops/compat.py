@@ -17,6 +17,7 @@ AIRFLOW_V3 = int(AIRFLOW_VERSION.split(".", 1)[0]) >= 3
 
 if AIRFLOW_V3:
     from airflow.providers.standard.operators.branch import BranchMixIn
+    from airflow.providers.standard.operators.empty import EmptyOperator
     from airflow.sdk import (
         DAG,
         Asset,
@@ -59,6 +60,7 @@ else:  # Airflow 2.11
     from airflow.models.param import Param  # type: ignore[no-redef,assignment]
     from airflow.models.xcom_arg import XComArg  # type: ignore[no-redef,assignment]
     from airflow.operators.branch import BranchMixIn  # type: ignore[no-redef,assignment]
+    from airflow.operators.empty import EmptyOperator  # type: ignore[no-redef,assignment]
     from airflow.sensors.base import BaseSensorOperator, PokeReturnValue  # type: ignore[no-redef,assignment]
     from airflow.utils.task_group import TaskGroup  # type: ignore[no-redef,assignment]
 
@@ -74,6 +76,7 @@ __all__ = [
     "BaseOperator",
     "BaseSensorOperator",
     "BranchMixIn",
+    "EmptyOperator",
     "Param",
     "PokeReturnValue",
     "TaskDeferred",

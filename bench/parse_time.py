@@ -93,7 +93,7 @@ PLAIN_DAG = '''
 from __future__ import annotations
 
 import pendulum
-from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow_sagemaker_mlops.compat import EmptyOperator
 from airflow.sdk import DAG, TaskGroup
 
 with DAG("bench_plain", schedule=None, start_date=pendulum.datetime(2026, 1, 1, tz="UTC")):

@@ -64,7 +64,10 @@ class FakeHook:
 
 @pytest.mark.parametrize("dynamic", [False, True])
 def test_the_registered_version_goes_into_the_outlets_event(monkeypatch, dynamic):
-    from airflow.sdk.execution_time.context import OutletEventAccessors
+    try:
+        from airflow.sdk.execution_time.context import OutletEventAccessors
+    except ImportError:  # Airflow 2.11
+        from airflow.utils.context import OutletEventAccessors
 
     from airflow_sagemaker_mlops.assets import emit_registration_event
     from airflow_sagemaker_mlops.operators import runtime
@@ -84,8 +87,15 @@ def test_the_registered_version_goes_into_the_outlets_event(monkeypatch, dynamic
     assert extra == registration_extra(package, "exec-arn", "register")
     [outlet] = register.outlets
     if dynamic:  # the alias gets the actual group's asset, with the extra
-        [added] = events[outlet].asset_alias_events
-        assert (added.dest_asset_key.uri, added.extra) == ("x-sagemaker-model-package-group://churn-models", extra)
+        accessor = events[outlet]
+        if hasattr(accessor, "asset_alias_events"):
+            [added] = accessor.asset_alias_events
+            uri = added.dest_asset_key.uri
+        else:  # Airflow 2.11: datasets
+            [added] = accessor.dataset_alias_events
+            uri = added["dest_dataset_uri"]
+        assert (uri, added.extra if hasattr(added, "extra") else added["extra"]) == (
+            "x-sagemaker-model-package-group://churn-models", extra)
     else:
         assert events[outlet].extra == extra
     # A step that registered nothing (no ARN in its metadata) adds nothing.

@@ -9,7 +9,6 @@ from typing import Any
 
 import pendulum
 import pytest
-from airflow.providers.standard.operators.empty import EmptyOperator
 
 from airflow_sagemaker_mlops import (
     ConditionStep,
@@ -25,7 +24,7 @@ from airflow_sagemaker_mlops import (
     TrainingStep,
 )
 from airflow_sagemaker_mlops import conditions as C
-from airflow_sagemaker_mlops.compat import DAG, TaskGroup, task
+from airflow_sagemaker_mlops.compat import DAG, EmptyOperator, TaskGroup, task
 from airflow_sagemaker_mlops.definition import StepProperty
 from airflow_sagemaker_mlops.definition.expressions import parse_path
 from airflow_sagemaker_mlops.exceptions import (

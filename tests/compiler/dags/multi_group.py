@@ -4,10 +4,9 @@ around the groups."""
 from __future__ import annotations
 
 import pendulum
-from airflow.providers.standard.operators.empty import EmptyOperator
 
 from airflow_sagemaker_mlops import FailStep, PipelineParameter, ProcessingStep, SageMakerPipelineGroup
-from airflow_sagemaker_mlops.compat import DAG
+from airflow_sagemaker_mlops.compat import DAG, EmptyOperator
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
 

@@ -8,7 +8,6 @@ Connections (tests/runtime/test_cross_account.py sets them): ``aws_owner`` acts 
 
 from __future__ import annotations
 
-from airflow.providers.standard.operators.empty import EmptyOperator
 from rt_common import GROUP_DEFAULTS, START, processing_job
 
 from airflow_sagemaker_mlops import (
@@ -25,7 +24,7 @@ from airflow_sagemaker_mlops import (
     SageMakerStopPipelineExecutionOperator,
 )
 from airflow_sagemaker_mlops import conditions as C
-from airflow_sagemaker_mlops.compat import DAG
+from airflow_sagemaker_mlops.compat import DAG, EmptyOperator
 
 CONSUMER = "210987654321"
 PARAMETERS = {

@@ -3,7 +3,6 @@ condition step, stop it."""
 
 from __future__ import annotations
 
-from airflow.providers.standard.operators.empty import EmptyOperator
 from rt_common import GROUP_DEFAULTS, START, processing_job
 
 from airflow_sagemaker_mlops import (
@@ -18,7 +17,7 @@ from airflow_sagemaker_mlops import (
     SageMakerStopPipelineExecutionOperator,
 )
 from airflow_sagemaker_mlops import conditions as C
-from airflow_sagemaker_mlops.compat import DAG
+from airflow_sagemaker_mlops.compat import DAG, EmptyOperator
 
 PARAMETERS = {"Mode": PipelineParameter.string("full", enum_values=["full", "incremental"])}
 # As a pipeline shared from another account would be addressed.

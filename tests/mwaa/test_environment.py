@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, MwaaVenv, normalise, parse_pins
+from mwaa_env import ROOT, MwaaVenv, normalise, parse_pins
 
 DAGS = ROOT / "dags"
 UV = str(ROOT / ".venv" / "bin" / "uv")

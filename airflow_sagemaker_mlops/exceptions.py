@@ -8,7 +8,14 @@ class SageMakerMlopsError(Exception):
 
 
 class PipelineDefinitionError(SageMakerMlopsError, ValueError):
-    """A pipeline definition SageMaker would reject, or that cannot be built at all."""
+    """A pipeline definition SageMaker would reject, or that cannot be built at all.
+
+    ``field`` names the argument or request field at fault when the raiser knows it.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class PipelineCompileError(PipelineDefinitionError):
@@ -34,7 +41,6 @@ class PipelineCompileError(PipelineDefinitionError):
         self.dag_id = dag_id
         self.group_id = group_id
         self.task_id = task_id
-        self.field = field
         self.lineno = lineno
         where = []
         if dag_file:
@@ -50,7 +56,7 @@ class PipelineCompileError(PipelineDefinitionError):
             parts.append(f"field {field}")
         if parts:
             where.append(", ".join(parts))
-        super().__init__(": ".join([*where, message]))
+        super().__init__(": ".join([*where, message]), field=field)
 
 
 class PipelineDefinitionWarning(UserWarning):

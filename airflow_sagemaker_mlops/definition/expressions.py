@@ -56,7 +56,9 @@ class Expression:
     # Expressions are usually built in DAG files where ``str(expr)`` would silently produce a broken
     # value inside an f-string; say so instead.
     def __format__(self, spec: str) -> str:
-        raise PipelineDefinitionError(
+        from airflow_sagemaker_mlops.location import located
+
+        raise located(
             f"{self!r} cannot be formatted into a string at parse time; its value is only known when the "
             "pipeline runs. Use Join([...]) to build strings from pipeline values."
         )

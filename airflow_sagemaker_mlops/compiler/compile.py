@@ -231,7 +231,7 @@ class _Compiler:
             node: str | None = start
             while node is not None and node not in done:
                 if node in path:
-                    loop = path[path.index(node):] + [node]
+                    loop = [*path[path.index(node):], node]
                     gate = self.by_name[loop[1]] if len(loop) > 1 else self.by_name[node]
                     raise self.error(
                         "condition steps are nested in each other's branches: "

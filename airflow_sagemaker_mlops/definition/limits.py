@@ -50,7 +50,7 @@ def problem(name: str, value: Any, what: str, *, check_pattern: bool = True) -> 
     if kind == "string":
         if not isinstance(value, str):
             return f"{what} must be a string, got {type(value).__name__}"
-        if low is not None and len(value) < low or high is not None and len(value) > high:
+        if (low is not None and len(value) < low) or (high is not None and len(value) > high):
             return f"{what} is {len(value)} characters long; SageMaker takes {_range(low, high)} characters"
         pattern = spec.get("pattern")
         if check_pattern and pattern and not _matcher(pattern)(value):
@@ -59,7 +59,7 @@ def problem(name: str, value: Any, what: str, *, check_pattern: bool = True) -> 
     if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int):
             return f"{what} must be an integer, got {value!r}"
-        if low is not None and value < low or high is not None and value > high:
+        if (low is not None and value < low) or (high is not None and value > high):
             return f"{what} must be between {low} and {high}, got {value}"
         return None
     if kind == "list":

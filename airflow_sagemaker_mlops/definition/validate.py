@@ -42,7 +42,8 @@ from .steps import (
     depends_on_name,
 )
 
-STEP_NAME = re.compile(r"^[A-Za-z0-9\-_]{1,%d}$" % limit("StepName")["max"])
+# limits.json: StepName, ParameterName, PipelineName (tests check these agree with it).
+STEP_NAME = re.compile(r"^[A-Za-z0-9\-_]{1,64}$")
 PARAMETER_NAME = re.compile(r"^[A-Za-z0-9\-_]{1,256}$")
 PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
 NUMERIC = frozenset({"Integer", "Float"})

@@ -38,6 +38,7 @@ from airflow_sagemaker_mlops.exceptions import PipelineCompileError, PipelineDef
 from airflow_sagemaker_mlops.links import SageMakerStepJobLink
 from airflow_sagemaker_mlops.location import current_dag_and_group, locate_errors, located, user_site
 
+
 def _locating(init: Any) -> Any:
     """Wrap an operator's ``__init__`` (outside Airflow's own wrapper, so its missing-argument errors are
     caught too): whatever goes wrong while the step is described is a PipelineCompileError at the line of

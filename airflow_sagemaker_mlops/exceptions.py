@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class SageMakerMlopsError(Exception):
     """Base class of every error this package raises on purpose."""
@@ -36,6 +38,8 @@ class PipelineCompileError(PipelineDefinitionError):
         field: str | None = None,
         lineno: int | None = None,
     ) -> None:
+        # One line: an import error in the Airflow UI and `validate` output are read line by line.
+        message = re.sub(r"\s*\n\s*", " ", message)
         self.problem = message
         self.dag_file = dag_file
         self.dag_id = dag_id

@@ -83,6 +83,7 @@ class _Compiler:
         if op is None:
             return self.group.error(message, field=field)
         site = op.definition_site
+        field = op.argument_name(field)
         dag = self.group.dag
         return PipelineCompileError(
             message,
@@ -118,7 +119,7 @@ class _Compiler:
                 raise self.error(
                     f"step name {child.step_name!r} is already used by task {other.task_id!r}; "
                     "every step of a pipeline needs its own name (set step_name=)",
-                    child,
+                    child, "step_name",
                 )
             self.ops.append(child)
             self.by_name[child.step_name] = child
@@ -150,6 +151,9 @@ class _Compiler:
                         f"{self.group.group_id}.parameter({item.name!r}) of this group",
                         op, where,
                     )
+                if isinstance(item, StepProperty) and not item.path:
+                    raise self.error("use a property of the step (step.properties.Name...), not the properties "
+                                     "object itself", op, where)
                 ref = _step_reference(item)
                 if ref is not None:
                     step_name, origin = ref

@@ -112,7 +112,9 @@ class SageMakerPipelineGroup(TaskGroup):
             super().__init__(group_id=group_id, **kwargs)
         except Exception as exc:  # Airflow's own: a duplicate group id, an invalid id, an unknown argument
             dag = kwargs.get("dag") or current_dag_and_group()[0]
-            raise located(exc, site=self.definition_site, dag=dag, group=None, field="group_id") from exc
+            error = located(exc, site=self.definition_site, dag=dag)
+            raise PipelineCompileError(error.problem, dag_file=error.dag_file, lineno=error.lineno,
+                                       dag_id=error.dag_id, group_id=str(group_id)) from exc
         for what, value in (("parameters", parameters), ("parameter_values", parameter_values),
                             ("pipeline_tags", pipeline_tags)):
             if value is not None and not isinstance(value, dict):

@@ -112,7 +112,7 @@ def _check(condition: Any, where: str) -> Condition:
     if not isinstance(condition, Condition):
         raise PipelineDefinitionError(
             f"{where} expects conditions built with conditions.eq/gt/ge/lt/le/in_/not_/or_/and_, "
-            f"got {type(condition).__name__}"
+            f"got {type(condition).__name__}", field=where.rstrip("()") if where.endswith("()") else None,
         )
     return condition
 
@@ -160,14 +160,14 @@ def not_(condition: Condition) -> Not:
 @locate_errors
 def or_(*conditions: Condition) -> Or:
     if not conditions:
-        raise PipelineDefinitionError("or_() needs at least one condition")
+        raise PipelineDefinitionError("or_() needs at least one condition", field="or_")
     return Or(tuple(_check(c, "or_()") for c in conditions))
 
 
 @locate_errors
 def and_(*conditions: Condition) -> And:
     if not conditions:
-        raise PipelineDefinitionError("and_() needs at least one condition")
+        raise PipelineDefinitionError("and_() needs at least one condition", field="and_")
     return And(tuple(_check(c, "and_()") for c in conditions))
 
 

@@ -77,10 +77,13 @@ class PipelineParameter:
 
     def __post_init__(self) -> None:
         if self.type not in PARAMETER_TYPES:
-            raise PipelineDefinitionError(
-                f"unknown parameter type {self.type!r} (expected one of {', '.join(PARAMETER_TYPES)})"
-            )
-        if self.enum_values is not None:
+            from airflow_sagemaker_mlops.location import located
+
+            raise located(PipelineDefinitionError(
+                f"unknown parameter type {self.type!r} (expected one of {', '.join(PARAMETER_TYPES)})",
+                field="PipelineParameter.type",
+            ))
+        if isinstance(self.enum_values, list | tuple):
             object.__setattr__(self, "enum_values", tuple(self.enum_values))
 
     @classmethod
@@ -109,6 +112,8 @@ class PipelineParameter:
         if self.enum_values is not None:
             if self.type != "String":
                 out.append(f"enum values are only allowed on String parameters, not {self.type}")
+            elif not isinstance(self.enum_values, tuple):
+                out.append(f"enum values take a list of strings, got {type(self.enum_values).__name__}")
             elif not self.enum_values:
                 out.append("enum values must not be empty")
             elif not all(isinstance(v, str) for v in self.enum_values):

@@ -324,7 +324,7 @@ def analyse(definition: PipelineDefinition, *, check_size: bool = True
     for step in all_steps:
         why = step_name_problem(step.name)
         if why:
-            problems.append(Problem(why, step=str(step.name)))
+            problems.append(Problem(why, step=str(step.name), field="Name"))
         if step.name in steps:
             problems.append(Problem(
                 "duplicate step name: every step of a pipeline, nested ones included, needs its own name",

@@ -148,6 +148,14 @@ class SageMakerStepOperator(BaseOperator, metaclass=_StepOperatorMeta):
     """
 
     step_type: ClassVar[str]
+    #: Definition fields (as validation names them) -> the operator argument they come from, so errors name
+    #: what the user wrote: ``Arguments.ProcessingInputs[0]`` is ``job.ProcessingInputs[0]``.
+    argument_names: ClassVar[dict[str, str]] = {}
+    _COMMON_ARGUMENT_NAMES: ClassVar[dict[str, str]] = {
+        "Name": "step_name", "DisplayName": "display_name", "Description": "step_description",
+        "CacheConfig": "cache", "RetryPolicies": "retry_policies", "PropertyFiles": "property_files",
+        "Type": "step_type", "Conditions": "condition",
+    }
     ui_color = "#ffe4c2"
     operator_extra_links = (SageMakerStepJobLink(),)
     # Per-run values go through pipeline parameters, never through Jinja in the step definition.
@@ -219,6 +227,16 @@ class SageMakerStepOperator(BaseOperator, metaclass=_StepOperatorMeta):
         stop_killed_execution(self, group.stop_on_kill, self.execution_arn, group.aws_conn_id, group.region_name)
 
     # -- what the compiler reads --------------------------------------------------------------
+    def argument_name(self, field: str | None) -> str | None:
+        """The operator argument a definition field comes from (``Arguments.X`` -> ``job.X``)."""
+        if not field:
+            return field
+        names = {**self._COMMON_ARGUMENT_NAMES, **self.argument_names}
+        for prefix in sorted(names, key=len, reverse=True):
+            if field == prefix or field.startswith((prefix + ".", prefix + "[")):
+                return names[prefix] + field[len(prefix):]
+        return field
+
     def step_values(self) -> dict[str, Any]:
         """The user-supplied values of this step, by field name, for static checks and references."""
         return {}
@@ -281,6 +299,7 @@ class _JobStep(SageMakerStepOperator):
 
     #: The request key SageMaker fills in itself; giving it is a mistake worth naming.
     name_key: ClassVar[str] = ""
+    argument_names: ClassVar[dict[str, str]] = {"Arguments": "job"}
 
     def __init__(self, *, job: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -349,6 +368,7 @@ class CreateModelStep(SageMakerStepOperator):
     """A CreateModel step (SageMaker type ``Model``): ``model`` is a CreateModel request."""
 
     step_type = StepType.CREATE_MODEL
+    argument_names: ClassVar[dict[str, str]] = {"Arguments": "model"}
 
     def __init__(self, *, model: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -372,6 +392,7 @@ class RegisterModelStep(SageMakerStepOperator):
     """
 
     step_type = StepType.REGISTER_MODEL
+    argument_names: ClassVar[dict[str, str]] = {"Arguments": "request"}
 
     def __init__(
         self,
@@ -469,6 +490,7 @@ class FailStep(SageMakerStepOperator):
 
     step_type = StepType.FAIL
     ui_color = "#f4c7c3"
+    argument_names: ClassVar[dict[str, str]] = {"Arguments.ErrorMessage": "error_message", "Arguments": "arguments"}
 
     def __init__(self, *, error_message: Any = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -504,6 +526,9 @@ def _output_parameters(outputs: dict[str, str] | Iterable[str] | None, task_id: 
 
 class _OutputStep(SageMakerStepOperator):
     """A step whose results are named output parameters (Callback, Lambda)."""
+
+    argument_names: ClassVar[dict[str, str]] = {"Arguments": "inputs", "OutputParameters": "outputs",
+                                                "SqsQueueUrl": "sqs_queue_url", "FunctionArn": "function_arn"}
 
     def __init__(self, *, inputs: dict[str, Any] | None = None,
                  outputs: dict[str, str] | Iterable[str] | None = None, **kwargs: Any) -> None:
@@ -558,6 +583,8 @@ class LambdaStep(_OutputStep):
 class RawStep(SageMakerStepOperator):
     """Any other step type, with its ``Arguments`` (and extra top-level keys) as SageMaker takes them:
     EMR, EMRServerless, QualityCheck, ClarifyCheck, AutoML, EndpointConfig, Endpoint, ..."""
+
+    argument_names: ClassVar[dict[str, str]] = {"Arguments": "arguments"}
 
     def __init__(self, *, step_type: str, arguments: Any, fields: dict[str, Any] | None = None,
                  **kwargs: Any) -> None:

@@ -183,7 +183,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                   f"{len(definition.parameters)} parameters, definition hash {definition.content_hash()[:12]}")
     for name, users in owners.items():
         first_key, first = users[0]
-        for key, group in users[1:]:
+        for _key, group in users[1:]:
             site = group.definition_site or (group.dag.fileloc, None)
             where = f"{site[0]}:{site[1]}" if site[1] else site[0]
             other = first.definition_site or (first.dag.fileloc, None)

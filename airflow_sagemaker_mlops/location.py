@@ -130,8 +130,9 @@ def _message(exc: BaseException) -> str:
 
 
 def locate_errors(func: _F) -> _F:
-    """Decorate a function DAG files call directly (condition builders, ``JsonGet``, ...): its
-    PipelineDefinitionError comes out as a PipelineCompileError located at the caller's line."""
+    """Decorate a function or constructor DAG files call directly (condition builders, ``JsonGet``,
+    ``RetryPolicy``, ...): its PipelineDefinitionError, and the TypeError of a call with the wrong arguments,
+    come out as a PipelineCompileError located at the caller's line."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -139,7 +140,18 @@ def locate_errors(func: _F) -> _F:
             return func(*args, **kwargs)
         except PipelineCompileError:
             raise
-        except PipelineDefinitionError as exc:
-            raise located(exc) from None
+        except (PipelineDefinitionError, TypeError) as exc:
+            raise located(exc, field=getattr(exc, "field", None) or _qualname(func)) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def _qualname(func: Any) -> str:
+    name = getattr(func, "__qualname__", "") or ""
+    return name.removesuffix(".__init__")
+
+
+def locate_init_errors(cls: type) -> type:
+    """Class decorator: :func:`locate_errors` on the class's ``__init__`` (for dataclasses DAG files build)."""
+    cls.__init__ = locate_errors(cls.__init__)  # type: ignore[misc]
+    return cls

@@ -70,7 +70,8 @@ def test_compile_error_in_the_dag_file(capsys, tmp_path):
     )
     status, _, err = run(capsys, "validate", str(dag))
     assert status == 2
-    assert err.startswith(f"error: {dag}:6: DAG 'broken', group 'g', task 'g.t', field step_name: step name 'not valid!'")
+    assert err.startswith(f"error: {dag}:6: DAG 'broken', group 'g', task 'g.t', field step_name: "
+                          "step name 'not valid!'")
     assert err.count("\n") == 1
 
 

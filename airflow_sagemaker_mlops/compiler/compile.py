@@ -196,6 +196,11 @@ class _Compiler:
         for gate in self.ops:
             if not isinstance(gate, ConditionStep):
                 continue
+            for outcome, branch in (("if_true", gate.if_true), ("if_false", gate.if_false)):
+                for i, step in enumerate(branch):
+                    if not isinstance(step, SageMakerStepOperator):
+                        raise self.error(f"{outcome} takes step operators of this group, got {type(step).__name__}",
+                                         gate, f"{outcome}[{i}]")
             in_true = {s.step_name for s in gate.if_true}
             for outcome, branch in (("if_true", gate.if_true), ("if_false", gate.if_false)):
                 for step in branch:

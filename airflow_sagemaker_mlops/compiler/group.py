@@ -82,7 +82,7 @@ class SageMakerPipelineGroup(TaskGroup):
         self,
         group_id: str,
         *,
-        pipeline_name: str,
+        pipeline_name: str | None = None,
         role_arn: str | None = None,
         parameters: dict[str, PipelineParameter] | None = None,
         parameter_values: dict[str, Any] | None = None,
@@ -119,9 +119,15 @@ class SageMakerPipelineGroup(TaskGroup):
                             ("pipeline_tags", pipeline_tags)):
             if value is not None and not isinstance(value, dict):
                 raise self.error(f"{what} takes a dict, got {type(value).__name__}", field=what)
+            for key in value or {}:
+                if what != "pipeline_tags" and not isinstance(key, str):
+                    raise self.error(f"{what} are named by strings, got {key!r}", field=f"{what}[{key!r}]")
         if isinstance(poll_interval, bool) or not isinstance(poll_interval, int | float) or not poll_interval > 0:
             raise self.error(f"poll_interval must be a positive number of seconds, got {poll_interval!r}",
                              field="poll_interval")
+        if pipeline_name is None:
+            raise self.error("pipeline_name is required: the name of the SageMaker pipeline the group compiles to",
+                             field="pipeline_name")
         self.pipeline_name = pipeline_name
         self.role_arn = role_arn
         self.parameters = dict(parameters or {})
@@ -177,8 +183,9 @@ class SageMakerPipelineGroup(TaskGroup):
         param = self.parameters.get(name) if isinstance(name, str) else None
         if param is None:
             known = ", ".join(sorted(self.parameters)) or "none"
-            raise self.error(f"unknown parameter {name!r} (declared: {known})", site=user_site(),
-                             field=f"parameter({name!r})")
+            shown = repr(name) if len(repr(name)) <= 80 else repr(name)[:77] + "..."
+            raise self.error(f"unknown parameter {shown} (declared: {known})", site=user_site(),
+                             field=f"parameter({shown})")
         return ParameterRef(name, param.type, origin=self)
 
     def add(self, task: Any) -> Any:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
+from airflow_sagemaker_mlops.location import locate_init_errors
 
 from .expressions import PARAMETER_TYPES
 
@@ -64,6 +65,7 @@ def coerce_value(type_: str, value: Any) -> Any:
     raise PipelineDefinitionError(f"{value!r} ({type(value).__name__}) is not a valid {type_}")
 
 
+@locate_init_errors
 @dataclass(frozen=True)
 class PipelineParameter:
     """A parameter declaration: type, default value and, for strings, the allowed values.
@@ -88,7 +90,7 @@ class PipelineParameter:
 
     @classmethod
     def string(cls, default: str | None = None, enum_values: list[str] | None = None) -> PipelineParameter:
-        return cls("String", default, tuple(enum_values) if enum_values is not None else None)
+        return cls("String", default, enum_values)  # type: ignore[arg-type]  # a list becomes a tuple
 
     @classmethod
     def integer(cls, default: int | None = None) -> PipelineParameter:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
+from airflow_sagemaker_mlops.location import locate_init_errors
 
 from . import conditions as C
 from .expressions import parse_value, render
@@ -60,6 +61,7 @@ JOB_EXCEPTION_TYPES = (
 )
 
 
+@locate_init_errors
 @dataclass(frozen=True)
 class RetryPolicy:
     """One entry of a step's ``RetryPolicies``.
@@ -138,6 +140,7 @@ def _is_int(value: Any) -> bool:
 ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
 
 
+@locate_init_errors
 @dataclass(frozen=True)
 class CacheConfig:
     """``CacheConfig``: reuse a previous successful run of the step with the same arguments.
@@ -168,6 +171,7 @@ class CacheConfig:
         return cls(request.get("Enabled", False), request.get("ExpireAfter"))
 
 
+@locate_init_errors
 @dataclass(frozen=True)
 class PropertyFile:
     """A JSON file a Processing step writes to one of its outputs, readable with ``JsonGet``."""

@@ -452,7 +452,13 @@ def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, 
             yield Problem(why, step=name, field=f"RetryPolicies[{i}]")
     if step.property_files and step.type != StepType.PROCESSING:
         yield Problem("only Processing steps have property files", step=name, field="PropertyFiles")
-    file_names = [f.name for f in step.property_files]
+    for i, pf in enumerate(step.property_files):
+        for what in ("name", "output_name", "path"):
+            value = getattr(pf, what, None)
+            if not isinstance(value, str) or not value:
+                yield Problem(f"a property file's {what} must be a non-empty string, got {value!r}", step=name,
+                              field=f"PropertyFiles[{i}]")
+    file_names = [f.name for f in step.property_files if isinstance(f.name, str)]
     for dup in sorted({n for n in file_names if file_names.count(n) > 1}):
         yield Problem(f"property file {dup!r} is declared twice", step=name, field="PropertyFiles")
 
@@ -490,8 +496,8 @@ def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, 
             if producer is None:
                 yield Problem(f"JsonGet reads a property file of unknown step {ref.step_name!r}",
                               step=name, field=field_name)
-            elif ref.name not in {f.name for f in producer.property_files}:
-                declared = ", ".join(f.name for f in producer.property_files) or "none"
+            elif ref.name not in [f.name for f in producer.property_files]:
+                declared = ", ".join(str(f.name) for f in producer.property_files) or "none"
                 yield Problem(
                     f"JsonGet reads property file {ref.name!r}, which step {ref.step_name!r} does not declare "
                     f"(declared: {declared})",

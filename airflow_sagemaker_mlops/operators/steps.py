@@ -89,7 +89,7 @@ class PropertyPath(StepProperty):
 
     def __getattr__(self, name: str) -> PropertyPath:
         if not name[:1].isupper():
-            if name.startswith("_") or not name[:1].isalpha():
+            if name.startswith("_"):  # Python's and libraries' protocol probes (__deepcopy__, _repr_html_, ...)
                 raise AttributeError(name)
             raise _property_name_error(self, name)
         return PropertyPath(self.step_name, (*self.path, name), self.step_type, self.origin)
@@ -129,7 +129,8 @@ def _property_name_error(prop: PropertyPath, name: str) -> PropertyNameError:
     members = property_members(prop.step_type or "", prop.path) or []
     close = [m for m in members if m.lower() == name.lower()]
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    error = located(f"SageMaker property names start with a capital letter, {name!r} does not{hint}", field=where)
+    error = located(f"SageMaker property names start with a capital letter, {name!r} does not{hint}", field=where,
+                    site=user_site())
     named = PropertyNameError(error.problem, dag_file=error.dag_file, lineno=error.lineno, dag_id=error.dag_id,
                               group_id=error.group_id, field=error.field)
     return named

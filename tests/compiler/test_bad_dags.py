@@ -61,11 +61,11 @@ class Case:
     group: str | None = "g"
 
 
-def T(id: str, body: str, task: str | None, field: str | None, why: str = "", **kw: str) -> Case:  # noqa: N802
+def T(id: str, body: str, task: str | None, field: str | None, why: str = "", **kw: str) -> Case:
     return Case(id, body, task, field, why, **kw)
 
 
-def G(id: str, kwargs: str, field: str | None, why: str = "", **kw: str) -> Case:  # noqa: N802
+def G(id: str, kwargs: str, field: str | None, why: str = "", **kw: str) -> Case:
     """A mistake in the group's own arguments: reported at the line that opens the group."""
     return Case(id, kwargs=kwargs, field=field, why=why, **kw)
 
@@ -73,8 +73,9 @@ def G(id: str, kwargs: str, field: str | None, why: str = "", **kw: str) -> Case
 TWO_STEPS = "a = ProcessingStep(task_id='a', job=JOB)\n"
 EV = "ev = ProcessingStep(task_id='ev', job=JOB, property_files=[PropertyFile('metrics', 'out', 'm.json')])\n"
 DEEP = "deep = {}\ncur = deep\nfor _ in range(150):\n    cur['a'] = {}\n    cur = cur['a']\n"
-OTHER = ("    with SageMakerPipelineGroup('other', pipeline_name='other', parameters={'X': PipelineParameter.string('a')}"
-         ") as other:\n        foreign = ProcessingStep(task_id='foreign', job=JOB)")
+OTHER = ("    with SageMakerPipelineGroup('other', pipeline_name='other',\n"
+         "                                parameters={'X': PipelineParameter.string('a')}) as other:\n"
+         "        foreign = ProcessingStep(task_id='foreign', job=JOB)")
 XCOM = "    @task\n    def up():\n        return 's3://x'\n    value = up()"
 
 CASES = [

@@ -162,7 +162,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         else:
             problems.append(f"{name}: no such DAG file or folder")
     owners: dict[str, list[tuple[str, Any]]] = {}
-    for path in targets:
+    for path in dict.fromkeys(p.resolve() for p in targets):
         with contextlib.redirect_stdout(sys.stderr):
             try:
                 groups = load_groups(str(path))

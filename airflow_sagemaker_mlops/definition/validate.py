@@ -387,6 +387,8 @@ def _tracking_problems(definition: PipelineDefinition) -> Iterator[Problem]:
     for key in MLFLOW_CONFIG_KEYS:
         if key in mlflow:
             yield from _start_time_value_problems(mlflow[key], definition, f"MlflowConfig.{key}")
+            if isinstance(mlflow[key], str) and (why := limit_problem(key, mlflow[key], key, check_pattern=False)):
+                yield Problem(why, field=f"MlflowConfig.{key}")
 
 
 def _start_time_value_problems(value: Any, definition: PipelineDefinition, where: str) -> Iterator[Problem]:

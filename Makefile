@@ -7,7 +7,7 @@ AF2_REQUIREMENTS := "apache-airflow==2.11.*" apache-airflow-providers-amazon apa
 	apache-airflow-providers-standard "pytest>=8" hypothesis
 AF2_TESTS := tests/compiler/test_golden.py tests/compiler/test_errors.py tests/compiler/test_properties_hypothesis.py \
 	tests/compiler/test_group.py tests/compiler/test_experiment_config.py tests/definition/test_model.py tests/test_cli.py \
-	tests/ui/test_plugin.py
+	tests/ui/test_plugin.py tests/compiler/test_bad_dags.py tests/compiler/test_mutations_hypothesis.py tests/definition/test_limits.py
 
 .PHONY: test test-af3 test-af2 lint demo airflow venv clean chromium
 

@@ -160,6 +160,10 @@ CASES = [
     G("mlflow_config_no_arn", "mlflow_config={}", "MlflowConfig.MlflowResourceArn", "required"),
     G("mlflow_config_bad_arn", "mlflow_config={'MlflowResourceArn': 'arn:nope'}", "MlflowConfig.MlflowResourceArn",
       "not a SageMaker MLflow ARN"),
+    G("mlflow_experiment_name_too_long", "mlflow_config={'MlflowResourceArn': MLFLOW, 'MlflowExperimentName': "
+      "'e' * 257}", "MlflowConfig.MlflowExperimentName", "1-256"),
+    G("experiment_trial_name_too_long", "experiment_config=ExperimentConfig('exp', 't' * 121)",
+      "PipelineExperimentConfig.TrialName", "experiment or trial name"),
     G("unknown_group_argument", "no_such_argument=1", None, "no_such_argument"),
     Case("no_steps", body="pass", why="the group has no steps"),
     Case("duplicate_group_id", prelude="    with SageMakerPipelineGroup('g', pipeline_name='q'):\n"

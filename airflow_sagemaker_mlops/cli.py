@@ -123,17 +123,75 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
+def dag_files(folder: Path) -> list[Path]:
+    """The Python files of a DAG folder that Airflow would parse: those mentioning both "airflow" and "dag"
+    (Airflow's safe-mode rule), outside hidden and ``__pycache__`` directories."""
+    found = []
+    for path in sorted(folder.rglob("*.py")):
+        parts = path.relative_to(folder).parts
+        if any(p.startswith(".") or p == "__pycache__" for p in parts):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace").lower()
+        except OSError:
+            continue
+        if "airflow" in text and "dag" in text:
+            found.append(path)
+    return found
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split("\n"))
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    groups = load_groups(args.dag_file)
-    if not groups:  # a DAG file that only uses the lifecycle operators is still worth validating
-        print(f"ok: {args.dag_file} imports; it has no SageMakerPipelineGroup to compile")
-        return 0
-    compiled = _compile(groups)
-    for key, c in compiled.items():
-        steps = len(c.definition.all_steps())
-        print(f"ok: {key} -> pipeline {c.spec.name!r}, {steps} steps, "
-              f"{len(c.definition.parameters)} parameters, definition hash {c.definition.content_hash()[:12]}")
-    return 0
+    """Every pipeline group of each DAG file (a folder: every DAG file in it, as CI would check the DAG
+    folder). Problems go to stderr, one line each, clashes of pipeline names across files included; exit 2
+    when there is any."""
+    from airflow_sagemaker_mlops.exceptions import SageMakerMlopsError
+
+    targets: list[Path] = []
+    problems: list[str] = []
+    for name in args.paths:
+        path = Path(name)
+        if path.is_dir():
+            targets += dag_files(path)
+        elif path.is_file():
+            targets.append(path)
+        else:
+            problems.append(f"{name}: no such DAG file or folder")
+    owners: dict[str, list[tuple[str, Any]]] = {}
+    for path in dict.fromkeys(p.resolve() for p in targets):
+        with contextlib.redirect_stdout(sys.stderr):
+            try:
+                groups = load_groups(str(path))
+            except CliError as exc:
+                problems.append(_one_line(str(exc)))
+                continue
+        if not groups:  # a DAG file that only uses the lifecycle operators is still worth validating
+            print(f"ok: {path} imports; it has no SageMakerPipelineGroup to compile")
+        for key, group in groups.items():
+            try:
+                compiled = group.compile()
+            except SageMakerMlopsError as exc:
+                problems.append(_one_line(str(exc)))
+                continue
+            owners.setdefault(compiled.spec.name, []).append((key, group))
+            definition = compiled.definition
+            print(f"ok: {key} -> pipeline {compiled.spec.name!r}, {len(definition.all_steps())} steps, "
+                  f"{len(definition.parameters)} parameters, definition hash {definition.content_hash()[:12]}")
+    for name, users in owners.items():
+        first_key, first = users[0]
+        for _key, group in users[1:]:
+            site = group.definition_site or (group.dag.fileloc, None)
+            where = f"{site[0]}:{site[1]}" if site[1] else site[0]
+            other = first.definition_site or (first.dag.fileloc, None)
+            problems.append(f"{where}: DAG {group.dag.dag_id!r}, group {group.group_id!r}, field pipeline_name: "
+                            f"pipeline name {name!r} is also used by {first_key} ({other[0]}:{other[1]}); their "
+                            "runs would overwrite each other's pipeline")
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return 2 if problems else 0
 
 
 def cmd_iam_policy(args: argparse.Namespace) -> int:
@@ -269,8 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--group", help="group id (or dag_id.group_id); without it, all groups keyed by dag_id.group_id")
     p.set_defaults(func=cmd_compile)
 
-    p = sub.add_parser("validate", help="compile every pipeline group of a DAG file and report problems")
-    p.add_argument("dag_file")
+    p = sub.add_parser("validate", help="compile every pipeline group of DAG files or DAG folders and report "
+                                        "every problem, one line each (exit 2 when there is any)")
+    p.add_argument("paths", nargs="+", metavar="DAG_FILE_OR_FOLDER")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("iam-policy", help="print a least-privilege IAM policy for a group's pipeline or Airflow role")

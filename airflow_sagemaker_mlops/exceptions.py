@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 
 class SageMakerMlopsError(Exception):
     """Base class of every error this package raises on purpose."""
 
 
 class PipelineDefinitionError(SageMakerMlopsError, ValueError):
-    """A pipeline definition SageMaker would reject, or that cannot be built at all."""
+    """A pipeline definition SageMaker would reject, or that cannot be built at all.
+
+    ``field`` names the argument or request field at fault when the raiser knows it.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class PipelineCompileError(PipelineDefinitionError):
@@ -29,12 +38,13 @@ class PipelineCompileError(PipelineDefinitionError):
         field: str | None = None,
         lineno: int | None = None,
     ) -> None:
+        # One line: an import error in the Airflow UI and `validate` output are read line by line.
+        message = re.sub(r"\s*\n\s*", " ", message)
         self.problem = message
         self.dag_file = dag_file
         self.dag_id = dag_id
         self.group_id = group_id
         self.task_id = task_id
-        self.field = field
         self.lineno = lineno
         where = []
         if dag_file:
@@ -50,7 +60,7 @@ class PipelineCompileError(PipelineDefinitionError):
             parts.append(f"field {field}")
         if parts:
             where.append(", ".join(parts))
-        super().__init__(": ".join([*where, message]))
+        super().__init__(": ".join([*where, message]), field=field)
 
 
 class PipelineDefinitionWarning(UserWarning):

@@ -41,7 +41,8 @@ def test_register_step_has_its_group_as_outlet():
 
 
 def test_a_bad_group_name_is_a_parse_time_error():
-    with pytest.raises(PipelineDefinitionError, match="RegisterModelStep 'r': model_package_group"), DAG("d"):
+    with pytest.raises(PipelineDefinitionError, match="task 'r', field model_package_group: "
+                                                     "'churn_models' is not a model package group name"), DAG("d"):
         RegisterModelStep(task_id="r", model_package_group="churn_models", image_uri="i", model_data="s3://b/m")
 
 

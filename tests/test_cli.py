@@ -70,7 +70,8 @@ def test_compile_error_in_the_dag_file(capsys, tmp_path):
     )
     status, _, err = run(capsys, "validate", str(dag))
     assert status == 2
-    assert err.startswith(f"error: {dag}:6: DAG 'broken', group 'g', task 'g.t': step name 'not valid!'")
+    assert err.startswith(f"error: {dag}:6: DAG 'broken', group 'g', task 'g.t', field step_name: "
+                          "step name 'not valid!'")
     assert err.count("\n") == 1
 
 
@@ -138,3 +139,47 @@ def test_iam_policy_explains_and_rejects_unknown_roles(capsys):
     assert status == 0 and "PassPipelineRole" in out
     status, _, err = run(capsys, "iam-policy", str(DAGS / "churn_training.py"), "--group", "train", "--role", "x")
     assert status == 2 and err.startswith("error: role must be") and err.count("\n") == 1
+
+
+GOOD = """\
+import pendulum
+from airflow.providers.common.compat.sdk import DAG
+from airflow_sagemaker_mlops import FailStep, SageMakerPipelineGroup
+with DAG({dag!r}, schedule=None, start_date=pendulum.datetime(2026, 1, 1)):
+    with SageMakerPipelineGroup(group_id='g', pipeline_name={name!r}):
+        FailStep(task_id='f', error_message='x')
+"""
+
+
+def test_validate_a_dag_folder_reports_every_problem_one_line_each(capsys, tmp_path):
+    (tmp_path / "a.py").write_text(GOOD.format(dag="a", name="shared"))
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.py").write_text(GOOD.format(dag="b", name="shared"))  # clashes with a.py
+    (tmp_path / "c.py").write_text(GOOD.format(dag="c", name="own"))
+    (tmp_path / "d.py").write_text(GOOD.format(dag="d", name="bad_name"))
+    (tmp_path / "e.py").write_text("import airflow  # a dag file that does not import\nimport no_such_module\n")
+    (tmp_path / "helper.py").write_text("X = 1\n")  # no 'dag' and 'airflow' in it: not a DAG file, not imported
+    status, out, err = run(capsys, "validate", str(tmp_path))
+    assert status == 2
+    assert sorted(line.split()[1] for line in out.splitlines()) == ["a.g", "b.g", "c.g"]
+    lines = err.splitlines()
+    assert len(lines) == 3, err
+    assert all(line.startswith("error: ") for line in lines)
+    assert lines[0].startswith(f"error: {tmp_path / 'd.py'}:5: DAG 'd', group 'g', field pipeline_name: ")
+    assert lines[1].startswith(f"error: {tmp_path / 'e.py'}: DAG file failed to import: ModuleNotFoundError")
+    assert lines[2].startswith(f"error: {tmp_path / 'sub' / 'b.py'}:5: DAG 'b', group 'g', field pipeline_name: "
+                               f"pipeline name 'shared' is also used by a.g ({tmp_path / 'a.py'}:5)")
+
+
+def test_validate_a_clean_folder_exits_0(capsys, tmp_path):
+    (tmp_path / "a.py").write_text(GOOD.format(dag="a", name="one"))
+    (tmp_path / "b.py").write_text(GOOD.format(dag="b", name="two"))
+    status, out, err = run(capsys, "validate", str(tmp_path), str(tmp_path / "a.py"))
+    # a.py given twice (in the folder and by name) is one pipeline, not a clash with itself
+    assert (status, err) == (0, ""), err
+    assert out.count("ok: ") == 2
+
+
+def test_validate_a_missing_path(capsys, tmp_path):
+    status, _, err = run(capsys, "validate", str(tmp_path / "nope"))
+    assert status == 2 and "no such DAG file or folder" in err

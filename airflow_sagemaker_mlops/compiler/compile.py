@@ -10,7 +10,10 @@ The rules:
 
 from __future__ import annotations
 
+import json
+import math
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,6 +34,7 @@ from airflow_sagemaker_mlops.definition import (
     Step,
     StepProperty,
 )
+from airflow_sagemaker_mlops.definition.limits import problem as limit_problem
 from airflow_sagemaker_mlops.definition.parameters import coerce_value
 from airflow_sagemaker_mlops.definition.validate import analyse, pipeline_name_problem
 from airflow_sagemaker_mlops.exceptions import PipelineCompileError, PipelineDefinitionError
@@ -78,6 +82,7 @@ class _Compiler:
         if op is None:
             return self.group.error(message, field=field)
         site = op.definition_site
+        field = op.argument_name(field)
         dag = self.group.dag
         return PipelineCompileError(
             message,
@@ -93,29 +98,27 @@ class _Compiler:
     def collect(self) -> None:
         for child in self.group.children.values():
             if isinstance(child, TaskGroup):
-                raise self.error(
+                raise self.group.error(
                     f"task group {child.group_id!r} is nested inside the pipeline group; SageMaker pipelines "
-                    "are flat: put its steps directly in the group (or make it a separate pipeline group)"
+                    "are flat: put its steps directly in the group (or make it a separate pipeline group)",
+                    site=self.group.added_at.get(child.node_id), task_id=child.group_id,
                 )
             if is_runtime_task(child):
                 continue
             if not isinstance(child, SageMakerStepOperator):
-                raise PipelineCompileError(
+                raise self.group.error(
                     f"{type(child).__name__} is a plain Airflow task; only SageMaker step operators "
                     "(ProcessingStep, TrainingStep, LambdaStep, ...) belong inside a SageMakerPipelineGroup. "
                     "Move the task outside the group and pass its result through parameter_values, or run "
                     "the code in the pipeline as a ProcessingStep or LambdaStep",
-                    dag_file=getattr(self.group.dag, "fileloc", None),
-                    dag_id=getattr(self.group.dag, "dag_id", None),
-                    group_id=self.group.group_id,
-                    task_id=child.task_id,
+                    site=self.group.added_at.get(child.node_id), task_id=child.task_id,
                 )
             other = self.by_name.get(child.step_name)
             if other is not None:
                 raise self.error(
                     f"step name {child.step_name!r} is already used by task {other.task_id!r}; "
                     "every step of a pipeline needs its own name (set step_name=)",
-                    child,
+                    child, "step_name",
                 )
             self.ops.append(child)
             self.by_name[child.step_name] = child
@@ -125,6 +128,8 @@ class _Compiler:
         reads: set[str] = set()
         for name, value in op.step_values().items():
             for where, item in _walk(value, name):
+                if isinstance(item, _Bad):
+                    raise self.error(item.why, op, where)
                 if isinstance(item, XComArg):
                     raise self.error(
                         "an XCom value cannot go into the pipeline definition, which is the same for every "
@@ -145,6 +150,9 @@ class _Compiler:
                         f"{self.group.group_id}.parameter({item.name!r}) of this group",
                         op, where,
                     )
+                if isinstance(item, StepProperty) and not item.path:
+                    raise self.error("use a property of the step (step.properties.Name...), not the properties "
+                                     "object itself", op, where)
                 ref = _step_reference(item)
                 if ref is not None:
                     step_name, origin = ref
@@ -187,6 +195,11 @@ class _Compiler:
         for gate in self.ops:
             if not isinstance(gate, ConditionStep):
                 continue
+            for outcome, branch in (("if_true", gate.if_true), ("if_false", gate.if_false)):
+                for i, step in enumerate(branch):
+                    if not isinstance(step, SageMakerStepOperator):
+                        raise self.error(f"{outcome} takes step operators of this group, got {type(step).__name__}",
+                                         gate, f"{outcome}[{i}]")
             in_true = {s.step_name for s in gate.if_true}
             for outcome, branch in (("if_true", gate.if_true), ("if_false", gate.if_false)):
                 for step in branch:
@@ -210,8 +223,33 @@ class _Compiler:
                             "can be in one branch only",
                             gate, outcome,
                         )
+                    if other is not None:
+                        raise self.error(f"step {step.step_name!r} is listed twice in {outcome}; a step runs "
+                                         "once per execution", gate, outcome)
                     parent[step.step_name] = gate.step_name
+        self.check_nesting(parent)
         return parent
+
+    def check_nesting(self, parent: dict[str, str]) -> None:
+        """Condition steps nested in each other's branches (directly or around a loop) would have no place
+        in the definition: SageMaker's Steps would silently lose them."""
+        done: set[str] = set()
+        for start in parent:
+            path: list[str] = []
+            node: str | None = start
+            while node is not None and node not in done:
+                if node in path:
+                    loop = [*path[path.index(node):], node]
+                    gate = self.by_name[loop[1]] if len(loop) > 1 else self.by_name[node]
+                    raise self.error(
+                        "condition steps are nested in each other's branches: "
+                        + " -> ".join(f"{p!r}" for p in loop) + "; no step would remain at the top of the "
+                        "pipeline. Put each step in one branch of a condition that is not itself inside it",
+                        gate, "if_true" if self.by_name[loop[0]] in list(gate.if_true) else "if_false",
+                    )
+                path.append(node)
+                node = parent.get(node)
+            done.update(path)
 
     def build(self) -> CompiledPipeline:
         self.collect()
@@ -295,15 +333,67 @@ class _Compiler:
                 f"role_arn {group.role_arn!r} is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)",
                 field="role_arn",
             )
+        if group.role_arn is not None and (why := limit_problem("RoleArn", group.role_arn, "role_arn")):
+            raise self.error(why, field="role_arn")
         mps = group.max_parallel_steps
         if mps is not None and (isinstance(mps, bool) or not isinstance(mps, int) or mps < 1):
             raise self.error(f"max_parallel_steps must be a positive integer, got {mps!r}",
                              field="max_parallel_steps")
+        if mps is not None and (why := limit_problem("MaxParallelExecutionSteps", mps, "max_parallel_steps")):
+            raise self.error(why, field="max_parallel_steps")
+        for attr, limit_name in (("pipeline_description", "PipelineDescription"),
+                                 ("pipeline_display_name", "PipelineDisplayName")):
+            value = getattr(group, attr)
+            if value is None:
+                continue
+            # botocore's PipelineDisplayName pattern is the pipeline name's; SageMaker SDK users pass display
+            # names with spaces, so only its length is enforced (docs/troubleshooting.md).
+            why = limit_problem(limit_name, value, attr, check_pattern=False)
+            if why is None and "{{" in value and "}}" in value:
+                why = f"a Jinja template is not rendered in {attr}: it is the same for every run"
+            if why is None and any(unicodedata.category(c) == "Cc" for c in value if c not in "\n\t\r"):
+                why = f"{attr} contains control characters SageMaker refuses"
+            if why is None and attr == "pipeline_display_name" and value != value.strip():
+                why = f"{attr} {value!r} starts or ends with white space"
+            if why:
+                raise self.error(why, field=attr)
+        tags = group.pipeline_tags
+        if (why := limit_problem("Tags", tags, "pipeline_tags")):
+            raise self.error(why, field="pipeline_tags")
+        for key, value in tags.items():
+            where = f"pipeline_tags[{key!r}]"
+            why = limit_problem("TagKey", key, "the tag key") or limit_problem("TagValue", value, "the tag value")
+            if why is None and isinstance(key, str) and key.lower().startswith("aws:"):
+                why = "tag keys starting with 'aws:' are reserved for AWS"
+            if why:
+                raise self.error(why, field=where)
         if not self.ops:
             raise self.error("the group has no steps; add step operators inside the with block")
+        self.check_pipeline_name_is_unique()
+
+    def check_pipeline_name_is_unique(self) -> None:
+        """Two groups of one DAG with one pipeline name would overwrite each other's pipeline at every run."""
+        from .group import SageMakerPipelineGroup
+
+        root = getattr(self.group.dag, "task_group", None)
+        stack = [root] if root is not None else []
+        while stack:
+            node = stack.pop()
+            for child in getattr(node, "children", {}).values():
+                if not isinstance(child, TaskGroup):
+                    continue
+                stack.append(child)
+                if (child is not self.group and isinstance(child, SageMakerPipelineGroup)
+                        and child.pipeline_name == self.group.pipeline_name):
+                    raise self.error(
+                        f"pipeline name {self.group.pipeline_name!r} is also used by group {child.group_id!r} of "
+                        "this DAG: each run would overwrite the other group's pipeline; give each group its own "
+                        "pipeline_name", field="pipeline_name")
 
     def check_parameter_values(self) -> dict[str, Any]:
         values = self.group.parameter_values
+        if (why := limit_problem("PipelineParameters", values, "parameter_values")):
+            raise self.error(why + " (StartPipelineExecution's PipelineParameters)", field="parameter_values")
         for name, value in values.items():
             param = self.group.parameters.get(name)
             where = f"parameter_values[{name!r}]"
@@ -322,9 +412,15 @@ class _Compiler:
             if isinstance(value, str) and "{{" in value:
                 continue  # rendered per run; checked against the type before StartPipelineExecution
             try:
-                coerce_value(param.type, value)
+                coerced = coerce_value(param.type, value)
             except PipelineDefinitionError as exc:
                 raise self.error(f"{exc} (parameter {name!r} is declared {param.type})", field=where) from None
+            text = coerced if isinstance(coerced, str) else json.dumps(coerced)
+            if (why := limit_problem("ParameterValue", text, "the value")):
+                raise self.error(why, field=where)
+            if param.enum_values and coerced not in param.enum_values:
+                raise self.error(f"{coerced!r} is not one of the enum values {list(param.enum_values)} of parameter "
+                                 f"{name!r}", field=where)
         return dict(values)
 
     def link_airflow(self, graph: dict[str, set[str]]) -> None:
@@ -338,19 +434,36 @@ class _Compiler:
                     producer.set_downstream(op)
 
 
-def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+#: Deeper values are refused before Python's recursion limit would be hit while rendering them.
+MAX_NESTING = 100
+
+
+@dataclass(frozen=True)
+class _Bad:
+    """A value _walk found wrong on the way: reported by check_values with the path."""
+
+    why: str
+
+
+def _walk(value: Any, path: str, depth: int = 0) -> Iterator[tuple[str, Any]]:
+    if depth > MAX_NESTING:
+        yield path, _Bad(f"the value is nested more than {MAX_NESTING} levels deep")
+        return
     yield path, value
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                yield path, key  # reported as a non-static value
-            yield from _walk(item, f"{path}.{key}")
+                yield path, _Bad(f"dict keys must be strings (JSON object keys), got {type(key).__name__} {key!r}")
+                continue
+            yield from _walk(item, f"{path}.{key}", depth + 1)
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            yield from _walk(item, f"{path}[{i}]")
+            yield from _walk(item, f"{path}[{i}]", depth + 1)
+    elif isinstance(value, float) and not math.isfinite(value):
+        yield path, _Bad(f"{value!r} is not a number JSON (and SageMaker) can hold")
     elif isinstance(value, Expression):
         for i, child in enumerate(value.children()):
-            yield from _walk(child, f"{path}<{type(value).__name__}[{i}]>")
+            yield from _walk(child, f"{path}<{type(value).__name__}[{i}]>", depth + 1)
         if isinstance(value, JsonGet) and value.property_file is not None:
             yield path, value.property_file
 

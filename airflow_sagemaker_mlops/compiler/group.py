@@ -10,6 +10,7 @@ from typing import Any
 from airflow_sagemaker_mlops.compat import TaskGroup
 from airflow_sagemaker_mlops.definition import ExperimentConfig, ParameterRef, PipelineParameter
 from airflow_sagemaker_mlops.exceptions import PipelineCompileError, PipelineDefinitionWarning
+from airflow_sagemaker_mlops.location import current_dag_and_group, located, user_site
 
 from .compile import CompiledPipeline, compile_group
 
@@ -80,7 +81,7 @@ class SageMakerPipelineGroup(TaskGroup):
         self,
         group_id: str,
         *,
-        pipeline_name: str,
+        pipeline_name: str | None = None,
         role_arn: str | None = None,
         parameters: dict[str, PipelineParameter] | None = None,
         parameter_values: dict[str, Any] | None = None,
@@ -102,7 +103,30 @@ class SageMakerPipelineGroup(TaskGroup):
         job_log_tail_lines: int = 50,
         **kwargs: Any,
     ) -> None:
-        super().__init__(group_id=group_id, **kwargs)
+        self.definition_site = user_site()
+        #: task id -> (file, line) where the task was created inside the group (for plain Airflow tasks,
+        #: which record no line of their own).
+        self.added_at: dict[str, tuple[str, int] | None] = {}
+        try:
+            super().__init__(group_id=group_id, **kwargs)
+        except Exception as exc:  # Airflow's own: a duplicate group id, an invalid id, an unknown argument
+            dag = kwargs.get("dag") or current_dag_and_group()[0]
+            error = located(exc, site=self.definition_site, dag=dag)
+            raise PipelineCompileError(error.problem, dag_file=error.dag_file, lineno=error.lineno,
+                                       dag_id=error.dag_id, group_id=str(group_id)) from exc
+        for what, value in (("parameters", parameters), ("parameter_values", parameter_values),
+                            ("pipeline_tags", pipeline_tags)):
+            if value is not None and not isinstance(value, dict):
+                raise self.error(f"{what} takes a dict, got {type(value).__name__}", field=what)
+            for key in value or {}:
+                if what != "pipeline_tags" and not isinstance(key, str):
+                    raise self.error(f"{what} are named by strings, got {key!r}", field=f"{what}[{key!r}]")
+        if isinstance(poll_interval, bool) or not isinstance(poll_interval, int | float) or not poll_interval > 0:
+            raise self.error(f"poll_interval must be a positive number of seconds, got {poll_interval!r}",
+                             field="poll_interval")
+        if pipeline_name is None:
+            raise self.error("pipeline_name is required: the name of the SageMaker pipeline the group compiles to",
+                             field="pipeline_name")
         self.pipeline_name = pipeline_name
         self.role_arn = role_arn
         self.parameters = dict(parameters or {})
@@ -121,15 +145,16 @@ class SageMakerPipelineGroup(TaskGroup):
         self.stop_on_kill = stop_on_kill
         self.definition_bucket = definition_bucket
         self.job_logs = job_logs
-        if not isinstance(job_log_tail_lines, int) or job_log_tail_lines < 0:
-            raise self.error(f"job_log_tail_lines must be a non-negative integer, got {job_log_tail_lines!r}")
+        if isinstance(job_log_tail_lines, bool) or not isinstance(job_log_tail_lines, int) or job_log_tail_lines < 0:
+            raise self.error(f"job_log_tail_lines must be a non-negative integer, got {job_log_tail_lines!r}",
+                             field="job_log_tail_lines")
         self.job_log_tail_lines = job_log_tail_lines
         self._runtime_tasks_added = False
         for name, param in self.parameters.items():
             if not isinstance(param, PipelineParameter):
                 raise self.error(
                     f"parameters[{name!r}] must be a PipelineParameter (PipelineParameter.string/integer/"
-                    f"float/boolean), got {type(param).__name__}"
+                    f"float/boolean), got {type(param).__name__}", field=f"parameters[{name!r}]"
                 )
         if dag_params:
             self._expose_dag_params()
@@ -154,17 +179,27 @@ class SageMakerPipelineGroup(TaskGroup):
 
     def parameter(self, name: str) -> ParameterRef:
         """The pipeline parameter ``name`` as a value for step arguments and conditions."""
-        param = self.parameters.get(name)
+        param = self.parameters.get(name) if isinstance(name, str) else None
         if param is None:
             known = ", ".join(sorted(self.parameters)) or "none"
-            raise self.error(f"unknown parameter {name!r} (declared: {known})")
+            shown = repr(name) if len(repr(name)) <= 80 else repr(name)[:77] + "..."
+            raise self.error(f"unknown parameter {shown} (declared: {known})", site=user_site(),
+                             field=f"parameter({shown})")
         return ParameterRef(name, param.type, origin=self)
 
-    def error(self, message: str, **where: Any) -> PipelineCompileError:
+    def add(self, task: Any) -> Any:
+        # Where each task was created, for errors about tasks that record no line themselves.
+        self.added_at.setdefault(getattr(task, "node_id", None) or getattr(task, "task_id", ""), user_site())
+        return super().add(task)
+
+    def error(self, message: str, *, site: tuple[str, int] | None = None, **where: Any) -> PipelineCompileError:
+        """A PipelineCompileError about this group, at ``site`` (default: the line that creates the group)."""
+        site = site or getattr(self, "definition_site", None)
         dag = getattr(self, "dag", None)
         return PipelineCompileError(
             message,
-            dag_file=getattr(dag, "fileloc", None),
+            dag_file=site[0] if site else getattr(dag, "fileloc", None),
+            lineno=site[1] if site else None,
             dag_id=getattr(dag, "dag_id", None),
             group_id=self.group_id,
             **where,
@@ -173,7 +208,12 @@ class SageMakerPipelineGroup(TaskGroup):
     def compile(self) -> CompiledPipeline:
         """Compile the group's current tasks (pure Python: no network, no SageMaker SDK)."""
         started = time.perf_counter()
-        compiled = compile_group(self)
+        try:
+            compiled = compile_group(self)
+        except PipelineCompileError:
+            raise
+        except Exception as exc:  # nothing but a located project error leaves a DAG file's parse
+            raise located(exc, site=self.definition_site, dag=self.dag, group=self) from exc
         for warning in compiled.warnings:
             warnings.warn(str(self.error(str(warning))), PipelineDefinitionWarning, stacklevel=2)
         log.debug("compiled group %s (%d steps) in %.1f ms", self.group_id,
@@ -198,8 +238,10 @@ class SageMakerPipelineGroup(TaskGroup):
 
         for reserved in (self.START_TASK,) if self.mirror_steps else (self.START_TASK, self.WAIT_TASK):
             if self.child_id(reserved) in self.children:
+                task = self.children[self.child_id(reserved)]
                 raise self.error(f"task id {reserved!r} is reserved for the task the group adds; rename the step",
-                                 task_id=self.child_id(reserved))
+                                 task_id=self.child_id(reserved), field="task_id",
+                                 site=getattr(task, "definition_site", None) or self.added_at.get(task.node_id))
         roots = [t for t in self.children.values() if not (t.upstream_task_ids & set(self.children))]
         step_task_ids = {t.step_name: t.task_id for t in self.children.values() if hasattr(t, "step_name")}
         start = SageMakerPipelineStartOperator(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
+from airflow_sagemaker_mlops.location import locate_errors
 
 from .expressions import Expression, parse_value, render
 
@@ -111,50 +112,62 @@ def _check(condition: Any, where: str) -> Condition:
     if not isinstance(condition, Condition):
         raise PipelineDefinitionError(
             f"{where} expects conditions built with conditions.eq/gt/ge/lt/le/in_/not_/or_/and_, "
-            f"got {type(condition).__name__}"
+            f"got {type(condition).__name__}", field=where.rstrip("()") if where.endswith("()") else None,
         )
     return condition
 
 
+@locate_errors
 def eq(left: Any, right: Any) -> Comparison:
     return Comparison("Equals", left, right)
 
 
+@locate_errors
 def gt(left: Any, right: Any) -> Comparison:
     return Comparison("GreaterThan", left, right)
 
 
+@locate_errors
 def ge(left: Any, right: Any) -> Comparison:
     return Comparison("GreaterThanOrEqualTo", left, right)
 
 
+@locate_errors
 def lt(left: Any, right: Any) -> Comparison:
     return Comparison("LessThan", left, right)
 
 
+@locate_errors
 def le(left: Any, right: Any) -> Comparison:
     return Comparison("LessThanOrEqualTo", left, right)
 
 
+@locate_errors
 def in_(value: Any, values: list[Any] | tuple[Any, ...]) -> In:
-    if isinstance(values, Expression | str):
-        raise PipelineDefinitionError("in_() needs a list of values to look the query value up in")
+    if isinstance(values, Expression | str | bytes | dict) or not isinstance(values, list | tuple | set | frozenset):
+        raise PipelineDefinitionError("in_() needs a list of values to look the query value up in",
+                                      field="in_")
+    if not values:
+        raise PipelineDefinitionError("in_() needs at least one value to look the query value up in", field="in_")
     return In(value, tuple(values))
 
 
+@locate_errors
 def not_(condition: Condition) -> Not:
     return Not(_check(condition, "not_()"))
 
 
+@locate_errors
 def or_(*conditions: Condition) -> Or:
     if not conditions:
-        raise PipelineDefinitionError("or_() needs at least one condition")
+        raise PipelineDefinitionError("or_() needs at least one condition", field="or_")
     return Or(tuple(_check(c, "or_()") for c in conditions))
 
 
+@locate_errors
 def and_(*conditions: Condition) -> And:
     if not conditions:
-        raise PipelineDefinitionError("and_() needs at least one condition")
+        raise PipelineDefinitionError("and_() needs at least one condition", field="and_")
     return And(tuple(_check(c, "and_()") for c in conditions))
 
 

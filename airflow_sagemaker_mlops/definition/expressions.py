@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
+from airflow_sagemaker_mlops.location import locate_init_errors
 
 #: The value types SageMaker pipeline parameters and output parameters can have.
 PARAMETER_TYPES = ("String", "Integer", "Float", "Boolean")
@@ -56,7 +57,9 @@ class Expression:
     # Expressions are usually built in DAG files where ``str(expr)`` would silently produce a broken
     # value inside an f-string; say so instead.
     def __format__(self, spec: str) -> str:
-        raise PipelineDefinitionError(
+        from airflow_sagemaker_mlops.location import located
+
+        raise located(
             f"{self!r} cannot be formatted into a string at parse time; its value is only known when the "
             "pipeline runs. Use Join([...]) to build strings from pipeline values."
         )
@@ -186,6 +189,7 @@ class PropertyFileRef:
         return {"Get": f"Steps.{self.step_name}.PropertyFiles.{self.name}"}
 
 
+@locate_init_errors
 @dataclass(frozen=True)
 class Join(Expression):
     """``{"Std:Join": {"On": on, "Values": [...]}}``: string concatenation at run time."""
@@ -195,6 +199,10 @@ class Join(Expression):
     value_type: ClassVar[str | None] = "String"
 
     def __init__(self, values: list[Any] | tuple[Any, ...], on: str = "") -> None:
+        if isinstance(values, str | bytes | dict) or not isinstance(values, list | tuple):
+            raise PipelineDefinitionError(f"Join takes a list of values, got {type(values).__name__}", field="Join")
+        if not isinstance(on, str):
+            raise PipelineDefinitionError(f"Join's separator (on=) must be a string, got {on!r}", field="Join")
         object.__setattr__(self, "values", tuple(values))
         object.__setattr__(self, "on", on)
 

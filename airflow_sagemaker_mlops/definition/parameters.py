@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
+from airflow_sagemaker_mlops.location import locate_init_errors
 
 from .expressions import PARAMETER_TYPES
 
@@ -64,6 +65,7 @@ def coerce_value(type_: str, value: Any) -> Any:
     raise PipelineDefinitionError(f"{value!r} ({type(value).__name__}) is not a valid {type_}")
 
 
+@locate_init_errors
 @dataclass(frozen=True)
 class PipelineParameter:
     """A parameter declaration: type, default value and, for strings, the allowed values.
@@ -77,15 +79,18 @@ class PipelineParameter:
 
     def __post_init__(self) -> None:
         if self.type not in PARAMETER_TYPES:
-            raise PipelineDefinitionError(
-                f"unknown parameter type {self.type!r} (expected one of {', '.join(PARAMETER_TYPES)})"
-            )
-        if self.enum_values is not None:
+            from airflow_sagemaker_mlops.location import located
+
+            raise located(PipelineDefinitionError(
+                f"unknown parameter type {self.type!r} (expected one of {', '.join(PARAMETER_TYPES)})",
+                field="PipelineParameter.type",
+            ))
+        if isinstance(self.enum_values, list | tuple):
             object.__setattr__(self, "enum_values", tuple(self.enum_values))
 
     @classmethod
     def string(cls, default: str | None = None, enum_values: list[str] | None = None) -> PipelineParameter:
-        return cls("String", default, tuple(enum_values) if enum_values is not None else None)
+        return cls("String", default, enum_values)  # type: ignore[arg-type]  # a list becomes a tuple
 
     @classmethod
     def integer(cls, default: int | None = None) -> PipelineParameter:
@@ -109,6 +114,8 @@ class PipelineParameter:
         if self.enum_values is not None:
             if self.type != "String":
                 out.append(f"enum values are only allowed on String parameters, not {self.type}")
+            elif not isinstance(self.enum_values, tuple):
+                out.append(f"enum values take a list of strings, got {type(self.enum_values).__name__}")
             elif not self.enum_values:
                 out.append("enum values must not be empty")
             elif not all(isinstance(v, str) for v in self.enum_values):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
+from airflow_sagemaker_mlops.location import locate_init_errors
 
 from .expressions import Execution, parse_value, render
 from .parameters import PipelineParameter
@@ -21,6 +22,7 @@ MAX_INLINE_DEFINITION_BYTES = 1024 * 1024
 S3_DEFINITION_THRESHOLD_BYTES = 100 * 1024
 
 
+@locate_init_errors
 @dataclass(frozen=True)
 class ExperimentConfig:
     """``PipelineExperimentConfig``: which SageMaker experiment and trial a run's jobs are recorded under.

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
+from airflow_sagemaker_mlops.location import locate_init_errors
 
 from . import conditions as C
 from .expressions import parse_value, render
@@ -58,6 +61,7 @@ JOB_EXCEPTION_TYPES = (
 )
 
 
+@locate_init_errors
 @dataclass(frozen=True)
 class RetryPolicy:
     """One entry of a step's ``RetryPolicies``.
@@ -74,26 +78,37 @@ class RetryPolicy:
     expire_after_minutes: int | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "exception_types", tuple(self.exception_types))
+        # Anything but a list or tuple (a string, a number) is kept as given and reported by problems().
+        if isinstance(self.exception_types, list | tuple):
+            object.__setattr__(self, "exception_types", tuple(self.exception_types))
 
     def problems(self) -> list[str]:
         out = []
         known = STEP_EXCEPTION_TYPES + JOB_EXCEPTION_TYPES
-        for exc in self.exception_types:
-            if exc not in known:
-                out.append(f"unknown retry exception type {exc!r} (known: {', '.join(known)})")
-        if not self.exception_types:
-            out.append("a retry policy needs at least one exception type")
+        if not isinstance(self.exception_types, tuple):
+            out.append(f"exception_types takes a list of exception type names, got {self.exception_types!r}")
+        else:
+            for exc in self.exception_types:
+                if exc not in known:
+                    out.append(f"unknown retry exception type {exc!r} (known: {', '.join(known)})")
+            if not self.exception_types:
+                out.append("a retry policy needs at least one exception type")
         if (self.max_attempts is None) == (self.expire_after_minutes is None):
             out.append("a retry policy takes max_attempts or expire_after_minutes (exactly one, not both)")
-        if self.max_attempts is not None and not 1 <= self.max_attempts <= 20:
-            out.append(f"retry max_attempts must be between 1 and 20, got {self.max_attempts}")
-        if self.expire_after_minutes is not None and not 0 <= self.expire_after_minutes <= 14400:
-            out.append(f"retry expire_after_minutes must be between 0 and 14400, got {self.expire_after_minutes}")
-        if not 0 <= self.interval_seconds <= 43200:
-            out.append(f"retry interval_seconds must be between 0 and 43200, got {self.interval_seconds}")
-        if self.backoff_rate < 0:
-            out.append(f"retry backoff_rate must not be negative, got {self.backoff_rate}")
+        for what, value, low, high in (("max_attempts", self.max_attempts, 1, 20),
+                                       ("expire_after_minutes", self.expire_after_minutes, 0, 14400),
+                                       ("interval_seconds", self.interval_seconds, 0, 43200)):
+            if value is None and what != "interval_seconds":
+                continue
+            if not _is_int(value):
+                out.append(f"retry {what} must be an integer, got {value!r}")
+            elif not low <= value <= high:
+                out.append(f"retry {what} must be between {low} and {high}, got {value}")
+        rate = self.backoff_rate
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not math.isfinite(rate):
+            out.append(f"retry backoff_rate must be a finite number, got {rate!r}")
+        elif rate < 0:
+            out.append(f"retry backoff_rate must not be negative, got {rate}")
         return out
 
     def to_request(self) -> dict[str, Any]:
@@ -117,6 +132,15 @@ class RetryPolicy:
         )
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+#: An ISO 8601 duration as SageMaker's CacheConfig.ExpireAfter takes it: P[nY][nM][nW][nD][T[nH][nM][nS]].
+ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
+
+
+@locate_init_errors
 @dataclass(frozen=True)
 class CacheConfig:
     """``CacheConfig``: reuse a previous successful run of the step with the same arguments.
@@ -126,6 +150,15 @@ class CacheConfig:
 
     enabled: bool = True
     expire_after: str | None = None
+
+    def problems(self) -> list[str]:
+        out = []
+        if not isinstance(self.enabled, bool):
+            out.append(f"CacheConfig enabled must be True or False, got {self.enabled!r}")
+        if self.expire_after is not None and not (isinstance(self.expire_after, str)
+                                                  and ISO_DURATION.match(self.expire_after)):
+            out.append(f"cache expiry {self.expire_after!r} is not an ISO 8601 duration such as 'P30D' or 'PT12H'")
+        return out
 
     def to_request(self) -> dict[str, Any]:
         request: dict[str, Any] = {"Enabled": self.enabled}
@@ -138,6 +171,7 @@ class CacheConfig:
         return cls(request.get("Enabled", False), request.get("ExpireAfter"))
 
 
+@locate_init_errors
 @dataclass(frozen=True)
 class PropertyFile:
     """A JSON file a Processing step writes to one of its outputs, readable with ``JsonGet``."""

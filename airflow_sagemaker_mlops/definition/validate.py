@@ -7,6 +7,7 @@ errors together. Problems name the step and the field they are in.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +25,10 @@ from .expressions import (
     ParameterRef,
     StepProperty,
     iter_expressions,
+    parse_expression,
 )
+from .limits import limit
+from .limits import problem as limit_problem
 from .pipeline import MAX_INLINE_DEFINITION_BYTES, ExperimentConfig, PipelineDefinition
 from .steps import (
     CACHEABLE_STEP_TYPES,
@@ -38,6 +42,7 @@ from .steps import (
     depends_on_name,
 )
 
+# limits.json: StepName, ParameterName, PipelineName (tests check these agree with it).
 STEP_NAME = re.compile(r"^[A-Za-z0-9\-_]{1,64}$")
 PARAMETER_NAME = re.compile(r"^[A-Za-z0-9\-_]{1,256}$")
 PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
@@ -46,6 +51,12 @@ NUMERIC = frozenset({"Integer", "Float"})
 EXPERIMENT_ENTITY_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}$")
 MLFLOW_RESOURCE_ARN = re.compile(r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:mlflow-[a-zA-Z-]*/.+$")
 MLFLOW_CONFIG_KEYS = ("MlflowResourceArn", "MlflowExperimentName")
+# From the API references (botocore's SageMaker model does not describe these): Lambda's FunctionArn and SQS
+# queue URLs.
+LAMBDA_FUNCTION_ARN = re.compile(
+    r"^arn:aws[a-zA-Z-]*:lambda:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_]{1,64}(:(\$LATEST|[a-zA-Z0-9-_]+))?$"
+)
+SQS_QUEUE_URL = re.compile(r"^https?://[^/\s]+/\d{12}/[A-Za-z0-9_-]{1,80}(\.fifo)?$")
 
 
 @dataclass(frozen=True)
@@ -82,11 +93,34 @@ def step_name_problem(name: Any) -> str | None:
     return None
 
 
+class RawExpressionError(Expression):
+    """A hand-written expression dict (``{"Get": ...}``) that does not read as one; reported as a problem."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
+_RAW_EXPRESSION_KEYS = frozenset({"Get", "Std:Join", "Std:JsonGet"})
+
+
+def _raw_expression(value: dict[str, Any]) -> Expression:
+    """A hand-written ``{"Get": "Steps.x.Y"}`` (or Std:Join, Std:JsonGet) as the expression it stands for, so
+    it is checked like a built one."""
+    try:
+        expr = parse_expression(value)
+    except (PipelineDefinitionError, KeyError, TypeError, AttributeError) as exc:
+        return RawExpressionError(f"{value!r} is not a valid pipeline expression: {exc}")
+    return expr if expr is not None else RawExpressionError(f"{value!r} is not a valid pipeline expression")
+
+
 def _walk(value: Any, path: str) -> Iterator[tuple[str, Expression]]:
     if isinstance(value, Expression):
         for expr in value.walk():
             yield path, expr
     elif isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)) in _RAW_EXPRESSION_KEYS:
+            yield from _walk(_raw_expression(value), path)
+            return
         for key, item in value.items():
             yield from _walk(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list | tuple):
@@ -246,6 +280,26 @@ def _check_comparison(
     return None
 
 
+def _operand_problem(cond: C.Condition) -> str | None:
+    """Condition operands are single values: a number, string, boolean or pipeline expression."""
+    if isinstance(cond, C.In) and not cond.values:
+        return "In needs at least one value to look the query value up in"
+    for operand in cond.operands():
+        if isinstance(operand, dict) and len(operand) == 1 and next(iter(operand)) in _RAW_EXPRESSION_KEYS:
+            continue  # a hand-written expression, checked with the step's other expressions
+        if operand is None or not isinstance(operand, str | int | float | Expression):
+            return (f"a condition compares single values (number, string, boolean or pipeline expression), not "
+                    f"{type(operand).__name__} {_short(operand)}")
+        if isinstance(operand, float) and not math.isfinite(operand):
+            return f"{operand!r} is not a number JSON (and SageMaker) can hold"
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def find_problems(definition: PipelineDefinition, *, check_size: bool = True) -> list[Problem]:
     return analyse(definition, check_size=check_size)[0]
 
@@ -270,7 +324,7 @@ def analyse(definition: PipelineDefinition, *, check_size: bool = True
     for step in all_steps:
         why = step_name_problem(step.name)
         if why:
-            problems.append(Problem(why, step=str(step.name)))
+            problems.append(Problem(why, step=str(step.name), field="Name"))
         if step.name in steps:
             problems.append(Problem(
                 "duplicate step name: every step of a pipeline, nested ones included, needs its own name",
@@ -333,6 +387,8 @@ def _tracking_problems(definition: PipelineDefinition) -> Iterator[Problem]:
     for key in MLFLOW_CONFIG_KEYS:
         if key in mlflow:
             yield from _start_time_value_problems(mlflow[key], definition, f"MlflowConfig.{key}")
+            if isinstance(mlflow[key], str) and (why := limit_problem(key, mlflow[key], key, check_pattern=False)):
+                yield Problem(why, field=f"MlflowConfig.{key}")
 
 
 def _start_time_value_problems(value: Any, definition: PipelineDefinition, where: str) -> Iterator[Problem]:
@@ -378,6 +434,19 @@ def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, 
             yield Problem(f"depends on unknown step {dep!r}", step=name, field="DependsOn")
     if step.cache_config is not None and step.type not in CACHEABLE_STEP_TYPES:
         yield Problem(f"{step.type} steps cannot be cached", step=name, field="CacheConfig")
+    if step.cache_config is not None:
+        for why in step.cache_config.problems():
+            yield Problem(why, step=name, field="CacheConfig")
+    for key, text, limit_name in (("DisplayName", step.display_name, "StepDisplayName"),
+                                  ("Description", step.description, "StepDescription")):
+        if text is None:
+            continue
+        why = limit_problem(limit_name, text, f"the step's {key}")
+        if why:
+            yield Problem(why, step=name, field=key)
+        elif "{{" in text and "}}" in text:
+            yield Problem(f"a Jinja template is not rendered in a step's {key}: it is the same for every run",
+                          step=name, field=key)
     if step.retry_policies and step.type not in RETRYABLE_STEP_TYPES:
         yield Problem(f"{step.type} steps take no retry policies", step=name, field="RetryPolicies")
     for i, policy in enumerate(step.retry_policies):
@@ -385,7 +454,13 @@ def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, 
             yield Problem(why, step=name, field=f"RetryPolicies[{i}]")
     if step.property_files and step.type != StepType.PROCESSING:
         yield Problem("only Processing steps have property files", step=name, field="PropertyFiles")
-    file_names = [f.name for f in step.property_files]
+    for i, pf in enumerate(step.property_files):
+        for what in ("name", "output_name", "path"):
+            value = getattr(pf, what, None)
+            if not isinstance(value, str) or not value:
+                yield Problem(f"a property file's {what} must be a non-empty string, got {value!r}", step=name,
+                              field=f"PropertyFiles[{i}]")
+    file_names = [f.name for f in step.property_files if isinstance(f.name, str)]
     for dup in sorted({n for n in file_names if file_names.count(n) > 1}):
         yield Problem(f"property file {dup!r} is declared twice", step=name, field="PropertyFiles")
 
@@ -394,7 +469,7 @@ def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, 
             yield Problem("the condition is empty: give at least one condition", step=name, field="Conditions")
         for i, cond in enumerate(step.conditions):
             for nested in cond.conditions():
-                why = _check_comparison(nested, definition, steps)
+                why = _operand_problem(nested) or _check_comparison(nested, definition, steps)
                 if why:
                     yield Problem(why, step=name, field=f"Conditions[{i}]")
     yield from _type_specific_problems(step)
@@ -402,7 +477,9 @@ def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, 
     checks = _property_checks()
     for where, expr in _expressions(step, cache):
         field_name = where or None
-        if isinstance(expr, ParameterRef) and expr.name not in definition.parameters:
+        if isinstance(expr, RawExpressionError):
+            yield Problem(expr.why, step=name, field=field_name)
+        elif isinstance(expr, ParameterRef) and expr.name not in definition.parameters:
             known = ", ".join(sorted(definition.parameters)) or "none"
             yield Problem(f"unknown parameter {expr.name!r} (declared: {known})", step=name, field=field_name)
         elif isinstance(expr, StepProperty):
@@ -421,8 +498,8 @@ def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, 
             if producer is None:
                 yield Problem(f"JsonGet reads a property file of unknown step {ref.step_name!r}",
                               step=name, field=field_name)
-            elif ref.name not in {f.name for f in producer.property_files}:
-                declared = ", ".join(f.name for f in producer.property_files) or "none"
+            elif ref.name not in [f.name for f in producer.property_files]:
+                declared = ", ".join(str(f.name) for f in producer.property_files) or "none"
                 yield Problem(
                     f"JsonGet reads property file {ref.name!r}, which step {ref.step_name!r} does not declare "
                     f"(declared: {declared})",
@@ -452,14 +529,35 @@ def _type_specific_problems(step: Step) -> Iterator[Problem]:
         if message is not None and not isinstance(message, str | Expression):
             yield Problem("ErrorMessage must be a string or a pipeline expression", step=name,
                           field="Arguments.ErrorMessage")
-    if step.type == StepType.CALLBACK and not step.extra.get("SqsQueueUrl"):
-        yield Problem("a Callback step needs an SQS queue URL", step=name, field="SqsQueueUrl")
-    if step.type == StepType.LAMBDA and not step.extra.get("FunctionArn"):
-        yield Problem("a Lambda step needs a function ARN", step=name, field="FunctionArn")
+    if step.type == StepType.CALLBACK:
+        url = step.extra.get("SqsQueueUrl")
+        if not url:
+            yield Problem("a Callback step needs an SQS queue URL", step=name, field="SqsQueueUrl")
+        elif not isinstance(url, str | Expression):
+            yield Problem(f"the SQS queue URL must be a string or a pipeline expression, got {type(url).__name__}",
+                          step=name, field="SqsQueueUrl")
+        elif isinstance(url, str) and not SQS_QUEUE_URL.match(url):
+            yield Problem(f"{url!r} is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)",
+                          step=name, field="SqsQueueUrl")
+    if step.type == StepType.LAMBDA:
+        arn = step.extra.get("FunctionArn")
+        if not arn:
+            yield Problem("a Lambda step needs a function ARN", step=name, field="FunctionArn")
+        elif not isinstance(arn, str | Expression):
+            yield Problem(f"the function ARN must be a string or a pipeline expression, got {type(arn).__name__}",
+                          step=name, field="FunctionArn")
+        elif isinstance(arn, str) and not LAMBDA_FUNCTION_ARN.match(arn):
+            yield Problem(f"{arn!r} is not a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:"
+                          "<name>[:<version or alias>])", step=name, field="FunctionArn")
     outputs = step.extra.get("OutputParameters", [])
     seen: set[str] = set()
+    if isinstance(outputs, list) and len(outputs) > limit("OutputParameters")["max"]:
+        yield Problem(limit_problem("OutputParameters", outputs, "OutputParameters") or "", step=name,
+                      field="OutputParameters")
     for i, out in enumerate(outputs if isinstance(outputs, list) else []):
         out_name = out.get("OutputName") if isinstance(out, dict) else None
+        if out_name and (why := limit_problem("OutputParameterName", out_name, "the output name")):
+            yield Problem(why, step=name, field=f"OutputParameters[{i}]")
         if not out_name:
             yield Problem("an output parameter needs a name", step=name, field=f"OutputParameters[{i}]")
         elif out_name in seen:

@@ -8,8 +8,7 @@ pipeline expression: a parameter (``group.parameter("X")``), a step property (``
 
 from __future__ import annotations
 
-import os
-import sys
+import functools
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
@@ -34,22 +33,50 @@ from airflow_sagemaker_mlops.definition.steps import (
 from airflow_sagemaker_mlops.definition.steps import (
     ConditionStep as _ConditionStepDef,
 )
-from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
+from airflow_sagemaker_mlops.exceptions import PipelineCompileError, PipelineDefinitionError
 from airflow_sagemaker_mlops.links import SageMakerStepJobLink
+from airflow_sagemaker_mlops.location import current_dag_and_group, locate_errors, located, user_site
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+def _locating(init: Any) -> Any:
+    """Wrap an operator's ``__init__`` (outside Airflow's own wrapper, so its missing-argument errors are
+    caught too): whatever goes wrong while the step is described is a PipelineCompileError at the line of
+    the DAG file that creates the step, naming the DAG, group, task and field."""
+
+    @functools.wraps(init)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            init(self, *args, **kwargs)
+        except PipelineCompileError:
+            raise
+        except Exception as exc:
+            raise _construction_error(self, exc, kwargs) from exc
+
+    # Airflow compares ``self.__init__.__wrapped__`` with the class's own __init__ to run its post-init once.
+    wrapper.__wrapped__ = getattr(init, "__wrapped__", init)  # type: ignore[attr-defined]
+    return wrapper
 
 
-def _definition_site() -> tuple[str, int] | None:
-    """(file, line) of the DAG-file code that created the operator: the first frame outside Airflow
-    and this package. Cheap (a few frames), and it makes compile errors point at the right line."""
-    frame = sys._getframe(2)
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if not filename.startswith(_PACKAGE_DIR) and f"{os.sep}airflow{os.sep}" not in filename:
-            return filename, frame.f_lineno
-        frame = frame.f_back
-    return None
+def _construction_error(op: Any, exc: Exception, kwargs: dict[str, Any]) -> PipelineCompileError:
+    dag = kwargs.get("dag") or op.__dict__.get("_dag")
+    group = kwargs.get("task_group") or op.__dict__.get("_task_group") or op.__dict__.get("task_group")
+    if dag is None or group is None:
+        current_dag, current_group = current_dag_and_group()
+        dag = dag or current_dag
+        group = group or current_group
+    task_id = kwargs.get("task_id")
+    if isinstance(task_id, str) and group is not None and getattr(group, "group_id", None):
+        task_id = group.child_id(task_id)
+    site = op.__dict__.get("definition_site") or user_site()
+    return located(exc, site=site, dag=dag, group=group, task_id=task_id if isinstance(task_id, str) else None)
+
+
+class _StepOperatorMeta(type(BaseOperator)):  # type: ignore[misc]
+    def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any) -> Any:
+        cls = super().__new__(mcs, name, bases, namespace, **kwargs)
+        if "__init__" in namespace:
+            cls.__init__ = _locating(cls.__init__)
+        return cls
 
 
 class PropertyPath(StepProperty):
@@ -61,15 +88,17 @@ class PropertyPath(StepProperty):
 
     def __getattr__(self, name: str) -> PropertyPath:
         if not name[:1].isupper():
-            raise AttributeError(name)
+            if name.startswith("_"):  # Python's and libraries' protocol probes (__deepcopy__, _repr_html_, ...)
+                raise AttributeError(name)
+            raise _property_name_error(self, name)
         return PropertyPath(self.step_name, (*self.path, name), self.step_type, self.origin)
 
     def __getitem__(self, key: str | int) -> PropertyPath:
         segment: PathSegment
-        if isinstance(key, bool) or not isinstance(key, str | int):
-            raise PipelineDefinitionError(
-                f"step {self.step_name!r}: property index must be a string key or an integer, got {key!r}"
-            )
+        if isinstance(key, bool) or not isinstance(key, str | int) or (isinstance(key, int) and key < 0):
+            raise located(PipelineDefinitionError(
+                f"a property index is a string key or a non-negative integer, got {key!r}",
+                field=f"{self.step_name}.properties{'.' + self.path_text if self.path else ''}[{key!r}]"))
         segment = Key(key) if isinstance(key, str) else key
         return PropertyPath(self.step_name, (*self.path, segment), self.step_type, self.origin)
 
@@ -86,7 +115,27 @@ class PropertyPath(StepProperty):
         return super().to_request()
 
 
-class SageMakerStepOperator(BaseOperator):
+class PropertyNameError(PipelineCompileError, AttributeError):
+    """A property name that does not start with a capital letter (``properties.modelArtifacts``).
+
+    Also an AttributeError, so ``hasattr``/``getattr(..., default)`` on a properties object keep working."""
+
+
+def _property_name_error(prop: PropertyPath, name: str) -> PropertyNameError:
+    from airflow_sagemaker_mlops.definition.properties import property_members
+
+    where = f"{prop.step_name}.properties{'.' + prop.path_text if prop.path else ''}.{name}"
+    members = property_members(prop.step_type or "", prop.path) or []
+    close = [m for m in members if m.lower() == name.lower()]
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    error = located(f"SageMaker property names start with a capital letter, {name!r} does not{hint}", field=where,
+                    site=user_site())
+    named = PropertyNameError(error.problem, dag_file=error.dag_file, lineno=error.lineno, dag_id=error.dag_id,
+                              group_id=error.group_id, field=error.field)
+    return named
+
+
+class SageMakerStepOperator(BaseOperator, metaclass=_StepOperatorMeta):
     """Base class of the step operators.
 
     :param step_name: the step's name in SageMaker (default: the task id without the group prefix).
@@ -99,6 +148,14 @@ class SageMakerStepOperator(BaseOperator):
     """
 
     step_type: ClassVar[str]
+    #: Definition fields (as validation names them) -> the operator argument they come from, so errors name
+    #: what the user wrote: ``Arguments.ProcessingInputs[0]`` is ``job.ProcessingInputs[0]``.
+    argument_names: ClassVar[dict[str, str]] = {}
+    _COMMON_ARGUMENT_NAMES: ClassVar[dict[str, str]] = {
+        "Name": "step_name", "DisplayName": "display_name", "Description": "step_description",
+        "CacheConfig": "cache", "RetryPolicies": "retry_policies", "PropertyFiles": "property_files",
+        "Type": "step_type", "Conditions": "condition",
+    }
     ui_color = "#ffe4c2"
     operator_extra_links = (SageMakerStepJobLink(),)
     # Per-run values go through pipeline parameters, never through Jinja in the step definition.
@@ -116,14 +173,24 @@ class SageMakerStepOperator(BaseOperator):
         run_after_outcome: Iterable[tuple[SageMakerStepOperator, str]] | None = None,
         **kwargs: Any,
     ) -> None:
-        self.definition_site = _definition_site()
+        self.definition_site = user_site()
         super().__init__(task_id=task_id, **kwargs)
         self.step_name = step_name if step_name is not None else task_id
+        if not isinstance(self.step_name, str):
+            raise PipelineDefinitionError(f"step_name must be a string, got {type(step_name).__name__}",
+                                          field="step_name")
+        for what, text in (("display_name", display_name), ("step_description", step_description)):
+            if text is not None and not isinstance(text, str):
+                raise PipelineDefinitionError(f"{what} must be a string, got {type(text).__name__}", field=what)
         self.display_name = display_name
         self.step_description = step_description
-        self.retry_policies = list(retry_policies or [])
+        self.retry_policies = _list(retry_policies, "retry_policies")
+        for i, policy in enumerate(self.retry_policies):
+            if not isinstance(policy, RetryPolicy):
+                raise PipelineDefinitionError(f"retry_policies takes RetryPolicy objects, got {type(policy).__name__}",
+                                              field=f"retry_policies[{i}]")
         self.cache_config = _cache_config(cache)
-        self.run_after_outcome = list(run_after_outcome or [])
+        self.run_after_outcome = _list(run_after_outcome, "run_after_outcome")
         self.properties = PropertyPath(self.step_name, (), self.step_type, self)
 
     # -- run time: mirror the step of the group's execution (operators/runtime.py) -------------------
@@ -160,6 +227,16 @@ class SageMakerStepOperator(BaseOperator):
         stop_killed_execution(self, group.stop_on_kill, self.execution_arn, group.aws_conn_id, group.region_name)
 
     # -- what the compiler reads --------------------------------------------------------------
+    def argument_name(self, field: str | None) -> str | None:
+        """The operator argument a definition field comes from (``Arguments.X`` -> ``job.X``)."""
+        if not field:
+            return field
+        names = {**self._COMMON_ARGUMENT_NAMES, **self.argument_names}
+        for prefix in sorted(names, key=len, reverse=True):
+            if field == prefix or field.startswith((prefix + ".", prefix + "[")):
+                return names[prefix] + field[len(prefix):]
+        return field
+
     def step_values(self) -> dict[str, Any]:
         """The user-supplied values of this step, by field name, for static checks and references."""
         return {}
@@ -188,6 +265,15 @@ class SageMakerStepOperator(BaseOperator):
         )
 
 
+def _list(items: Any, what: str) -> list[Any]:
+    """An optional iterable argument as a list; a string or a single object is a mistake worth naming."""
+    if items is None:
+        return []
+    if isinstance(items, str | bytes | dict) or not isinstance(items, Iterable):
+        raise PipelineDefinitionError(f"{what} takes a list, got {type(items).__name__}", field=what)
+    return list(items)
+
+
 def _cache_config(cache: bool | str | CacheConfig | None) -> CacheConfig | None:
     if cache is None or cache is False:
         return None
@@ -197,13 +283,14 @@ def _cache_config(cache: bool | str | CacheConfig | None) -> CacheConfig | None:
         return CacheConfig(True, cache)
     if isinstance(cache, CacheConfig):
         return cache
-    raise PipelineDefinitionError(f"cache must be True, an ISO 8601 duration or a CacheConfig, got {cache!r}")
+    raise PipelineDefinitionError(f"cache must be True, an ISO 8601 duration or a CacheConfig, got {cache!r}",
+                                  field="cache")
 
 
 def _request(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise PipelineDefinitionError(f"{what} must be a dict in the SageMaker API's request shape, "
-                                      f"got {type(value).__name__}")
+                                      f"got {type(value).__name__}", field=what.rsplit(".", 1)[-1])
     return value
 
 
@@ -212,14 +299,15 @@ class _JobStep(SageMakerStepOperator):
 
     #: The request key SageMaker fills in itself; giving it is a mistake worth naming.
     name_key: ClassVar[str] = ""
+    argument_names: ClassVar[dict[str, str]] = {"Arguments": "job"}
 
     def __init__(self, *, job: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.job = _request(job, f"{type(self).__name__}.job")
         if self.name_key and self.name_key in self.job:
             raise PipelineDefinitionError(
-                f"{type(self).__name__} {self.task_id!r}: remove {self.name_key} from job; SageMaker names "
-                "the job of each execution itself"
+                f"remove {self.name_key} from job; SageMaker names the job of each execution itself",
+                field=f"job.{self.name_key}",
             )
 
     def step_values(self) -> dict[str, Any]:
@@ -240,11 +328,11 @@ class ProcessingStep(_JobStep):
 
     def __init__(self, *, property_files: Iterable[PropertyFile] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._property_files = list(property_files or [])
-        for pf in self._property_files:
+        self._property_files = _list(property_files, "property_files")
+        for i, pf in enumerate(self._property_files):
             if not isinstance(pf, PropertyFile):
-                raise PipelineDefinitionError(f"ProcessingStep {self.task_id!r}: property_files takes "
-                                              f"PropertyFile objects, got {type(pf).__name__}")
+                raise PipelineDefinitionError(f"property_files takes PropertyFile objects, got {type(pf).__name__}",
+                                              field=f"property_files[{i}]")
 
     def property_files(self) -> list[PropertyFile]:
         return list(self._property_files)
@@ -280,13 +368,14 @@ class CreateModelStep(SageMakerStepOperator):
     """A CreateModel step (SageMaker type ``Model``): ``model`` is a CreateModel request."""
 
     step_type = StepType.CREATE_MODEL
+    argument_names: ClassVar[dict[str, str]] = {"Arguments": "model"}
 
     def __init__(self, *, model: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.model = _request(model, "CreateModelStep.model")
         if "ModelName" in self.model:
-            raise PipelineDefinitionError(f"CreateModelStep {self.task_id!r}: remove ModelName from model; "
-                                          "SageMaker names the model of each execution itself")
+            raise PipelineDefinitionError("remove ModelName from model; SageMaker names the model of each "
+                                          "execution itself", field="model.ModelName")
 
     def step_values(self) -> dict[str, Any]:
         return {"model": self.model}
@@ -303,6 +392,7 @@ class RegisterModelStep(SageMakerStepOperator):
     """
 
     step_type = StepType.REGISTER_MODEL
+    argument_names: ClassVar[dict[str, str]] = {"Arguments": "request"}
 
     def __init__(
         self,
@@ -333,9 +423,7 @@ class RegisterModelStep(SageMakerStepOperator):
         missing = [n for n, v in (("model_package_group", model_package_group), ("image_uri", image_uri),
                                   ("model_data", model_data)) if v is None]
         if missing:
-            raise PipelineDefinitionError(
-                f"RegisterModelStep {self.task_id!r}: give request=... or {', '.join(missing)}"
-            )
+            raise PipelineDefinitionError(f"give request=... or {', '.join(missing)}", field=missing[0])
         container: dict[str, Any] = {"Image": image_uri, "ModelDataUrl": model_data}
         if environment:
             container["Environment"] = environment
@@ -394,7 +482,7 @@ def _registration_outlet(group: Any, task_id: str | None) -> Any:
     try:
         return assets.model_package_group_asset(group)
     except ValueError as exc:
-        raise PipelineDefinitionError(f"RegisterModelStep {task_id!r}: model_package_group: {exc}") from None
+        raise PipelineDefinitionError(str(exc), field="model_package_group") from None
 
 
 class FailStep(SageMakerStepOperator):
@@ -402,12 +490,13 @@ class FailStep(SageMakerStepOperator):
 
     step_type = StepType.FAIL
     ui_color = "#f4c7c3"
+    argument_names: ClassVar[dict[str, str]] = {"Arguments.ErrorMessage": "error_message", "Arguments": "arguments"}
 
     def __init__(self, *, error_message: Any = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not isinstance(error_message, str | Expression):
-            raise PipelineDefinitionError(f"FailStep {self.task_id!r}: error_message must be a string or a "
-                                          f"pipeline expression, got {type(error_message).__name__}")
+            raise PipelineDefinitionError(f"error_message must be a string or a pipeline expression, got "
+                                          f"{type(error_message).__name__}", field="error_message")
         self.error_message = error_message
 
     def step_values(self) -> dict[str, Any]:
@@ -420,18 +509,26 @@ class FailStep(SageMakerStepOperator):
 def _output_parameters(outputs: dict[str, str] | Iterable[str] | None, task_id: str) -> list[dict[str, str]]:
     if outputs is None:
         return []
+    if isinstance(outputs, str) or not isinstance(outputs, dict | Iterable):
+        raise PipelineDefinitionError(f"outputs takes a list of names or a dict of name -> type, got "
+                                      f"{type(outputs).__name__}", field="outputs")
     items = outputs.items() if isinstance(outputs, dict) else ((name, "String") for name in outputs)
     result = []
     for name, type_ in items:
+        if not isinstance(name, str):
+            raise PipelineDefinitionError(f"an output name must be a string, got {name!r}", field="outputs")
         if type_ not in ("String", "Integer", "Float", "Boolean"):
-            raise PipelineDefinitionError(f"step {task_id!r}: output {name!r} has type {type_!r}; use String, "
-                                          "Integer, Float or Boolean")
+            raise PipelineDefinitionError(f"output {name!r} has type {type_!r}; use String, Integer, Float or "
+                                          "Boolean", field=f"outputs[{name!r}]")
         result.append({"OutputName": name, "OutputType": type_})
     return result
 
 
 class _OutputStep(SageMakerStepOperator):
     """A step whose results are named output parameters (Callback, Lambda)."""
+
+    argument_names: ClassVar[dict[str, str]] = {"Arguments": "inputs", "OutputParameters": "outputs",
+                                                "SqsQueueUrl": "sqs_queue_url", "FunctionArn": "function_arn"}
 
     def __init__(self, *, inputs: dict[str, Any] | None = None,
                  outputs: dict[str, str] | Iterable[str] | None = None, **kwargs: Any) -> None:
@@ -486,6 +583,8 @@ class LambdaStep(_OutputStep):
 class RawStep(SageMakerStepOperator):
     """Any other step type, with its ``Arguments`` (and extra top-level keys) as SageMaker takes them:
     EMR, EMRServerless, QualityCheck, ClarifyCheck, AutoML, EndpointConfig, Endpoint, ..."""
+
+    argument_names: ClassVar[dict[str, str]] = {"Arguments": "arguments"}
 
     def __init__(self, *, step_type: str, arguments: Any, fields: dict[str, Any] | None = None,
                  **kwargs: Any) -> None:
@@ -557,7 +656,7 @@ class ConditionStep(SageMakerStepOperator, BranchMixIn):
         try:
             self.conditions = C.flatten(condition)
         except PipelineDefinitionError as exc:
-            raise PipelineDefinitionError(f"ConditionStep {self.task_id!r}: {exc}") from None
+            raise PipelineDefinitionError(str(exc), field="condition") from None
         self.if_true = ConditionBranch(self, True, _steps(if_true, self.task_id, "if_true"))
         self.if_false = ConditionBranch(self, False, _steps(if_false, self.task_id, "if_false"))
 
@@ -579,16 +678,17 @@ class ConditionStep(SageMakerStepOperator, BranchMixIn):
 
 
 def _steps(items: Iterable[Any], task_id: str, what: str) -> list[SageMakerStepOperator]:
-    items = [items] if isinstance(items, BaseOperator) else list(items)
-    for item in items:
+    items = [items] if isinstance(items, BaseOperator) else _list(items, what)
+    for i, item in enumerate(items):
         if not isinstance(item, SageMakerStepOperator):
             raise PipelineDefinitionError(
-                f"ConditionStep {task_id!r}: {what} takes step operators of the same group, got "
-                f"{type(item).__name__}; to run Airflow tasks on an outcome, use gate.{what} >> task"
+                f"{what} takes step operators of the same group, got {type(item).__name__}; to run Airflow "
+                f"tasks on an outcome, use gate.{what} >> task", field=f"{what}[{i}]"
             )
     return items
 
 
+@locate_errors
 def JsonGet(
     step: ProcessingStep | PropertyFileRef | None = None,
     property_file: str | None = None,
@@ -599,8 +699,9 @@ def JsonGet(
     """``JsonGet(evaluate, "metrics", "auc")``: read ``auc`` from property file ``metrics`` of step
     ``evaluate`` at run time; or ``JsonGet(s3_uri=..., path=...)`` to read any JSON object in S3."""
     if s3_uri is not None:
-        if step is not None or path is None:
-            raise PipelineDefinitionError("JsonGet(s3_uri=..., path=...) takes no step")
+        if step is not None or not isinstance(path, str) or not path:
+            raise PipelineDefinitionError("JsonGet(s3_uri=..., path=...) takes a JSON path and no step",
+                                          field="JsonGet")
         return _JsonGet(path, s3_uri=s3_uri)
     if isinstance(step, PropertyFileRef):
         ref = step
@@ -609,8 +710,9 @@ def JsonGet(
         ref = step.property_file(property_file)
     else:
         raise PipelineDefinitionError(
-            "JsonGet takes (processing_step, property_file_name, json_path) or (s3_uri=..., path=...)"
+            "JsonGet takes (processing_step, property_file_name, json_path) or (s3_uri=..., path=...)",
+            field="JsonGet",
         )
     if not isinstance(path, str) or not path:
-        raise PipelineDefinitionError("JsonGet needs a JSON path such as 'metrics.auc'")
+        raise PipelineDefinitionError("JsonGet needs a JSON path such as 'metrics.auc'", field="JsonGet")
     return _JsonGet(path, property_file=ref)

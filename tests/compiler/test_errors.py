@@ -222,7 +222,7 @@ def test_nested_task_group_is_unsupported():
 def test_unsupported_step_type_is_named():
     error = compile_error(lambda g: RawStep(task_id="nb", step_type="Notebook", arguments={}))
     assert "unsupported step type 'Notebook'" in error.problem
-    assert error.field == "Type"
+    assert error.field == "step_type"
 
 
 @pytest.mark.parametrize(("kwargs", "why"), [

@@ -63,9 +63,11 @@ def build_group(plan: dict[str, Any]) -> tuple[SageMakerPipelineGroup, list[Any]
                         for op in reads]
                 kind = plan["kinds"][j]
                 if kind == "processing":
-                    ops.append(ProcessingStep(task_id=f"s{j}", job={"Environment": dict(enumerate(refs))}))
+                    env = {f"R{i}": ref for i, ref in enumerate(refs)}
+                    ops.append(ProcessingStep(task_id=f"s{j}", job={"Environment": env}))
                 elif kind == "training":
-                    ops.append(TrainingStep(task_id=f"s{j}", job={"Environment": dict(enumerate(refs))}))
+                    env = {f"R{i}": ref for i, ref in enumerate(refs)}
+                    ops.append(TrainingStep(task_id=f"s{j}", job={"Environment": env}))
                 elif kind == "fail":
                     ops.append(FailStep(task_id=f"s{j}", error_message=Join(["failed after ", *refs])))
                 else:

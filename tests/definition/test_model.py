@@ -147,7 +147,8 @@ def sample_definition() -> PipelineDefinition:
                 description="prepare")
     fail = Step("Stop", "Fail", {"ErrorMessage": Join(["low: ", JsonGet("auc", PropertyFileRef("Prep", "m"))])})
     cb = Step("Ask", "Callback", {"x": 1}, depends_on=["Prep"],
-              extra={"SqsQueueUrl": "https://q", "OutputParameters": [{"OutputName": "ok", "OutputType": "Boolean"}]})
+              extra={"SqsQueueUrl": "https://sqs.us-east-1.amazonaws.com/111122223333/q",
+                     "OutputParameters": [{"OutputName": "ok", "OutputType": "Boolean"}]})
     gate = ConditionStep("Gate", conditions=[C.ge(JsonGet("auc", PropertyFileRef("Prep", "m")), 0.5)],
                          if_steps=[cb], else_steps=[fail])
     return PipelineDefinition(

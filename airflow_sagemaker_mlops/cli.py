@@ -69,10 +69,8 @@ def load_groups(dag_file: str) -> dict[str, SageMakerPipelineGroup]:
 
 
 def _dag_context() -> Any:
-    try:
-        from airflow.sdk.definitions._internal.contextmanager import DagContext
-    except ImportError:  # Airflow 2
-        from airflow.models.dag import DagContext  # type: ignore[no-redef]
+    from airflow_sagemaker_mlops.compat import DagContext
+
     return DagContext
 
 

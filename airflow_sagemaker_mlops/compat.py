@@ -31,6 +31,9 @@ if AIRFLOW_V3:
         task,
     )
 
+    # The `with DAG(...)` / `with TaskGroup(...)` stacks (where a DAG file's code is being built)
+    from airflow.sdk.definitions._internal.contextmanager import DagContext, TaskGroupContext
+
     try:  # Airflow 3.1+: the task SDK owns the exceptions (airflow.exceptions re-exports them)
         from airflow.sdk.exceptions import (
             AirflowException,
@@ -56,13 +59,13 @@ else:  # Airflow 2.11
         TaskDeferred,
     )
     from airflow.models.baseoperator import BaseOperator  # type: ignore[no-redef,assignment]
-    from airflow.models.dag import DAG  # type: ignore[no-redef,assignment]
+    from airflow.models.dag import DAG, DagContext  # type: ignore[no-redef,assignment]
     from airflow.models.param import Param  # type: ignore[no-redef,assignment]
     from airflow.models.xcom_arg import XComArg  # type: ignore[no-redef,assignment]
     from airflow.operators.branch import BranchMixIn  # type: ignore[no-redef,assignment]
     from airflow.operators.empty import EmptyOperator  # type: ignore[no-redef,assignment]
     from airflow.sensors.base import BaseSensorOperator, PokeReturnValue  # type: ignore[no-redef,assignment]
-    from airflow.utils.task_group import TaskGroup  # type: ignore[no-redef,assignment]
+    from airflow.utils.task_group import TaskGroup, TaskGroupContext  # type: ignore[no-redef,assignment]
 
 __all__ = [
     "AIRFLOW_V3",
@@ -76,11 +79,13 @@ __all__ = [
     "BaseOperator",
     "BaseSensorOperator",
     "BranchMixIn",
+    "DagContext",
     "EmptyOperator",
     "Param",
     "PokeReturnValue",
     "TaskDeferred",
     "TaskGroup",
+    "TaskGroupContext",
     "XComArg",
     "task",
     "xcom_push",

@@ -62,13 +62,9 @@ def user_site(depth: int = 1) -> tuple[str, int] | None:
 
 def _contexts() -> tuple[Any, Any]:
     try:
-        from airflow.sdk.definitions._internal.contextmanager import DagContext, TaskGroupContext
-    except ImportError:  # Airflow 2
-        try:
-            from airflow.models.dag import DagContext  # type: ignore[no-redef]
-            from airflow.utils.task_group import TaskGroupContext  # type: ignore[no-redef]
-        except ImportError:  # no Airflow at all: the pure definition model
-            return None, None
+        from airflow_sagemaker_mlops.compat import DagContext, TaskGroupContext
+    except ImportError:  # no Airflow at all: the pure definition model
+        return None, None
     return DagContext, TaskGroupContext
 
 

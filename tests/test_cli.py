@@ -143,7 +143,7 @@ def test_iam_policy_explains_and_rejects_unknown_roles(capsys):
 
 GOOD = """\
 import pendulum
-from airflow.providers.common.compat.sdk import DAG
+from airflow_sagemaker_mlops.compat import DAG
 from airflow_sagemaker_mlops import FailStep, SageMakerPipelineGroup
 with DAG({dag!r}, schedule=None, start_date=pendulum.datetime(2026, 1, 1)):
     with SageMakerPipelineGroup(group_id='g', pipeline_name={name!r}):

@@ -23,8 +23,8 @@ TEMPLATE = '''\
 import math
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG, TaskGroup, task
-from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow_sagemaker_mlops.compat import DAG, TaskGroup, task
+from airflow_sagemaker_mlops.compat import EmptyOperator
 
 from airflow_sagemaker_mlops import (
     CacheConfig, CallbackStep, ConditionStep, CreateModelStep, ExperimentConfig, FailStep, JsonGet, LambdaStep,

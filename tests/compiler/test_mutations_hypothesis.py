@@ -16,7 +16,6 @@ import warnings
 from typing import Any
 
 import pendulum
-from airflow.providers.common.compat.sdk import DAG
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,6 +34,7 @@ from airflow_sagemaker_mlops import (
     TrainingStep,
 )
 from airflow_sagemaker_mlops import conditions as C
+from airflow_sagemaker_mlops.compat import DAG
 from airflow_sagemaker_mlops.definition import PipelineDefinition
 from airflow_sagemaker_mlops.exceptions import PipelineCompileError, PipelineDefinitionWarning
 

@@ -87,6 +87,8 @@ __all__ = [
     "TaskGroup",
     "TaskGroupContext",
     "XComArg",
+    "current_dag",
+    "current_task_group",
     "task",
     "xcom_push",
 ]
@@ -97,3 +99,13 @@ def xcom_push(ti: Any, key: str, value: Any) -> None:
     and a missing key reads back as ``None`` on every version, so downstream tasks see the same thing."""
     if value is not None:
         ti.xcom_push(key=key, value=value)
+
+
+def current_dag() -> Any:
+    """The DAG of the innermost ``with DAG(...)`` block, or None."""
+    return DagContext.get_current() if AIRFLOW_V3 else DagContext.get_current_dag()
+
+
+def current_task_group(dag: Any) -> Any:
+    """The task group of the innermost ``with TaskGroup(...)`` block of ``dag`` (its root group outside one)."""
+    return TaskGroupContext.get_current(dag) if AIRFLOW_V3 else TaskGroupContext.get_current_task_group(dag)

@@ -60,24 +60,16 @@ def user_site(depth: int = 1) -> tuple[str, int] | None:
     return None
 
 
-def _contexts() -> tuple[Any, Any]:
-    try:
-        from airflow_sagemaker_mlops.compat import DagContext, TaskGroupContext
-    except ImportError:  # no Airflow at all: the pure definition model
-        return None, None
-    return DagContext, TaskGroupContext
-
-
 def current_dag_and_group() -> tuple[Any, Any]:
     """The DAG and task group of the enclosing ``with`` blocks, if any."""
     if "airflow" not in sys.modules:
         return None, None
-    dag_context, group_context = _contexts()
-    if dag_context is None:
+    try:
+        from airflow_sagemaker_mlops.compat import current_dag, current_task_group
+    except ImportError:  # no Airflow at all: the pure definition model
         return None, None
-    dag = dag_context.get_current()
-    group = group_context.get_current(dag) if dag is not None else None
-    return dag, group
+    dag = current_dag()
+    return dag, current_task_group(dag) if dag is not None else None
 
 
 def _group_id(group: Any) -> str | None:

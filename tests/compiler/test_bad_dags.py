@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from airflow_sagemaker_mlops.compat import AIRFLOW_V3
 from airflow_sagemaker_mlops.exceptions import PipelineCompileError
 
 TEMPLATE = '''\
@@ -450,6 +451,10 @@ def test_bad_dag_names_file_line_group_task_and_field(case: Case, tmp_path: Path
     with pytest.raises(Exception) as info:
         import_dag_file(path)
     error = info.value
+    if case.id == "nested_task_group" and not AIRFLOW_V3:
+        # Airflow 2.11 attaches a nested TaskGroup to its parent without a frame of the user's: the error
+        # names the pipeline group's own line, the line above.
+        line -= 1
     assert type(error) is PipelineCompileError or isinstance(error, PipelineCompileError), repr(error)
     assert (error.dag_file, error.lineno) == (str(path), line), str(error)
     assert str(error).startswith(f"{path}:{line}: DAG 'bad_dag', "), str(error)

@@ -61,7 +61,7 @@ def test_the_dag_folder_imports_as_the_dag_processor_parses_it(mwaa: MwaaVenv, t
         "    from airflow.dag_processing.dagbag import DagBag\n"
         "except ImportError:\n"
         "    from airflow.models.dagbag import DagBag\n"
-        f"bag = DagBag({str(DAGS)!r}, include_examples=False)\n"
+        f"bag = DagBag({str(DAGS)!r})\n"
         "import airflow_sagemaker_mlops.compat as compat\n"
         "print(json.dumps({'errors': {k: str(v) for k, v in bag.import_errors.items()}, 'dags': sorted(bag.dag_ids),"
         " 'airflow_v3': compat.AIRFLOW_V3}))\n"

@@ -13,6 +13,7 @@ import heapq
 import itertools
 import json
 import logging
+import secrets
 import shutil
 import tempfile
 import threading
@@ -125,6 +126,8 @@ class Engine:
         self.ram = Ram()
         # Access keys of the engine's own clients (one STS session per account beyond the default one).
         self.internal_keys: set[str] = {INTERNAL_ACCESS_KEY}
+        # Random per engine: the internal key skips faults and sees every account, so it must be unforgeable.
+        self.internal_secret = secrets.token_urlsafe(24)
         self._account_sessions: dict[str, Any] = {}
         self._account_credentials: dict[str, dict[str, str]] = {}
         self.experiments: set[tuple[str, str, str]] = set()  # (account, region, name) created so far
@@ -178,7 +181,7 @@ class Engine:
         if self._session is None:
             # One session for all internal clients: loading service models is the slow part.
             self._session = boto3.session.Session(
-                aws_access_key_id=INTERNAL_ACCESS_KEY, aws_secret_access_key="internal"
+                aws_access_key_id=INTERNAL_ACCESS_KEY, aws_secret_access_key=self.internal_secret
             )
         if account == self.config.account_id:
             return self._session
@@ -196,7 +199,7 @@ class Engine:
     def credentials_for(self, account: str) -> dict[str, str]:
         """Credentials of the engine acting in ``account`` (an STS session moto maps to that account)."""
         if account == self.config.account_id:
-            return {"AccessKeyId": INTERNAL_ACCESS_KEY, "SecretAccessKey": "internal", "SessionToken": ""}
+            return {"AccessKeyId": INTERNAL_ACCESS_KEY, "SecretAccessKey": self.internal_secret, "SessionToken": ""}
         cached = self._account_credentials.get(account)
         if cached is None:
             sts = self.client("sts", self.config.region)
@@ -206,6 +209,15 @@ class Engine:
             self._account_credentials[account] = cached
             self.internal_keys.add(cached["AccessKeyId"])
         return cached
+
+    def secret_for(self, access_key: str) -> str | None:
+        """The secret of ``access_key`` when the engine knows it (the request guard verifies signatures)."""
+        if access_key == INTERNAL_ACCESS_KEY:
+            return self.internal_secret
+        from .guard import DEFAULT_TEST_KEYS
+        from .identity import moto_secret
+
+        return moto_secret(access_key) or DEFAULT_TEST_KEYS.get(access_key)
 
     def arn(self, region: str, resource: str, account: str | None = None) -> str:
         return f"arn:aws:sagemaker:{region}:{account or self.config.account_id}:{resource}"

@@ -108,9 +108,8 @@ def test_the_attack_is_refused_and_no_code_runs(engine: Any, sm: Any, tmp_path: 
     assert not pipeline_exists(sm, name)
     # Starting an execution the same way is refused too, so nothing can run.
     start = json.dumps({"PipelineName": name}).encode()
-    status, _, _ = send(engine, "POST", "/", start, headers={**headers, "X-Amz-Target": "SageMaker.StartPipelineExecution",
-                                                             **attack.get("headers", {})},
-                        host=host, sign=attack.get("sign"))
+    start_headers = {**headers, "X-Amz-Target": "SageMaker.StartPipelineExecution", **attack.get("headers", {})}
+    status, _, _ = send(engine, "POST", "/", start, headers=start_headers, host=host, sign=attack.get("sign"))
     assert status == 403
     time.sleep(0.2)
     assert not marker.exists()

@@ -13,6 +13,7 @@ import heapq
 import itertools
 import json
 import logging
+import os
 import secrets
 import shutil
 import tempfile
@@ -54,6 +55,55 @@ log = logging.getLogger(__name__)
 
 CACHEABLE_TYPES = ("Processing", "Training", "Transform", "Tuning")
 INTERNAL_ACCESS_KEY = "LOCALENGINEINTERNAL"
+
+
+WORK_DIR_PREFIX = "sagemaker-local-"
+OWNER_FILE = ".engine-pid"
+
+
+def remove_stale_work_dirs(base: str | None = None) -> list[Path]:
+    """Remove the temporary work dirs of engines that died without cleaning up (killed, crashed).
+
+    A dir is stale when the engine pid it records is gone; dirs from before that record, when unused for a day.
+    """
+    import time
+
+    removed = []
+    for path in Path(base or tempfile.gettempdir()).glob(f"{WORK_DIR_PREFIX}*"):
+        try:
+            if not path.is_dir() or path.owner() != _user_name():
+                continue
+            owner = path / OWNER_FILE
+            if owner.exists():
+                stale = not _alive(int(owner.read_text().strip() or 0))
+            else:
+                stale = time.time() - path.stat().st_mtime > 86400
+        except (OSError, ValueError, KeyError):
+            continue
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    if removed:
+        log.info("removed %d stale work dir(s) of engines that are gone", len(removed))
+    return removed
+
+
+def _user_name() -> str:
+    import getpass
+
+    return getpass.getuser()
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Timer:
@@ -137,7 +187,11 @@ class Engine:
         self._clients_lock = threading.Lock()
         self._session: Any = None
         self._own_work_dir = self.config.work_dir is None
-        self.work_dir = Path(self.config.work_dir or tempfile.mkdtemp(prefix="sagemaker-local-"))
+        if self._own_work_dir:
+            remove_stale_work_dirs()
+        self.work_dir = Path(self.config.work_dir or tempfile.mkdtemp(prefix=WORK_DIR_PREFIX))
+        if self._own_work_dir:
+            (self.work_dir / OWNER_FILE).write_text(str(os.getpid()))
         self.closed = False
 
     # ---- infrastructure ---------------------------------------------------------------------------
@@ -148,6 +202,10 @@ class Engine:
             for ex in self.executions.values():
                 ex.stop_event.set()
         self._timer.close()
+        from .jobs.sandbox import terminate_jobs_under
+
+        # Job processes end with the engine, even those whose runner thread would not get to it.
+        terminate_jobs_under(self.work_dir)
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self._own_work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
@@ -209,6 +267,24 @@ class Engine:
             self._account_credentials[account] = cached
             self.internal_keys.add(cached["AccessKeyId"])
         return cached
+
+    def role_credentials(self, role_arn: str | None, region: str) -> dict[str, str] | None:
+        """An STS session of ``role_arn`` (in the role's account), as SageMaker gives a job its role.
+
+        Its key is moto's, so the request guard verifies its signatures and, with IAM enforcement, the
+        job's own calls are checked against the role's policies. None (dummy credentials) without a role.
+        """
+        if not role_arn or not role_arn.startswith("arn:") or ":role/" not in role_arn:
+            return None
+        account = role_arn.split(":")[4] or self.config.account_id
+        try:
+            credentials = self.client("sts", region, account).assume_role(
+                RoleArn=role_arn, RoleSessionName="SageMaker", DurationSeconds=43200
+            )["Credentials"]
+        except Exception as exc:  # the job still runs, with dummy credentials, as before
+            log.warning("cannot assume job role %s: %s", role_arn, exc)
+            return None
+        return {key: str(credentials[key]) for key in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
 
     def secret_for(self, access_key: str) -> str | None:
         """The secret of ``access_key`` when the engine knows it (the request guard verifies signatures)."""

@@ -210,6 +210,24 @@ class Engine:
         if self._own_work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
 
+    def reset(self) -> None:
+        """Forget every pipeline, execution, job and cache entry (``POST /moto-api/reset`` resets moto too)."""
+        with self.lock:
+            for ex in self.executions.values():
+                ex.stop_event.set()
+            self.pipelines.clear()
+            self.executions.clear()
+            self.tokens.clear()
+            self.callbacks.clear()
+            self.jobs.clear()
+            self.cache.clear()
+            self.experiments.clear()
+            # moto forgets the STS sessions of other accounts: make new ones when needed.
+            self._account_sessions.clear()
+            self._account_credentials.clear()
+            self.internal_keys = {INTERNAL_ACCESS_KEY}
+        log.info("engine state reset")
+
     def client(self, service: str, region: str | None = None, account: str | None = None) -> Any:
         """A boto3 client to this engine (moto behind it), marked internal so faults skip it.
 
@@ -608,8 +626,10 @@ class Engine:
             if ex.status == STOPPING:
                 return ex
             if ex.status != EXECUTING:
-                raise ConflictError(
-                    f"Pipeline execution '{arn}' is {ex.status}; only an Executing one can be stopped."
+                # SageMaker's wording: Airflow's SageMakerHook.stop_pipeline matches on it.
+                raise ValidationError(
+                    f"Pipeline execution with ARN {arn} status {ex.status}. "
+                    "Only pipelines with 'Executing' status can be stopped"
                 )
             ex.status = STOPPING
             ex.last_modified_time = utcnow()

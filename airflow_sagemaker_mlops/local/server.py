@@ -26,11 +26,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .errors import AccessDeniedError, ServiceError, ThrottlingError, UnknownOperationError
+from .errors import AccessDeniedError, SerializationError, ServiceError, ThrottlingError, UnknownOperationError
 from .executor import Engine
 from .faults import FaultConfig
 from .guard import TOKEN_HEADER, Guard, read_body, refusal_response, strip_cors
 from .identity import Caller, credential_of, resolve
+from .shapes import operation_names, validate_request
 from .state import EngineConfig
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,13 @@ class EngineApp:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if environ.get("REQUEST_METHOD") == "POST" and target.startswith("SageMaker."):
             return self._sagemaker(environ, start_response, target.split(".", 1)[1], caller)
+        method = environ.get("REQUEST_METHOD")
+        if caller.service == "sagemaker" and method == "POST" and not path.startswith("/moto-api/"):
+            # SageMaker's JSON protocol: the operation is named by X-Amz-Target = SageMaker.<Operation>.
+            what = f"target {target!r} is not SageMaker.<Operation>" if target else "no X-Amz-Target header"
+            return self._error(start_response, UnknownOperationError(f"Unknown operation: {what}."))
+        if path == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
+            self.engine.reset()  # moto's reset forgets moto's resources; the engine's go with them
         if caller.service == "ram":
             return self._ram(environ, start_response, caller)
         if caller.service == "s3" and self.engine.access.enabled:
@@ -158,21 +166,26 @@ class EngineApp:
                 time.sleep(delay)
             if faults.should_throttle(operation):
                 return self._error(start_response, ThrottlingError(f"Rate exceeded (injected) for {operation}"))
+        if operation not in operation_names():
+            return self._error(start_response, UnknownOperationError(f"Unknown operation SageMaker.{operation}."))
+        raw = self._read_body(environ)
+        try:
+            body = json.loads(raw or b"{}")
+            if not isinstance(body, dict):
+                raise ValueError("the body is not a JSON object")
+        except (ValueError, RecursionError) as exc:
+            message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            return self._error(start_response, SerializationError(f"Request body is not valid JSON: {message}"))
+        try:
+            validate_request(operation, body)
+        except ServiceError as exc:
+            return self._error(start_response, exc)
         if not self.api.handles(operation):
             if self.engine.access.enabled:
                 denied = self._check_moto_sagemaker(environ, operation, caller)
                 if denied is not None:
                     return self._error(start_response, denied)
             return self.moto(environ, start_response)
-        raw = self._read_body(environ)
-        try:
-            body = json.loads(raw or b"{}")
-            if not isinstance(body, dict):
-                raise ValueError("body is not a JSON object")
-        except ValueError as exc:
-            from .errors import ValidationError
-
-            return self._error(start_response, ValidationError(f"Request body is not valid JSON: {exc}"))
         region = _region_from(environ, self.engine.config.region)
         from .api import NotHandled, dumps
 

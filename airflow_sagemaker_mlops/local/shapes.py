@@ -62,7 +62,8 @@ def _check(shape: Any, value: Any, path: str, errors: list[str]) -> None:
             errors.append(f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: Member must be an object")
             return
         for name in shape.required_members:
-            if value.get(name) is None:
+            # Idempotency tokens are filled in by the SDKs; the engine does not insist on them.
+            if value.get(name) is None and not shape.members[name].metadata.get("idempotencyToken"):
                 errors.append(f"Value null at '{_member_path(path, name)}' failed to satisfy constraint: "
                               "Member must not be null")
         for name, member in shape.members.items():

@@ -72,3 +72,35 @@ def test_moto_reset_resets_the_engine_too(engine: Any, sm: Any, make_pipeline: A
     status, _, _ = send(engine, "POST", "/moto-api/reset", headers=engine.control_headers())
     assert status == 200
     assert not any(p["PipelineName"] == name for p in sm.list_pipelines()["PipelineSummaries"])
+
+
+def test_describe_pipeline_says_who_created_and_changed_it(engine: Any, sm: Any, make_pipeline: Any) -> None:
+    """DescribePipeline CreatedBy/LastModifiedBy (UserContext.IamIdentity.Arn), as SageMaker reports them."""
+    import boto3
+
+    name = make_pipeline([noop("A")])
+    root = "arn:aws:iam::123456789012:root"
+    described = sm.describe_pipeline(PipelineName=name)
+    assert described["CreatedBy"]["IamIdentity"]["Arn"] == root
+    iam = engine.client("iam")
+    user = f"editor-{name}"
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    editor = boto3.client("sagemaker", endpoint_url=engine.url, region_name="us-east-1",
+                          aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    editor.update_pipeline(PipelineName=name, PipelineDescription="changed")
+    described = sm.describe_pipeline(PipelineName=name)
+    assert described["CreatedBy"]["IamIdentity"]["Arn"] == root
+    assert described["LastModifiedBy"]["IamIdentity"]["Arn"] == f"arn:aws:iam::123456789012:user/{user}"
+
+
+def test_a_missing_input_bucket_is_a_client_error_not_an_internal_one(engine: Any, sm: Any) -> None:
+    """Retry policies on SageMaker.JOB_INTERNAL_ERROR must not retry a request's own mistake."""
+    from test_engine_sandbox import processing_step, run
+
+    step = processing_step("print('ran')", inputs=[{"InputName": "in", "S3Input": {
+        "S3Uri": "s3://no-such-bucket-anywhere/in", "LocalPath": "/opt/ml/processing/in",
+        "S3DataType": "S3Prefix", "S3InputMode": "File"}}])
+    status, record = run(sm, step)
+    assert status == "Failed"
+    assert record["FailureReason"].startswith("ClientError:") and "NoSuchBucket" in record["FailureReason"]

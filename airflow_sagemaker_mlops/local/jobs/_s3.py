@@ -42,9 +42,17 @@ class S3Uri:
 
 def list_keys(s3: Any, uri: S3Uri) -> list[str]:
     """Keys under a prefix (object keys only; folder placeholders ending in '/' are skipped)."""
+    from botocore.exceptions import ClientError
+
     keys: list[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=uri.bucket, Prefix=uri.key):
-        keys.extend(obj["Key"] for obj in page.get("Contents", []) if not obj["Key"].endswith("/"))
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=uri.bucket, Prefix=uri.key):
+            keys.extend(obj["Key"] for obj in page.get("Contents", []) if not obj["Key"].endswith("/"))
+    except ClientError as exc:
+        # The request's fault (no such bucket, access denied), not SageMaker's: a ClientError, which
+        # job-internal-error retry policies do not retry.
+        error = exc.response.get("Error", {})
+        raise JobInputError(f"cannot list {uri}: {error.get('Code')}: {error.get('Message')}") from exc
     return keys
 
 

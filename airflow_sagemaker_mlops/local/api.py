@@ -210,6 +210,9 @@ class Api:
             tags=body.get("Tags"),
             client_token=body.get("ClientRequestToken"),
         )
+        with self.engine.lock:
+            if record.created_by is None:
+                record.created_by = record.last_modified_by = self.caller.arn
         return {"PipelineArn": record.arn}
 
     def update_pipeline(self, body: dict[str, Any], region: str) -> dict[str, Any]:
@@ -224,6 +227,8 @@ class Api:
             role_arn=body.get("RoleArn"),
             parallelism=_check_parallelism(body.get("ParallelismConfiguration")),
         )
+        with self.engine.lock:
+            record.last_modified_by = self.caller.arn
         return {"PipelineArn": record.arn, "PipelineVersionId": record.version_id}
 
     def _pipeline_view(self, record: PipelineRecord, version_id: int | None = None) -> dict[str, Any]:
@@ -247,6 +252,8 @@ class Api:
                 "LastRunTime": record.last_run_time,
                 "ParallelismConfiguration": record.parallelism,
                 "PipelineVersionDisplayName": None,
+                "CreatedBy": _user_context(record.created_by),
+                "LastModifiedBy": _user_context(record.last_modified_by),
             }
         )
 
@@ -643,6 +650,11 @@ class Api:
                 package.add_additional_inference_specifications(body["AdditionalInferenceSpecificationsToAdd"])
             package.modifications_done()
         return {"ModelPackageArn": package.arn}
+
+
+def _user_context(arn: str | None) -> dict[str, Any] | None:
+    """SageMaker's UserContext for an IAM caller (no Studio user profile here)."""
+    return {"IamIdentity": {"Arn": arn}} if arn else None
 
 
 def _snake(name: str) -> str:

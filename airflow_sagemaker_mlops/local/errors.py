@@ -47,3 +47,10 @@ class ResourceLimitExceeded(ServiceError):
 class UnknownOperationError(ServiceError):
     code = "UnknownOperationException"
     status = 400
+
+
+class SerializationError(ServiceError):
+    """A body that is not the JSON object the protocol expects (AWS: SerializationException)."""
+
+    code = "SerializationException"
+    status = 400

@@ -13,6 +13,8 @@ import heapq
 import itertools
 import json
 import logging
+import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -53,6 +55,55 @@ log = logging.getLogger(__name__)
 
 CACHEABLE_TYPES = ("Processing", "Training", "Transform", "Tuning")
 INTERNAL_ACCESS_KEY = "LOCALENGINEINTERNAL"
+
+
+WORK_DIR_PREFIX = "sagemaker-local-"
+OWNER_FILE = ".engine-pid"
+
+
+def remove_stale_work_dirs(base: str | None = None) -> list[Path]:
+    """Remove the temporary work dirs of engines that died without cleaning up (killed, crashed).
+
+    A dir is stale when the engine pid it records is gone; dirs from before that record, when unused for a day.
+    """
+    import time
+
+    removed = []
+    for path in Path(base or tempfile.gettempdir()).glob(f"{WORK_DIR_PREFIX}*"):
+        try:
+            if not path.is_dir() or path.owner() != _user_name():
+                continue
+            owner = path / OWNER_FILE
+            if owner.exists():
+                stale = not _alive(int(owner.read_text().strip() or 0))
+            else:
+                stale = time.time() - path.stat().st_mtime > 86400
+        except (OSError, ValueError, KeyError):
+            continue
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    if removed:
+        log.info("removed %d stale work dir(s) of engines that are gone", len(removed))
+    return removed
+
+
+def _user_name() -> str:
+    import getpass
+
+    return getpass.getuser()
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Timer:
@@ -125,6 +176,8 @@ class Engine:
         self.ram = Ram()
         # Access keys of the engine's own clients (one STS session per account beyond the default one).
         self.internal_keys: set[str] = {INTERNAL_ACCESS_KEY}
+        # Random per engine: the internal key skips faults and sees every account, so it must be unforgeable.
+        self.internal_secret = secrets.token_urlsafe(24)
         self._account_sessions: dict[str, Any] = {}
         self._account_credentials: dict[str, dict[str, str]] = {}
         self.experiments: set[tuple[str, str, str]] = set()  # (account, region, name) created so far
@@ -134,7 +187,11 @@ class Engine:
         self._clients_lock = threading.Lock()
         self._session: Any = None
         self._own_work_dir = self.config.work_dir is None
-        self.work_dir = Path(self.config.work_dir or tempfile.mkdtemp(prefix="sagemaker-local-"))
+        if self._own_work_dir:
+            remove_stale_work_dirs()
+        self.work_dir = Path(self.config.work_dir or tempfile.mkdtemp(prefix=WORK_DIR_PREFIX))
+        if self._own_work_dir:
+            (self.work_dir / OWNER_FILE).write_text(str(os.getpid()))
         self.closed = False
 
     # ---- infrastructure ---------------------------------------------------------------------------
@@ -145,9 +202,31 @@ class Engine:
             for ex in self.executions.values():
                 ex.stop_event.set()
         self._timer.close()
+        from .jobs.sandbox import terminate_jobs_under
+
+        # Job processes end with the engine, even those whose runner thread would not get to it.
+        terminate_jobs_under(self.work_dir)
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self._own_work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    def reset(self) -> None:
+        """Forget every pipeline, execution, job and cache entry (``POST /moto-api/reset`` resets moto too)."""
+        with self.lock:
+            for ex in self.executions.values():
+                ex.stop_event.set()
+            self.pipelines.clear()
+            self.executions.clear()
+            self.tokens.clear()
+            self.callbacks.clear()
+            self.jobs.clear()
+            self.cache.clear()
+            self.experiments.clear()
+            # moto forgets the STS sessions of other accounts: make new ones when needed.
+            self._account_sessions.clear()
+            self._account_credentials.clear()
+            self.internal_keys = {INTERNAL_ACCESS_KEY}
+        log.info("engine state reset")
 
     def client(self, service: str, region: str | None = None, account: str | None = None) -> Any:
         """A boto3 client to this engine (moto behind it), marked internal so faults skip it.
@@ -178,7 +257,7 @@ class Engine:
         if self._session is None:
             # One session for all internal clients: loading service models is the slow part.
             self._session = boto3.session.Session(
-                aws_access_key_id=INTERNAL_ACCESS_KEY, aws_secret_access_key="internal"
+                aws_access_key_id=INTERNAL_ACCESS_KEY, aws_secret_access_key=self.internal_secret
             )
         if account == self.config.account_id:
             return self._session
@@ -196,7 +275,7 @@ class Engine:
     def credentials_for(self, account: str) -> dict[str, str]:
         """Credentials of the engine acting in ``account`` (an STS session moto maps to that account)."""
         if account == self.config.account_id:
-            return {"AccessKeyId": INTERNAL_ACCESS_KEY, "SecretAccessKey": "internal", "SessionToken": ""}
+            return {"AccessKeyId": INTERNAL_ACCESS_KEY, "SecretAccessKey": self.internal_secret, "SessionToken": ""}
         cached = self._account_credentials.get(account)
         if cached is None:
             sts = self.client("sts", self.config.region)
@@ -206,6 +285,33 @@ class Engine:
             self._account_credentials[account] = cached
             self.internal_keys.add(cached["AccessKeyId"])
         return cached
+
+    def role_credentials(self, role_arn: str | None, region: str) -> dict[str, str] | None:
+        """An STS session of ``role_arn`` (in the role's account), as SageMaker gives a job its role.
+
+        Its key is moto's, so the request guard verifies its signatures and, with IAM enforcement, the
+        job's own calls are checked against the role's policies. None (dummy credentials) without a role.
+        """
+        if not role_arn or not role_arn.startswith("arn:") or ":role/" not in role_arn:
+            return None
+        account = role_arn.split(":")[4] or self.config.account_id
+        try:
+            credentials = self.client("sts", region, account).assume_role(
+                RoleArn=role_arn, RoleSessionName="SageMaker", DurationSeconds=43200
+            )["Credentials"]
+        except Exception as exc:  # the job still runs, with dummy credentials, as before
+            log.warning("cannot assume job role %s: %s", role_arn, exc)
+            return None
+        return {key: str(credentials[key]) for key in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
+
+    def secret_for(self, access_key: str) -> str | None:
+        """The secret of ``access_key`` when the engine knows it (the request guard verifies signatures)."""
+        if access_key == INTERNAL_ACCESS_KEY:
+            return self.internal_secret
+        from .guard import DEFAULT_TEST_KEYS
+        from .identity import moto_secret
+
+        return moto_secret(access_key) or DEFAULT_TEST_KEYS.get(access_key)
 
     def arn(self, region: str, resource: str, account: str | None = None) -> str:
         return f"arn:aws:sagemaker:{region}:{account or self.config.account_id}:{resource}"
@@ -520,8 +626,10 @@ class Engine:
             if ex.status == STOPPING:
                 return ex
             if ex.status != EXECUTING:
-                raise ConflictError(
-                    f"Pipeline execution '{arn}' is {ex.status}; only an Executing one can be stopped."
+                # SageMaker's wording: Airflow's SageMakerHook.stop_pipeline matches on it.
+                raise ValidationError(
+                    f"Pipeline execution with ARN {arn} status {ex.status}. "
+                    "Only pipelines with 'Executing' status can be stopped"
                 )
             ex.status = STOPPING
             ex.last_modified_time = utcnow()

@@ -65,6 +65,17 @@ def resolve(access_key: str, default_account: str, *, service: str = "", interna
     return Caller(default_account, f"arn:aws:iam::{default_account}:root", access_key, service, internal=internal)
 
 
+def moto_secret(access_key: str) -> str | None:
+    """The secret moto holds for an IAM user's access key or an STS session's key; None if unknown."""
+    from moto.iam.models import iam_backends
+
+    for _, partitions in list(iam_backends.items()):
+        key = partitions["aws"].access_keys.get(access_key)
+        if key is not None:
+            return str(key.secret_access_key)
+    return None
+
+
 def _session_name(account: str, access_key: str) -> str | None:
     from moto.sts.models import sts_backends
 

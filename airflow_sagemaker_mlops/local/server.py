@@ -7,6 +7,9 @@ models and model packages, ...) goes to moto's server application in the same pr
 share one endpoint: ``AWS_ENDPOINT_URL=http://127.0.0.1:PORT``.
 
 Control endpoints (not AWS): ``GET /_local/health``, ``GET|POST|DELETE /_local/faults``.
+
+Every request first passes :class:`~.guard.Guard` (Host allow-list, no CORS, SigV4 required and verified
+where the engine knows the secret, control token for ``/_local/*`` and ``/moto-api/*``).
 """
 
 from __future__ import annotations
@@ -14,16 +17,21 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import os
 import signal
 import socket
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
-from .errors import AccessDeniedError, ServiceError, ThrottlingError, UnknownOperationError
+from .errors import AccessDeniedError, SerializationError, ServiceError, ThrottlingError, UnknownOperationError
 from .executor import Engine
 from .faults import FaultConfig
+from .guard import TOKEN_HEADER, Guard, read_body, refusal_response, strip_cors
 from .identity import Caller, credential_of, resolve
+from .shapes import operation_names, validate_request
 from .state import EngineConfig
 
 log = logging.getLogger(__name__)
@@ -45,7 +53,7 @@ def _region_from(environ: dict[str, Any], default: str) -> str:
 class EngineApp:
     """WSGI application: the engine's operations, control endpoints, and moto for the rest."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, guard: Guard | None = None) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         from .api import Api
@@ -53,8 +61,19 @@ class EngineApp:
         self.engine = engine
         self.api = Api(engine)
         self.moto = DomainDispatcherApplication(create_backend_app)
+        self.guard = guard or Guard(secret_for=engine.secret_for)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        refusal = self.guard.check(environ)
+        if refusal is not None:
+            log.warning("refused %s %s from Host %r: %s", environ.get("REQUEST_METHOD"),
+                        environ.get("PATH_INFO"), environ.get("HTTP_HOST"), refusal.message)
+            status, headers, payload = refusal_response(environ, refusal, _request_id())
+            start_response(status, headers)
+            return [payload]
+        return self._dispatch(environ, strip_cors(start_response))
+
+    def _dispatch(self, environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_local/"):
             return self._control(environ, start_response, path)
@@ -62,6 +81,13 @@ class EngineApp:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if environ.get("REQUEST_METHOD") == "POST" and target.startswith("SageMaker."):
             return self._sagemaker(environ, start_response, target.split(".", 1)[1], caller)
+        method = environ.get("REQUEST_METHOD")
+        if caller.service == "sagemaker" and method == "POST" and not path.startswith("/moto-api/"):
+            # SageMaker's JSON protocol: the operation is named by X-Amz-Target = SageMaker.<Operation>.
+            what = f"target {target!r} is not SageMaker.<Operation>" if target else "no X-Amz-Target header"
+            return self._error(start_response, UnknownOperationError(f"Unknown operation: {what}."))
+        if path == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
+            self.engine.reset()  # moto's reset forgets moto's resources; the engine's go with them
         if caller.service == "ram":
             return self._ram(environ, start_response, caller)
         if caller.service == "s3" and self.engine.access.enabled:
@@ -140,21 +166,26 @@ class EngineApp:
                 time.sleep(delay)
             if faults.should_throttle(operation):
                 return self._error(start_response, ThrottlingError(f"Rate exceeded (injected) for {operation}"))
+        if operation not in operation_names():
+            return self._error(start_response, UnknownOperationError(f"Unknown operation SageMaker.{operation}."))
+        raw = self._read_body(environ)
+        try:
+            body = json.loads(raw or b"{}")
+            if not isinstance(body, dict):
+                raise ValueError("the body is not a JSON object")
+        except (ValueError, RecursionError) as exc:
+            message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            return self._error(start_response, SerializationError(f"Request body is not valid JSON: {message}"))
+        try:
+            validate_request(operation, body)
+        except ServiceError as exc:
+            return self._error(start_response, exc)
         if not self.api.handles(operation):
             if self.engine.access.enabled:
                 denied = self._check_moto_sagemaker(environ, operation, caller)
                 if denied is not None:
                     return self._error(start_response, denied)
             return self.moto(environ, start_response)
-        raw = self._read_body(environ)
-        try:
-            body = json.loads(raw or b"{}")
-            if not isinstance(body, dict):
-                raise ValueError("body is not a JSON object")
-        except ValueError as exc:
-            from .errors import ValidationError
-
-            return self._error(start_response, ValidationError(f"Request body is not valid JSON: {exc}"))
         region = _region_from(environ, self.engine.config.region)
         from .api import NotHandled, dumps
 
@@ -210,12 +241,7 @@ class EngineApp:
 
     @staticmethod
     def _read_body(environ: dict[str, Any]) -> bytes:
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        stream = environ["wsgi.input"]
-        return stream.read(length) if length else stream.read()
+        return read_body(environ)
 
     @staticmethod
     def _error(start_response: Any, exc: ServiceError) -> list[bytes]:
@@ -293,14 +319,18 @@ class LocalEngine:
         host: str = "127.0.0.1",
         port: int = 0,
         allow_non_loopback: bool = False,
+        allowed_hosts: list[str] | tuple[str, ...] = (),
     ) -> None:
         if not allow_non_loopback and not is_loopback(host):
             raise ValueError(
-                f"refusing to listen on non-loopback host {host!r}: the engine has no authentication; "
-                "pass allow_non_loopback=True (--allow-non-loopback) if you really mean it"
+                f"refusing to listen on non-loopback host {host!r}: the engine runs whatever code its "
+                "callers send and verifies only the signatures of keys it knows; pass "
+                "allow_non_loopback=True (--allow-non-loopback) if you really mean it"
             )
         self.config = config or EngineConfig()
         self.host, self.port = host, port
+        self.allowed_hosts = tuple(allowed_hosts)
+        self.guard: Guard | None = None
         self.engine: Engine | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -313,6 +343,15 @@ class LocalEngine:
             raise RuntimeError("the engine is not started")
         host = self.host if ":" not in self.host else f"[{self.host}]"
         return f"http://{host}:{self._server.server_port}"
+
+    @property
+    def control_token(self) -> str:
+        """The token ``/_local/*`` and ``/moto-api/*`` take in the ``X-Local-Engine-Token`` header."""
+        assert self.guard is not None, "start() first"
+        return self.guard.control_token
+
+    def control_headers(self) -> dict[str, str]:
+        return {TOKEN_HEADER: self.control_token}
 
     @property
     def faults(self) -> Any:
@@ -328,7 +367,8 @@ class LocalEngine:
             from werkzeug.serving import WSGIRequestHandler as MotoRequestHandler
 
         self.engine = Engine(self.config)
-        app = EngineApp(self.engine)
+        self.guard = Guard(bound_host=self.host, allowed_hosts=self.allowed_hosts, secret_for=self.engine.secret_for)
+        app = EngineApp(self.engine, self.guard)
 
         class QuietHandler(MotoRequestHandler):
             # One access-log line per request drowns test output; errors still go to logging.
@@ -337,6 +377,7 @@ class LocalEngine:
 
         self._server = make_server(self.host, self.port, app, threaded=True, request_handler=QuietHandler)
         self._server.daemon_threads = True
+        self.guard.port = self._server.server_port
         # Own calls go to loopback even when listening on a wildcard address.
         connect_host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
         connect_host = connect_host if ":" not in connect_host else f"[{connect_host}]"
@@ -398,10 +439,14 @@ def serve(
     retry_interval_scale: float | None = None,
     work_dir: str | None = None,
     enforce_iam: bool = False,
+    allowed_hosts: list[str] | None = None,
+    token_file: str | None = None,
 ) -> None:
-    """Run the engine in the foreground, printing ``listening on http://HOST:PORT``, until SIGINT/SIGTERM."""
-    from pathlib import Path
+    """Run the engine in the foreground, printing ``listening on http://HOST:PORT``, until SIGINT/SIGTERM.
 
+    The control token is written to ``token_file`` (default :func:`default_token_file`, mode 0600) and
+    removed when the engine stops; stderr says where.
+    """
     config = config or EngineConfig()
     if faults is not None:
         config.faults = faults
@@ -417,7 +462,8 @@ def serve(
         config.work_dir = Path(work_dir)
     if enforce_iam:
         config.enforce_iam = True
-    engine = LocalEngine(config, host=host, port=port, allow_non_loopback=allow_non_loopback)
+    engine = LocalEngine(config, host=host, port=port, allow_non_loopback=allow_non_loopback,
+                         allowed_hosts=allowed_hosts or ())
     stopped = threading.Event()
 
     def _stop(signum: int, frame: Any) -> None:
@@ -425,16 +471,37 @@ def serve(
 
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     engine.start()
+    bound = engine._server.server_port
+    token_path = Path(token_file) if token_file else default_token_file(bound)
     try:
+        write_token(token_path, engine.control_token)
+        print(f"listening on http://{host if ':' not in host else f'[{host}]'}:{bound}", flush=True)
         print(
-            f"listening on http://{host if ':' not in host else f'[{host}]'}:{engine._server.server_port}",
-            flush=True,
+            f"control token for /_local/* and /moto-api/* in {token_path}: "
+            f'curl -H "{TOKEN_HEADER}: $(cat {token_path})" ...',
+            file=sys.stderr, flush=True,
         )
         stopped.wait()
     finally:
         engine.stop()
+        token_path.unlink(missing_ok=True)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def default_token_file(port: int) -> Path:
+    """Where ``local serve`` writes its control token: one file per port, in the user's cache folder."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "airflow-sagemaker-mlops" / f"local-engine-{port}.token"
+
+
+def write_token(path: Path, token: str) -> None:
+    """Write the token readable by the user only (a file left by an earlier engine is replaced)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token)
 
 
 def add_engine_arguments(parser: Any) -> None:
@@ -448,6 +515,19 @@ def add_engine_arguments(parser: Any) -> None:
         help="multiply RetryPolicy intervals and expiries (e.g. 0.001 in tests)",
     )
     parser.add_argument("--work-dir", default=None, help="where job sandboxes go (default: a temporary dir)")
+    parser.add_argument(
+        "--allow-host",
+        dest="allowed_hosts",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host is NAME (or a subdomain of it), e.g. a compose service name",
+    )
+    parser.add_argument(
+        "--token-file",
+        default=None,
+        help="where to write the control token (default: ~/.cache/airflow-sagemaker-mlops/local-engine-PORT.token)",
+    )
     parser.add_argument(
         "--enforce-iam",
         action="store_true",
@@ -504,6 +584,8 @@ def engine_options_from_args(args: Any) -> dict[str, Any]:
         "retry_interval_scale": args.retry_interval_scale,
         "work_dir": args.work_dir,
         "enforce_iam": args.enforce_iam,
+        "allowed_hosts": list(args.allowed_hosts),
+        "token_file": args.token_file,
     }
 
 

@@ -120,6 +120,8 @@ class PipelineRecord:
     versions: dict[int, PipelineVersion] = field(default_factory=dict)
     client_token: str | None = None
     account_id: str = "123456789012"
+    created_by: str | None = None  # the caller's ARN (DescribePipeline CreatedBy.IamIdentity)
+    last_modified_by: str | None = None
 
 
 @dataclass

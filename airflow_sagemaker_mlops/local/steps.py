@@ -449,6 +449,7 @@ def run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: R
         log=job_log,
         python=engine.config.python,
         credentials=None if account == engine.config.account_id else engine.credentials_for(account),
+        user_credentials=engine.role_credentials(_job_role(engine, ex, kind, request), ex.region),
         role_arn=job_role,
         access=engine.access,
         job_log=job_logs.sink,
@@ -547,6 +548,13 @@ def _job_role_and_image(engine: Engine, ex: ExecutionRecord, kind: str, request:
         return None, None
     container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
     return model.get("ExecutionRoleArn"), container.get("Image")
+
+
+def _job_role(engine: Engine, ex: ExecutionRecord, kind: str, request: dict[str, Any]) -> str | None:
+    if kind == "TransformJob" and not request.get("ModelName"):
+        return None
+    role = _job_role_and_image(engine, ex, kind, request)[0]
+    return str(role) if role else None
 
 
 def authorize_job(

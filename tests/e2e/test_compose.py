@@ -85,6 +85,8 @@ def test_the_engine_service(compose: dict[str, Any]):
     command = engine["command"]
     assert command[:5] == ["python", "-m", "airflow_sagemaker_mlops", "local", "serve"]
     assert command[command.index("--host") + 1] == "0.0.0.0" and "--allow-non-loopback" in command
+    # the Airflow containers call it by its service name: that Host must be allowed
+    assert command[command.index("--allow-host") + 1] == ENGINE
     port = command[command.index("--port") + 1]
     # reachable on the compose network; on the host only through loopback
     assert engine["ports"] == [f"127.0.0.1:{port}:{port}"]

@@ -303,5 +303,7 @@ def test_delete_refuses_while_running_and_stop_rules(sm: Any, make_pipeline: Any
     assert wait(sm, arn)["PipelineExecutionStatus"] == "Stopped"
     with pytest.raises(ClientError) as excinfo:
         sm.stop_pipeline_execution(PipelineExecutionArn=arn)
-    assert error_of(excinfo)[0] == "ConflictException"
+    # SageMaker: ValidationException "... Only pipelines with 'Executing' status can be stopped"
+    assert error_of(excinfo)[0] == "ValidationException"
+    assert "Only pipelines with 'Executing' status can be stopped" in error_of(excinfo)[1]
     sm.delete_pipeline(PipelineName=name)

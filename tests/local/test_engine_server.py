@@ -21,7 +21,9 @@ from airflow_sagemaker_mlops.local.state import EngineConfig
 
 def control(engine: Any, method: str, body: dict | None = None) -> tuple[int, dict]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{engine.url}/_local/faults", data=data, method=method)
+    request = urllib.request.Request(
+        f"{engine.url}/_local/faults", data=data, method=method, headers=engine.control_headers()
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())

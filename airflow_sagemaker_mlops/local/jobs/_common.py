@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from airflow_sagemaker_mlops.local.jobs._s3 import JobInputError
@@ -14,22 +15,32 @@ from airflow_sagemaker_mlops.local.jobs.base import JobContext, utcnow
 
 FAILURE_REASON_MAX = 1024  # SageMaker's limit on FailureReason
 
-# Credentials and endpoints of the engine's own process must not leak into user code: it talks
-# to the local engine with dummy credentials, like everything else here.
-_DROPPED_ENV_PREFIXES = ("AWS_",)
+# A SageMaker job's environment comes from its image and its request, never from whoever called the API.
+# Locally, only these neutral settings of the engine's environment pass (finding programs, locale, time
+# zone, BLAS/OpenMP threading, which some machines need to run numpy at all); nothing else does: no
+# AIRFLOW_*, no tokens, no AWS_* of the engine (docs/local-jobs.md).
+_PASSED_NAMES = ("PATH", "LANG", "LANGUAGE", "TZ")
+_PASSED_PREFIXES = ("LC_", "OPENBLAS_", "OMP_", "MKL_")
 
 
 def user_env(ctx: JobContext, *layers: Mapping[str, str] | None) -> dict[str, str]:
-    """The environment of a user process: the host's minus AWS settings, local AWS, then ``layers``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED_ENV_PREFIXES)}
+    """The environment of a user process: neutral host settings, the job's role on the engine, ``layers``."""
+    env = {k: v for k, v in os.environ.items() if k in _PASSED_NAMES or k.startswith(_PASSED_PREFIXES)}
+    env.setdefault("PATH", os.defpath)
+    home = Path(ctx.work_dir) / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    credentials = ctx.user_credentials or {"AccessKeyId": "test", "SecretAccessKey": "test"}
     env.update(
+        HOME=str(home),  # not the user's home: caches and dotfiles stay in the sandbox
         AWS_ENDPOINT_URL=ctx.endpoint_url,
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
+        AWS_ACCESS_KEY_ID=credentials["AccessKeyId"],
+        AWS_SECRET_ACCESS_KEY=credentials["SecretAccessKey"],
         AWS_REGION=ctx.region,
         AWS_DEFAULT_REGION=ctx.region,
         PYTHONUNBUFFERED="1",  # line-by-line logs and metrics, as in SageMaker's containers
     )
+    if credentials.get("SessionToken"):
+        env["AWS_SESSION_TOKEN"] = credentials["SessionToken"]
     for layer in layers:
         if layer:
             env.update({str(k): str(v) for k, v in layer.items()})

@@ -42,9 +42,17 @@ class S3Uri:
 
 def list_keys(s3: Any, uri: S3Uri) -> list[str]:
     """Keys under a prefix (object keys only; folder placeholders ending in '/' are skipped)."""
+    from botocore.exceptions import ClientError
+
     keys: list[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=uri.bucket, Prefix=uri.key):
-        keys.extend(obj["Key"] for obj in page.get("Contents", []) if not obj["Key"].endswith("/"))
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=uri.bucket, Prefix=uri.key):
+            keys.extend(obj["Key"] for obj in page.get("Contents", []) if not obj["Key"].endswith("/"))
+    except ClientError as exc:
+        # The request's fault (no such bucket, access denied), not SageMaker's: a ClientError, which
+        # job-internal-error retry policies do not retry.
+        error = exc.response.get("Error", {})
+        raise JobInputError(f"cannot list {uri}: {error.get('Code')}: {error.get('Message')}") from exc
     return keys
 
 
@@ -115,13 +123,31 @@ def download_input(s3: Any, data_type: str, uri: str, local: Path) -> list[Path]
     raise JobInputError(f"S3DataType {data_type!r} is not supported by the local engine")
 
 
-def upload_dir(s3: Any, local: Path, uri: str) -> list[str]:
-    """Upload every file below ``local`` to ``<uri>/<relative path>``; returns the written URIs."""
+def upload_dir(s3: Any, local: Path, uri: str, *, within: Path | None = None,
+               log: Any = None) -> list[str]:
+    """Upload every file below ``local`` to ``<uri>/<relative path>``; returns the written URIs.
+
+    Symbolic links are not followed out of ``within`` (the sandbox): a job's output that links to a host
+    file (``ln -s /etc out/etc``) uploads nothing of it, as on SageMaker where the host is not there.
+    """
     parsed = S3Uri.parse(uri)
-    written = []
+    written: list[str] = []
     if not local.is_dir():
         return written
-    for path in sorted(p for p in local.rglob("*") if p.is_file()):
+    boundary = (within or local).resolve()
+    files = []
+    for folder, dirs, names in os.walk(local, followlinks=False):
+        for name in [*names, *dirs]:
+            path = Path(folder, name)
+            if path.is_symlink():
+                target = path.resolve()
+                if target != boundary and boundary not in target.parents:
+                    if log is not None:
+                        log(f"[local] not uploading {path.relative_to(local)}: it links outside the sandbox")
+                    continue
+            if path.is_file():
+                files.append(path)
+    for path in sorted(files):
         target = parsed.join(path.relative_to(local).as_posix())
         s3.upload_file(str(path), target.bucket, target.key)
         written.append(str(target))

@@ -33,6 +33,8 @@ class JobContext:
     python: str = sys.executable  # interpreter for user code
     # Credentials of the pipeline's account (moto routes by access key); None: the default account.
     credentials: dict[str, str] | None = None
+    # What the user process gets as AWS credentials: an STS session of the job's role (None: dummy ones).
+    user_credentials: dict[str, str] | None = None
     # With IAM enforcement: S3 calls are checked as this role (the job's RoleArn) before they are made.
     role_arn: str | None = None
     access: Any = None  # local.access.AccessControl

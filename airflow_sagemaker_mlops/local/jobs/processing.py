@@ -56,10 +56,24 @@ def run_processing_job(name: str, request: dict, ctx: JobContext) -> JobResult:
         return _finish(description, FAILED, f"InternalServerError: {exc!r}", ctx)
 
 
-def _check_local_path(path: str) -> str:
-    # SageMaker's own rule; it also keeps every path of the job inside the sandbox.
+LOCAL_PATH_MAX = 256  # ProcessingS3Input/ProcessingS3Output LocalPath: Length Constraints: Maximum 256
+
+
+def check_local_path(path: Any, where: str) -> str:
+    """A ProcessingInput/Output ``LocalPath`` as SageMaker validates it: absolute, under
+    ``/opt/ml/processing/``, at most 256 characters, and no ``.``/``..`` segment (which would leave it).
+    The same rule keeps every path of the job inside its sandbox."""
+    if not isinstance(path, str) or not path:
+        raise JobInputError(f"{where}.LocalPath must be a non-empty string, got {path!r}")
+    if len(path) > LOCAL_PATH_MAX:
+        raise JobInputError(f"{where}.LocalPath is {len(path)} characters long; the maximum is {LOCAL_PATH_MAX}")
     if not path.startswith(PROCESSING_PREFIX):
-        raise JobInputError(f"LocalPath {path!r} must begin with {PROCESSING_PREFIX}")
+        raise JobInputError(f"{where}.LocalPath {path!r} must begin with {PROCESSING_PREFIX}")
+    segments = path[len(PROCESSING_PREFIX):].split("/")
+    if any(part in (".", "..") for part in segments) or "\0" in path or not path[len(PROCESSING_PREFIX):].strip("/"):
+        raise JobInputError(
+            f"{where}.LocalPath {path!r} must name a directory below {PROCESSING_PREFIX} without '.' or '..'"
+        )
     return path.rstrip("/")
 
 
@@ -84,7 +98,7 @@ def _run(name: str, request: dict, ctx: JobContext, description: dict[str, Any])
         if not s3_input:
             what = "DatasetDefinition" if item.get("DatasetDefinition") else "this input type"
             raise JobInputError(f"input {item.get('InputName')}: {what} is not supported locally")
-        local = _check_local_path(s3_input["LocalPath"])
+        local = check_local_path(s3_input.get("LocalPath"), f"ProcessingInputs[{item.get('InputName')}]")
         if s3_input.get("S3InputMode", "File") != "File":
             ctx.log(f"[local] input {item.get('InputName')}: {s3_input['S3InputMode']} mode runs as File")
         files = _s3.download_input(s3, s3_input.get("S3DataType", "S3Prefix"), s3_input["S3Uri"],
@@ -98,7 +112,7 @@ def _run(name: str, request: dict, ctx: JobContext, description: dict[str, Any])
         s3_output = item.get("S3Output")
         if not s3_output:
             raise JobInputError(f"output {item.get('OutputName')}: only S3Output is supported locally")
-        local = _check_local_path(s3_output["LocalPath"])
+        local = check_local_path(s3_output.get("LocalPath"), f"ProcessingOutputs[{item.get('OutputName')}]")
         sandbox.real(local).mkdir(parents=True, exist_ok=True)
         outputs.append((item.get("OutputName"), local, s3_output["S3Uri"]))
 
@@ -123,7 +137,7 @@ def _run(name: str, request: dict, ctx: JobContext, description: dict[str, Any])
         return _finish(description, FAILED, algorithm_error(outcome.exit_code, outcome.tail, argv), ctx)
 
     for output_name, local, uri in outputs:
-        written = _s3.upload_dir(s3, sandbox.real(local), uri)
+        written = _s3.upload_dir(s3, sandbox.real(local), uri, within=sandbox.root, log=ctx.log)
         ctx.log(f"[local] output {output_name}: {len(written)} file(s) to {uri}")
     return _finish(description, COMPLETED, None, ctx)
 

@@ -26,6 +26,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -142,6 +143,8 @@ class Sandbox:
         if not is_opt_ml(virtual):
             raise ValueError(f"{virtual!r} is not under {OPT_ML}")
         rest = virtual[len(OPT_ML) :].lstrip("/")
+        if ".." in rest.split("/"):
+            raise ValueError(f"{virtual!r} leaves {OPT_ML} ('..')")
         return self.root / rest if rest else self.root
 
     def visible(self, virtual: str) -> str:
@@ -225,6 +228,8 @@ class Sandbox:
     ) -> ProcessOutcome:
         """Run a user process to its end; every output line goes to ctx.log, on_line and the job log."""
         cmd, full_env, real_cwd = self.build(argv, env, cwd, ctx.python)
+        # The supervisor leads the job's process group and ends it when the engine goes (_supervisor.py).
+        cmd = [sys.executable, "-I", str(Path(__file__).with_name("_supervisor.py")), str(os.getpid()), *cmd]
         log.debug("sandbox %s runs %s", self.backend, cmd)
         tail: list[str] = []
         with self.log_path.open("a", encoding="utf-8") as log_file:
@@ -238,6 +243,7 @@ class Sandbox:
                 ctx.log(line)
                 log_file.write(line + "\n")
                 return ProcessOutcome(exit_code=127, tail=[line])
+            _register(proc, self.work_dir)
 
             def pump() -> None:
                 assert proc.stdout is not None
@@ -268,8 +274,34 @@ class Sandbox:
                     _terminate_group(proc)
                     break
             proc.wait()
+            _unregister(proc)
             reader.join(timeout=5)
         return ProcessOutcome(exit_code=proc.returncode, stopped=stopped, timed_out=timed_out, tail=tail)
+
+
+# Job process groups alive in this process, with their work dirs: Engine.close() ends its own.
+_LIVE: dict[int, tuple[subprocess.Popen, Path]] = {}
+_LIVE_LOCK = threading.Lock()
+
+
+def _register(proc: subprocess.Popen, work_dir: Path) -> None:
+    with _LIVE_LOCK:
+        _LIVE[proc.pid] = (proc, work_dir)
+
+
+def _unregister(proc: subprocess.Popen) -> None:
+    with _LIVE_LOCK:
+        _LIVE.pop(proc.pid, None)
+
+
+def terminate_jobs_under(root: Path) -> int:
+    """End every running job process group whose sandbox is under ``root``; returns how many."""
+    root = Path(root).resolve()
+    with _LIVE_LOCK:
+        mine = [proc for proc, work_dir in _LIVE.values() if work_dir == root or root in work_dir.parents]
+    for proc in mine:
+        _terminate_group(proc)
+    return len(mine)
 
 
 def _terminate_group(proc: subprocess.Popen) -> None:

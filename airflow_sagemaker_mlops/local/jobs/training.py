@@ -393,7 +393,7 @@ def _upload_artifacts(s3: Any, sandbox: Sandbox, job_output: S3Uri, description:
         s3.upload_file(str(archive), target.bucket, target.key)
         ctx.log(f"[local] output data uploaded to {target}")
     if checkpoint.get("S3Uri"):
-        _s3.upload_dir(s3, sandbox.real(_must_opt_ml(checkpoint_dir)), checkpoint["S3Uri"])
+        _s3.upload_dir(s3, sandbox.real(_must_opt_ml(checkpoint_dir)), checkpoint["S3Uri"], within=sandbox.root)
 
 
 def _finish(description: dict[str, Any], transitions: list, status: str, reason: str | None,

@@ -1,0 +1,106 @@
+"""SageMaker's answers where clients rely on them (issue 12, Fidelity)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from engine_helpers import noop, wait
+from test_engine_guard import send
+
+SIGN = ("testing", "testing")
+JSON = {"Content-Type": "application/x-amz-json-1.1"}
+
+
+def call(engine: Any, target: str | None, body: bytes) -> tuple[int, dict[str, Any]]:
+    headers = dict(JSON, **({"X-Amz-Target": target} if target else {}))
+    status, _, payload = send(engine, "POST", "/", body, headers=headers, sign=SIGN)
+    return status, json.loads(payload or b"{}")
+
+
+# Each row: what AWS answers 400 to (SageMaker API reference constraints, JSON 1.1 protocol).
+MALFORMED = [
+    ("unknown operation", "SageMaker.DoesNotExist", b"{}", "UnknownOperationException"),
+    ("target without the SageMaker. prefix", "Foo.ListPipelines", b"{}", "UnknownOperationException"),
+    ("no X-Amz-Target", None, b"{}", "UnknownOperationException"),
+    ("PipelineName a number", "SageMaker.DescribePipeline", b'{"PipelineName": 5}', "ValidationException"),
+    ("NextToken a number", "SageMaker.ListPipelines", b'{"NextToken": 7}', "ValidationException"),
+    ("CallbackToken a number", "SageMaker.SendPipelineExecutionStepSuccess", b'{"CallbackToken": 1}',
+     "ValidationException"),
+    ("SortBy outside the enum", "SageMaker.ListPipelines", b'{"SortBy": "Colour"}', "ValidationException"),
+    ("SortOrder outside the enum", "SageMaker.ListPipelineExecutions",
+     b'{"PipelineName": "p", "SortOrder": "Sideways"}', "ValidationException"),
+    ("ClientRequestToken under 32 characters", "SageMaker.StartPipelineExecution",
+     b'{"PipelineName": "p", "ClientRequestToken": "short"}', "ValidationException"),
+    ("inline definition over 1 MiB", "SageMaker.CreatePipeline",
+     json.dumps({"PipelineName": "big", "RoleArn": "arn:aws:iam::123456789012:role/R",
+                 "PipelineDefinition": "x" * (1024 * 1024 + 1)}).encode(), "ValidationException"),
+    ("deeply nested JSON", "SageMaker.ListPipelines", b"[" * 100000 + b"]" * 100000, "SerializationException"),
+    ("body not JSON", "SageMaker.ListPipelines", b"{nope", "SerializationException"),
+    ("body a JSON array", "SageMaker.ListPipelines", b"[]", "SerializationException"),
+    ("MaxResults out of range", "SageMaker.ListPipelines", b'{"MaxResults": 1000}', "ValidationException"),
+]
+
+
+@pytest.mark.parametrize(("what", "target", "body", "code"), MALFORMED, ids=[row[0] for row in MALFORMED])
+def test_malformed_requests_get_a_4xx_json_error(engine: Any, sm: Any, what: str, target: str | None,
+                                                 body: bytes, code: str) -> None:
+    status, error = call(engine, target, body)
+    assert 400 <= status < 500, (what, status, error)
+    assert error["__type"] == code and error["message"]
+    assert "PipelineSummaries" in sm.list_pipelines()  # the engine stays up
+
+
+def test_stop_after_the_end_answers_like_sagemaker_for_the_provider_hook(
+    engine: Any, sm: Any, make_pipeline: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Airflow's SageMakerHook.stop_pipeline matches ValidationException "Only pipelines with 'Executing'
+    status can be stopped" to treat an ended execution as nothing to stop."""
+    from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
+
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps(
+        {"conn_type": "aws", "login": "testing", "password": "testing",
+         "extra": {"endpoint_url": engine.url, "region_name": "us-east-1"}}))
+    arn = sm.start_pipeline_execution(PipelineName=make_pipeline([noop("A")]))["PipelineExecutionArn"]
+    assert wait(sm, arn)["PipelineExecutionStatus"] == "Succeeded"
+    assert SageMakerHook(aws_conn_id="aws_default").stop_pipeline(arn) == "Succeeded"
+
+
+def test_moto_reset_resets_the_engine_too(engine: Any, sm: Any, make_pipeline: Any) -> None:
+    name = make_pipeline([noop("A")])
+    status, _, _ = send(engine, "POST", "/moto-api/reset", headers=engine.control_headers())
+    assert status == 200
+    assert not any(p["PipelineName"] == name for p in sm.list_pipelines()["PipelineSummaries"])
+
+
+def test_describe_pipeline_says_who_created_and_changed_it(engine: Any, sm: Any, make_pipeline: Any) -> None:
+    """DescribePipeline CreatedBy/LastModifiedBy (UserContext.IamIdentity.Arn), as SageMaker reports them."""
+    import boto3
+
+    name = make_pipeline([noop("A")])
+    root = "arn:aws:iam::123456789012:root"
+    described = sm.describe_pipeline(PipelineName=name)
+    assert described["CreatedBy"]["IamIdentity"]["Arn"] == root
+    iam = engine.client("iam")
+    user = f"editor-{name}"
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    editor = boto3.client("sagemaker", endpoint_url=engine.url, region_name="us-east-1",
+                          aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    editor.update_pipeline(PipelineName=name, PipelineDescription="changed")
+    described = sm.describe_pipeline(PipelineName=name)
+    assert described["CreatedBy"]["IamIdentity"]["Arn"] == root
+    assert described["LastModifiedBy"]["IamIdentity"]["Arn"] == f"arn:aws:iam::123456789012:user/{user}"
+
+
+def test_a_missing_input_bucket_is_a_client_error_not_an_internal_one(engine: Any, sm: Any) -> None:
+    """Retry policies on SageMaker.JOB_INTERNAL_ERROR must not retry a request's own mistake."""
+    from test_engine_sandbox import processing_step, run
+
+    step = processing_step("print('ran')", inputs=[{"InputName": "in", "S3Input": {
+        "S3Uri": "s3://no-such-bucket-anywhere/in", "LocalPath": "/opt/ml/processing/in",
+        "S3DataType": "S3Prefix", "S3InputMode": "File"}}])
+    status, record = run(sm, step)
+    assert status == "Failed"
+    assert record["FailureReason"].startswith("ClientError:") and "NoSuchBucket" in record["FailureReason"]

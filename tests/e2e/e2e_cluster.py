@@ -23,7 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-AIRFLOW = str(Path(sys.executable).parent / "airflow")
+# $AIRFLOW_BIN: an Airflow installed elsewhere (the MWAA matrix); the engine stays in this interpreter.
+AIRFLOW = os.environ.get("AIRFLOW_BIN") or str(Path(sys.executable).parent / "airflow")
 ADMIN = "admin"
 FINISHED = ("success", "failed")
 
@@ -62,8 +63,10 @@ class ApiError(AssertionError):
 
 
 class AirflowCluster:
-    def __init__(self, home: Path, dags_folder: Path, engine_url: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, home: Path, dags_folder: Path, engine_url: str, env: dict[str, str] | None = None,
+                 components: dict[str, list[str]] | None = None) -> None:
         self.home = home
+        self.components = components or COMPONENTS
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token: str | None = None
@@ -108,7 +111,7 @@ class AirflowCluster:
         migrate = subprocess.run([AIRFLOW, "db", "migrate"], env=self.env, capture_output=True, text=True,
                                  timeout=600)
         assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
-        for name, args in COMPONENTS.items():
+        for name, args in self.components.items():
             if name == "api-server":
                 args = [*args, "--host", "127.0.0.1", "--port", str(self.port)]
             with open(self.home / f"{name}.log", "wb") as log:

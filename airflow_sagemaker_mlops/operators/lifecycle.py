@@ -68,13 +68,15 @@ class _ExecutionOperator(BaseOperator):
                                                             timeout, raise_on_timeout=True))
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> str:
-        if event.get("status") == "error":
-            raise AirflowException(event.get("message", "waiting for the execution failed"))
+        from airflow_sagemaker_mlops.operators import failures
+
+        if event.get("status") == "error":  # polling kept failing: transient, keeps Airflow's retries
+            raise failures.wait_error(event.get("message", "waiting for the execution failed"))
         execution = event.get("execution") or {}
         arn = execution.get("arn") or context["ti"].xcom_pull(task_ids=self.task_id, key="execution_arn")
-        if execution.get("status") != "Succeeded":
-            raise AirflowException(f"pipeline execution {arn} {execution.get('status')}: "
-                                   f"{execution.get('failure_reason') or 'no reason given'}")
+        if execution.get("status") != "Succeeded":  # final: no Airflow retry
+            raise failures.execution_failed(arn, execution.get("status"), execution.get("failure_reason"),
+                                            what="pipeline execution")
         return arn
 
     def on_kill(self) -> None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import (
     AirflowException,
+    AirflowFailException,
     AirflowSkipException,
     BaseOperator,
     TaskGroup,
@@ -228,8 +229,10 @@ class SageMakerPipelineWaitOperator(BaseOperator):
         return self.execution_timeout.total_seconds() if self.execution_timeout else None
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
+        from airflow_sagemaker_mlops.operators import failures
+
         if event.get("status") == "error":
-            raise AirflowException(event.get("message", "waiting for the execution failed"))
+            raise failures.wait_error(event.get("message", "waiting for the execution failed"))
         arn = execution_arn_of(self, context)
         hook = pipelines_hook(self.aws_conn_id, self.region_name)
         steps = [_jsonable(s) for s in hook.list_steps(arn)]
@@ -241,8 +244,7 @@ class SageMakerPipelineWaitOperator(BaseOperator):
         if status != "Succeeded":
             failed = [f"{s['StepName']}: {s.get('FailureReason', s.get('StepStatus'))}" for s in steps
                       if s.get("StepStatus") in ("Failed", "Stopped")]
-            raise AirflowException(f"SageMaker pipeline execution {status}: "
-                                   f"{execution.get('FailureReason') or '; '.join(failed) or 'no reason given'}")
+            raise failures.execution_failed(arn, status, execution.get("FailureReason") or "; ".join(failed))
         return {"status": status, "steps": {s["StepName"]: s.get("StepStatus") for s in steps}}
 
 
@@ -306,8 +308,10 @@ def stop_killed_execution(task: BaseOperator, enabled: bool, execution_arn: str 
 
 
 def complete_step(op: SageMakerStepOperator, context: Any, event: dict[str, Any]) -> Any:
-    if event.get("status") == "error":
-        raise AirflowException(event.get("message", f"waiting for step {op.step_name!r} failed"))
+    if event.get("status") == "error":  # polling kept failing: transient, keeps Airflow's retries
+        from airflow_sagemaker_mlops.operators.failures import wait_error
+
+        raise wait_error(event.get("message", f"waiting for step {op.step_name!r} failed"))
     return finish_step(op, context, event.get("step"), event.get("execution") or {}, event.get("job_log"))
 
 
@@ -329,7 +333,17 @@ def finish_step(op: SageMakerStepOperator, context: Any, step: dict[str, Any] | 
         SageMakerStepJobLink.persist(context=context, operator=op, region_name=region, aws_partition=partition,
                                      **job_link_fields(resource_arn))
     status = step.get("StepStatus")
-    op.log.info("Step %s %s; outputs: %s", op.step_name, status, outputs)
+    from airflow_sagemaker_mlops.operators import failures
+    from airflow_sagemaker_mlops.operators.observability import outputs_table, step_summary
+    from airflow_sagemaker_mlops.operators.steps import FailStep
+
+    designed = isinstance(op, FailStep) and status == "Failed"
+    table = None if designed else outputs_table(outputs)  # a Fail step's only output is its message
+    op.log.info("%s%s", step_summary(outputs), f"; outputs (also in XCom):\n{table}" if table else "")
+    if designed:  # the pipeline failed itself on purpose: one clear line, no job log to show
+        line, message = failures.designed_failure(op, step, group.start_task_id)
+        op.log.error("%s", line)
+        raise AirflowFailException(message)
     tail = ""
     if group.job_logs:  # job log (rest of it), metrics and property files; see operators/observability.py
         from airflow_sagemaker_mlops.operators.observability import report_step
@@ -339,9 +353,9 @@ def finish_step(op: SageMakerStepOperator, context: Any, step: dict[str, Any] | 
         if report.tail:
             tail = (f"\nLast {len(report.tail)} lines of the job log ({report.location.describe()}):\n"
                     + "\n".join(report.tail))
-    if status == "Failed":
-        reason = step.get("FailureReason") or _fail_message(step) or "no reason given"
-        raise AirflowException(f"SageMaker step {op.step_name!r} failed: {reason}{tail}")
+    if status in ("Failed", "Stopped"):  # final in SageMaker: retrying this task cannot change it
+        arn = execution.get("arn") or execution.get("PipelineExecutionArn") or op.execution_arn
+        raise failures.step_failed(op.step_name, step, arn, group.start_task_id, tail)
     if status != "Succeeded":
         raise AirflowException(f"SageMaker step {op.step_name!r} ended {status}: {step.get('FailureReason', '')}"
                                f"{tail}")

@@ -122,8 +122,7 @@ class SageMakerStartPipelineExecutionOperator(_ExecutionOperator):
             max_parallel_steps=self.max_parallel_steps,
             selective_execution=self.selective_execution,
         )
-        self.log.info("Started %s", arn)
-        return self._started(context, arn)
+        return self._started(context, arn)  # the hook logged the start
 
 
 class SageMakerRetryPipelineExecutionOperator(_ExecutionOperator):

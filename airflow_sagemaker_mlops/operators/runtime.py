@@ -105,9 +105,9 @@ class SageMakerPipelineStartOperator(BaseOperator):
         values = check_parameter_values(  # before any AWS call
             {k: v for k, v in self.parameter_values.items() if v is not None}, spec.definition.parameters)
         hook = pipelines_hook(self.aws_conn_id, self.region_name)
-        upload_code_assets(hook, compiled.code_assets, self.log)
+        upload_code_assets(hook, compiled.code_assets)
+        # The hook logs what it did (uploaded/created/updated/started); the task does not repeat it.
         upsert = hook.upsert_pipeline(spec, definition_bucket=self.definition_bucket)
-        self.log.info("Pipeline %s %s (definition %s)", spec.name, upsert.action, upsert.definition_hash[:12])
 
         ti = context["ti"]
         dag_id, run_id = ti.dag_id, context["run_id"]
@@ -122,7 +122,6 @@ class SageMakerPipelineStartOperator(BaseOperator):
             description=f"Airflow dag_id={dag_id} run_id={run_id} group={group.group_id}",
             max_parallel_steps=spec.max_parallel_steps,
         )
-        self.log.info("Execution %s (ClientRequestToken %s)", execution_arn, token)
         ti.xcom_push(key=EXECUTION_ARN_KEY, value=execution_arn)
         from airflow_sagemaker_mlops.operators.experiments import report_tracking
 
@@ -146,6 +145,10 @@ class SageMakerPipelineStartOperator(BaseOperator):
         return start_facets(self)
 
 
+_FIX_VALUES = ("Next: this task will not retry (the values would fail again). Fix the value (the DAG run's "
+               "conf, or the group's parameter_values) and trigger a new run.")
+
+
 def check_parameter_values(values: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any]:
     """Per-run values coerced to their declared types; a value that does not fit fails the task before any
     AWS call, naming the parameter."""
@@ -155,24 +158,25 @@ def check_parameter_values(values: dict[str, Any], declared: dict[str, Any]) -> 
     coerced = {}
     for name, value in values.items():
         param = declared.get(name)
+        # Deterministic: the same values fail the same way on a retry.
         if param is None:
-            raise AirflowException(f"parameter_values[{name!r}]: no such pipeline parameter "
-                                   f"(declared: {', '.join(sorted(declared)) or 'none'})")
+            raise AirflowFailException(f"parameter_values[{name!r}]: no such pipeline parameter "
+                                       f"(declared: {', '.join(sorted(declared)) or 'none'})\n{_FIX_VALUES}")
         try:
             coerced[name] = coerce_value(param.type, value)
         except PipelineDefinitionError as exc:
-            raise AirflowException(f"parameter_values[{name!r}]: {exc} (declared {param.type})") from None
+            raise AirflowFailException(f"parameter_values[{name!r}]: {exc} (declared {param.type})\n"
+                                       f"{_FIX_VALUES}") from None
     return coerced
 
 
-def upload_code_assets(hook: SageMakerPipelinesHook, assets: list[Any], logger: Any) -> None:
+def upload_code_assets(hook: SageMakerPipelinesHook, assets: list[Any]) -> None:
     """Upload each CodeAsset (skipped when its content-addressed key is already there)."""
     for asset in assets:
         uri = hook.upload_code_asset(asset.local_path, asset.bucket, asset.prefix)
         if uri != asset.s3_uri:  # the file changed between parsing and now: the definition would be stale
             raise AirflowException(f"code asset {asset.local_path} changed since the DAG was parsed "
                                    f"({asset.s3_uri} != {uri}); run the task again")
-        logger.info("Code asset %s at %s", asset.local_path, uri)
 
 
 def _display_name(run_id: str) -> str:

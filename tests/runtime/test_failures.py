@@ -32,3 +32,8 @@ def test_a_fail_step_with_retries_fails_once_with_one_clear_line(airflow):
     # The step's outputs are a table, not a dict on one line.
     assert "Step evaluate (Processing) Succeeded in " in run.output
     assert "\nProcessingOutputs.evaluation  s3://rt-data/evaluation/" in run.output
+    # The start task says each thing once, and credential discovery is not news on every client.
+    arn = run.xcom("train.start", "execution_arn")
+    assert run.output.count(f"pipeline execution {arn} (token ") == 1
+    assert run.output.count(f"{arn} (ClientRequestToken") == 0
+    assert "Found credentials" not in run.output

@@ -128,6 +128,7 @@ def group_view(dag_id: str, group: GroupInfo, latest: LatestExecution | None, ur
     run_id = latest.run_id if latest else None
     view = GroupView(group.group_id, group.pipeline_name, dag_run_id=run_id,
                      dag_run_url=urls.dag_run(dag_id, run_id) if run_id else None)
+    view.task_ids = dict(group.step_task_ids)
     view.task_urls = {step: urls.task_instance(dag_id, run_id, task_id)
                       for step, task_id in group.step_task_ids.items()}
     if not group.pipeline_name:

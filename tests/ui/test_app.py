@@ -142,7 +142,10 @@ def test_an_unreachable_endpoint_is_reported(client: TestClient, monkeypatch: py
 def test_a_dag_without_groups_says_so(client: TestClient):
     reply = client.get("/dags/ui_plain")
     assert reply.status_code == 200
-    assert "This DAG has no SageMakerPipelineGroup" in reply.text and 'class="pipeline"' not in reply.text
+    assert "has no SageMakerPipelineGroup, so there is no SageMaker pipeline to show" in reply.text
+    assert 'class="pipeline"' not in reply.text and '<a href="../help"' in reply.text
+    help_page = client.get(urllib.parse.urljoin("/dags/ui_plain", "../help"))
+    assert help_page.status_code == 200 and "SageMakerPipelineGroup" in help_page.text
 
 
 def test_an_unknown_dag_is_a_404(client: TestClient):

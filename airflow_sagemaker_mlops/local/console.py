@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from .state import ExecutionRecord, StepRecord
 
 PREFIX = "/_local/console/"
+#: Every console answer carries it: how ``links.is_local_engine`` recognises the engine.
+HEADER = "X-Local-Engine-Console"
 #: ARN resource type -> (engine job kind, status field, name field).
 JOB_PAGES = {
     "processing-job": ("ProcessingJob", "ProcessingJobStatus", "ProcessingJobName"),
@@ -70,6 +72,7 @@ def _reply(page: Page, extra: list[tuple[str, str]], head: bool) -> tuple[str, l
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "no-referrer"),
         ("Cache-Control", "no-store"),
+        (HEADER, "1"),
         *extra,
     ]
     return page.status, headers, b"" if head else body

@@ -10,7 +10,12 @@ from typing import Any
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator
 
 from airflow_sagemaker_mlops.definition.parameters import PipelineParameter
-from airflow_sagemaker_mlops.links import SageMakerPipelineExecutionLink, execution_link_fields, region_and_partition
+from airflow_sagemaker_mlops.links import (
+    SageMakerPipelineExecutionLink,
+    execution_link_fields,
+    local_link_fields,
+    region_and_partition,
+)
 from airflow_sagemaker_mlops.operators.runtime import _jsonable, pipelines_hook
 from airflow_sagemaker_mlops.sensors.pipelines import SageMakerPipelineStepSensor
 
@@ -50,7 +55,8 @@ class _ExecutionOperator(BaseOperator):
         report_tracking(self.hook, execution_arn, context["ti"], self.log)  # experiment/trial, MLflow: log + XCom
         region, partition = region_and_partition(execution_arn, self.region_name)
         SageMakerPipelineExecutionLink.persist(context=context, operator=self, region_name=region,
-                                               aws_partition=partition, **execution_link_fields(execution_arn))
+                                               aws_partition=partition, **execution_link_fields(execution_arn),
+                                               **local_link_fields(self.hook, execution_arn))
         if not self.wait_for_completion:
             return execution_arn
         if self.deferrable:

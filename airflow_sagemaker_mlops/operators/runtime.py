@@ -32,6 +32,7 @@ from airflow_sagemaker_mlops.links import (
     SageMakerStepJobLink,
     execution_link_fields,
     job_link_fields,
+    local_link_fields,
     region_and_partition,
 )
 
@@ -128,7 +129,8 @@ class SageMakerPipelineStartOperator(BaseOperator):
         tracking = report_tracking(hook, execution_arn, ti, self.log)  # experiment/trial, MLflow: log + XCom
         region, partition = region_and_partition(execution_arn, hook.conn_region_name)
         SageMakerPipelineExecutionLink.persist(context=context, operator=self, region_name=region,
-                                               aws_partition=partition, **execution_link_fields(execution_arn))
+                                               aws_partition=partition, **execution_link_fields(execution_arn),
+                                               **local_link_fields(hook, execution_arn))
         self.lineage_state = {"execution_arn": execution_arn, "code_assets": [a.s3_uri for a in compiled.code_assets]}
         return {
             "execution_arn": execution_arn,
@@ -335,7 +337,7 @@ def finish_step(op: SageMakerStepOperator, context: Any, step: dict[str, Any] | 
     if resource_arn:
         region, partition = region_and_partition(resource_arn, group.region_name)
         SageMakerStepJobLink.persist(context=context, operator=op, region_name=region, aws_partition=partition,
-                                     **job_link_fields(resource_arn))
+                                     **job_link_fields(resource_arn), **local_link_fields(hook, resource_arn))
     status = step.get("StepStatus")
     from airflow_sagemaker_mlops.operators import failures
     from airflow_sagemaker_mlops.operators.observability import outputs_table, step_summary

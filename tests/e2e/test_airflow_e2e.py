@@ -250,14 +250,17 @@ def test_pipeline_tab_and_a_step_log(chromium: str, finished: Finished, tmp_path
         task_path = f"/dags/{DAG_ID}/runs/{urllib.parse.quote(run_id, safe='')}/tasks/{GROUP}.fit"
         browser.wait_for(f"location.pathname === {json.dumps(task_path)}", 60, "the fit task's page")
         # Its log: what the step task logged on finishing, with the training job's outputs.
-        browser.wait_for("document.body.innerText.includes('Step fit Succeeded')", 90, "the fit task's log")
+        browser.wait_for("document.body.innerText.includes('Step fit (Training) Succeeded')", 90, "the fit task's log")
         log_text = browser.text()
         time.sleep(0.5)
         log_png = browser.screenshot(tmp_path / "step_log.png")
     assert drawn == TAB_STATUSES, drawn
     assert "SageMaker pipeline" in tabs  # the tab's name among the DAG's tabs
     assert run_id in frame_html and "auc_gate" in frame_html and "job \u2197" in frame_html
-    assert "Step fit Succeeded" in log_text and "train:auc" in log_text, log_text[:3000]
+    assert "Step fit (Training) Succeeded" in log_text and "train:auc" in log_text, log_text[:3000]
+    # The failed execution names its failing step, why, and the Airflow task to open.
+    assert "<strong>too_weak</strong> (Fail) ended the execution by design" in frame_html
+    assert f"{GROUP}.too_weak</code></a>" in frame_html
     for png in (tab_png, log_png):
         assert png.startswith(b"\x89PNG") and len(png) > 30_000, len(png)  # blank pages are a few KB
     if SCREENSHOT_DIR:

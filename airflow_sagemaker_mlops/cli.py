@@ -1,6 +1,7 @@
 """Command line: ``python -m airflow_sagemaker_mlops compile | validate | iam-policy | history | local serve``.
 
-Errors print one line to stderr and exit with status 2 (the contract in DESIGN.md section 6).
+Errors print one line to stderr and exit with status 2 (the contract in DESIGN.md section 6); the other exit
+statuses are in EXIT_STATUSES (and every command's ``--help``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import hashlib
 import importlib.util
 import json
 import logging
+import os
 import sys
+import textwrap
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -196,7 +199,11 @@ def cmd_iam_policy(args: argparse.Namespace) -> int:
     from airflow_sagemaker_mlops.iam import explain_group, policy_for_group
 
     with contextlib.redirect_stdout(sys.stderr):
-        (group,) = _select(load_groups(args.dag_file), args.dag_file, args.group).values()
+        groups = _select(load_groups(args.dag_file), args.dag_file, args.group)
+    if len(groups) > 1:  # a policy is per group: with several, which one is the user's call
+        raise CliError(f"{args.dag_file} has {len(groups)} pipeline groups; choose one with --group "
+                       f"({', '.join(groups)})")
+    (group,) = groups.values()
     options = {"region": args.region, "account": args.account}
     try:
         if args.explain:
@@ -263,11 +270,26 @@ def _history_hook(args: argparse.Namespace) -> Any:
         except Exception as exc:  # AirflowNotFoundException, or the Task SDK's own error outside a task
             raise CliError(f"Airflow connection {args.aws_conn_id!r} not found ({type(exc).__name__}: {exc})"
                            ) from None
-    hook = SageMakerPipelinesHook(aws_conn_id=args.aws_conn_id, region_name=args.region)
+    hook = SageMakerPipelinesHook(aws_conn_id=args.aws_conn_id, region_name=args.region,
+                                  config=interactive_client_config())
     if args.endpoint_url:
         # Wins over the connection's endpoint_url; conn_config is the hook's cached connection wrapper.
         hook.conn_config.endpoint_url = args.endpoint_url
     return hook
+
+
+#: Someone is waiting at the terminal: an unreachable endpoint should fail in about two seconds, not after the
+#: two minutes of retries a task rides out (hooks/pipelines.py DEFAULT_RETRIES). Throttling still gets retried.
+INTERACTIVE_CONNECT_TIMEOUT = 2.0
+INTERACTIVE_READ_TIMEOUT = 30.0
+INTERACTIVE_MAX_ATTEMPTS = 2  # in all: the first try and one retry
+
+
+def interactive_client_config() -> Any:
+    from botocore.config import Config
+
+    return Config(connect_timeout=INTERACTIVE_CONNECT_TIMEOUT, read_timeout=INTERACTIVE_READ_TIMEOUT,
+                  retries={"mode": "standard", "total_max_attempts": INTERACTIVE_MAX_ATTEMPTS})
 
 
 @contextlib.contextmanager
@@ -286,7 +308,7 @@ def _quiet_logs(names: tuple[str, ...] = ("botocore", "airflow", "airflow_sagema
 @contextlib.contextmanager
 def _aws_errors(args: argparse.Namespace) -> Iterator[None]:
     """botocore's and the hook's failures as one-line CLI errors."""
-    from botocore.exceptions import EndpointConnectionError, NoCredentialsError, NoRegionError
+    from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, NoCredentialsError, NoRegionError
 
     from airflow_sagemaker_mlops.hooks.errors import SageMakerApiError
 
@@ -299,8 +321,9 @@ def _aws_errors(args: argparse.Namespace) -> Iterator[None]:
     except NoRegionError:
         raise CliError("no AWS region: pass --region, set AWS_DEFAULT_REGION, or use a connection with "
                        "region_name") from None
-    except EndpointConnectionError as exc:
-        raise CliError(f"cannot reach SageMaker: {exc}") from None
+    except (EndpointConnectionError, ConnectTimeoutError) as exc:
+        raise CliError(f"cannot reach SageMaker: {exc} (check --endpoint-url, the connection's endpoint_url, "
+                       "or the network)") from None
     except SageMakerApiError as exc:
         raise CliError(f"SageMaker refused the request: {exc}") from None
 
@@ -332,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("iam-policy", help="print a least-privilege IAM policy for a group's pipeline or Airflow role")
     p.add_argument("dag_file")
-    p.add_argument("--group", required=True, help="group id (or dag_id.group_id)")
+    p.add_argument("--group", help="group id (or dag_id.group_id); needed when the DAG file has several groups")
     p.add_argument("--role", required=True,
                    help="pipeline | airflow | the ARN of a step role that differs from the pipeline role")
     p.add_argument("--region", help="scope resources to this region (default: any region, reported as a widening)")
@@ -367,13 +390,104 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_STATUSES = """\
+exit status:
+  0    success
+  1    an unexpected internal error (a bug: please report it with the traceback)
+  2    a usage error or a problem with the input or AWS, explained in one line on stderr
+  130  interrupted (Ctrl-C)
+  141  stdout was closed early (for example by `| head`); nothing else is reported"""
+
+#: Per command: (description, examples). Applied after the parsers are built so each command's block stays
+#: about its arguments.
+COMMAND_HELP: dict[str, tuple[str, str]] = {
+    "compile": (
+        "Import a DAG file as Airflow would and print the SageMaker pipeline definition JSON of its "
+        "SageMakerPipelineGroups on stdout (only the JSON goes to stdout; anything the DAG file prints goes to "
+        "stderr). With --group, the definition of that group; without, an object keyed by dag_id.group_id. "
+        "Nothing is sent to AWS.",
+        "  python -m airflow_sagemaker_mlops compile dags/churn_training.py --group train\n"
+        "  python -m airflow_sagemaker_mlops compile dags/churn_training.py | jq 'keys'\n"
+        "  python -m airflow_sagemaker_mlops compile dags/churn_training.py --group train > definition.json"),
+    "validate": (
+        "Compile every SageMakerPipelineGroup of a DAG file and print one line per group (pipeline name, "
+        "steps, parameters, definition hash), or the first problem with its file, line, group, task and field. "
+        "Nothing is sent to AWS; use it in CI before deploying DAGs.",
+        "  python -m airflow_sagemaker_mlops validate dags/churn_training.py\n"
+        "  for f in dags/*.py; do python -m airflow_sagemaker_mlops validate \"$f\" || exit 1; done"),
+    "iam-policy": (
+        "Print a least-privilege IAM policy (JSON) for one group: the pipeline's execution role "
+        "(--role pipeline), the Airflow role that upserts and runs it (--role airflow) or a step role that "
+        "differs from the pipeline role (--role ARN). --explain prints why each statement is there. --group "
+        "may be left out when the DAG file has one group.",
+        "  python -m airflow_sagemaker_mlops iam-policy dags/churn_training.py --role pipeline --region us-east-1\n"
+        "  python -m airflow_sagemaker_mlops iam-policy dags/churn_training.py --role airflow --explain\n"
+        "  python -m airflow_sagemaker_mlops iam-policy dags/multi.py --group train --role pipeline > policy.json"),
+    "history": (
+        "List the recent executions of a pipeline, newest first: status, start, duration, parameter values, "
+        "condition outcomes and the failed steps' reasons. Name the pipeline by its DAG file (and --group "
+        "when there are several) or by --pipeline. Talks to SageMaker with a 2-second connect timeout and one "
+        "retry, so an unreachable endpoint fails at once.",
+        "  python -m airflow_sagemaker_mlops history dags/churn_training.py --limit 5\n"
+        "  python -m airflow_sagemaker_mlops history --pipeline churn-train --json | jq '.executions[0]'\n"
+        "  python -m airflow_sagemaker_mlops history dags/churn_training.py --endpoint-url http://127.0.0.1:8765"),
+    "local": (
+        "The local SageMaker Pipelines engine (moto plus a pipelines executor), for development and tests "
+        "without AWS.",
+        "  python -m airflow_sagemaker_mlops local serve --port 8765"),
+    "local serve": (
+        "Serve the SageMaker API (pipelines, jobs, S3, CloudWatch Logs, ... through moto) on a loopback "
+        "address and print the URL; point endpoint_url of an AWS connection (or --endpoint-url) at it. Runs "
+        "until interrupted; state is in memory.",
+        "  python -m airflow_sagemaker_mlops local serve --port 8765\n"
+        "  AIRFLOW_CONN_AWS_DEFAULT='{\"conn_type\": \"aws\", \"extra\": {\"endpoint_url\": "
+        "\"http://127.0.0.1:8765\"}}' airflow dags test churn_training"),
+}
+
+
+def _describe_commands(parser: argparse.ArgumentParser) -> None:
+    """Description, examples and exit statuses on every command's --help."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EXIT_STATUSES
+    todo: list[tuple[str, argparse.ArgumentParser]] = [("", parser)]
+    while todo:
+        prefix, current = todo.pop()
+        for action in current._actions:
+            if not isinstance(action, argparse._SubParsersAction):
+                continue
+            for name, sub in action.choices.items():
+                key = f"{prefix}{name}"
+                description, examples = COMMAND_HELP[key]
+                sub.formatter_class = argparse.RawDescriptionHelpFormatter
+                sub.description = "\n".join(textwrap.wrap(description, 100))
+                sub.epilog = f"examples:\n{examples}\n\n{EXIT_STATUSES}"
+                todo.append((f"{key} ", sub))
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`compile ... | head`): not an error worth a traceback. Point stdout at
+        # /dev/null so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = build_parser()
+    _describe_commands(parser)
+    args = parser.parse_args(argv)
     # Compile warnings (for example a definition that must go through S3) go to stderr as one line each.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             status = args.func(args)
+            sys.stdout.flush()  # a closed pipe shows here, inside main's handler, not at interpreter exit
         except CliError as exc:
             print(f"error: {exc}", file=sys.stderr)
             status = 2

@@ -110,6 +110,14 @@ def _time(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
+def duration_between(start: Any, end: Any) -> str | None:
+    """``1m 04s`` between two times (datetimes or ISO strings), or None when either is missing."""
+    begin, finish = _time(start), _time(end)
+    if begin is None or finish is None:
+        return None
+    return format_duration(max(0.0, (finish - begin).total_seconds()))
+
+
 def format_duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"

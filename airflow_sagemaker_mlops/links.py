@@ -2,10 +2,17 @@
 
 They reuse the Amazon provider's ``BaseAwsLink``: the task stores the link's fields in XCom when it runs
 (``persist``) and the UI formats them, so no AWS call is made to draw a link.
+
+Against the local engine there is no AWS console: when the connection's endpoint is the engine (it answers
+``HEAD /_local/console/`` as its console), the task stores ``local_url``, a page of the engine's read-only
+console (``local/console.py``), and the link opens that instead. The browser reaches the engine at the
+connection extra ``local_console_url`` when set (the compose stack: the engine is ``sagemaker-local:8765``
+for Airflow and ``127.0.0.1:8765`` for the browser), else at ``endpoint_url``.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from airflow.providers.amazon.aws.links.base_aws import BASE_AWS_CONSOLE_LINK, BaseAwsLink
@@ -27,16 +34,28 @@ _JOB_PAGES = {
 }
 
 
-class SageMakerPipelineExecutionLink(BaseAwsLink):
-    """The pipeline execution in the SageMaker console."""
+#: The connection extra naming where a browser reaches the local engine, when not at endpoint_url.
+LOCAL_CONSOLE_EXTRA = "local_console_url"
+
+
+class _LocalAwareLink(BaseAwsLink):
+    def format_link(self, **kwargs: Any) -> str:
+        if kwargs.get("local_url"):  # stored by the task when the endpoint was the local engine
+            return str(kwargs["local_url"])
+        return super().format_link(**kwargs)
+
+
+class SageMakerPipelineExecutionLink(_LocalAwareLink):
+    """The pipeline execution in the SageMaker console (or the local engine's console)."""
 
     name = "SageMaker Pipeline Execution"
     key = "sagemaker_pipeline_execution"
     format_str = _CONSOLE + "/pipelines/{pipeline_name}/executions/{execution_id}"
 
 
-class SageMakerStepJobLink(BaseAwsLink):
-    """The job (or model, model package, ...) a pipeline step created."""
+class SageMakerStepJobLink(_LocalAwareLink):
+    """The job (or model, model package, ...) a pipeline step created, in the SageMaker console (or the local
+    engine's console)."""
 
     name = "SageMaker Step Job"
     key = "sagemaker_step_job"
@@ -83,3 +102,69 @@ def execution_console_url(execution_arn: str | None, default_region: str | None 
 
 def job_console_url(resource_arn: str | None, default_region: str | None = None) -> str | None:
     return console_url(SageMakerStepJobLink(), resource_arn, job_link_fields(resource_arn), default_region)
+
+
+# -- the local engine's console ---------------------------------------------------------------------------
+
+_LOCAL_ENGINES: dict[str, bool] = {}
+_LOCAL_LOCK = threading.Lock()
+
+
+def is_local_engine(endpoint_url: str | None, timeout: float = 2.0) -> bool:
+    """Whether ``endpoint_url`` is the local engine: one ``HEAD /_local/console/`` per endpoint and process
+    (cached). Never called at DAG parse time: only by running tasks and the pipeline tab."""
+    if not endpoint_url:
+        return False
+    base = endpoint_url.rstrip("/")
+    with _LOCAL_LOCK:
+        if base in _LOCAL_ENGINES:
+            return _LOCAL_ENGINES[base]
+    import urllib.request
+
+    from airflow_sagemaker_mlops.local.console import HEADER, PREFIX
+
+    try:
+        request = urllib.request.Request(base + PREFIX, method="HEAD")
+        with urllib.request.urlopen(request, timeout=timeout) as reply:
+            found = reply.headers.get(HEADER) == "1"
+    except Exception:  # AWS answers 4xx, a network error: either way not the engine's console
+        found = False
+    with _LOCAL_LOCK:
+        _LOCAL_ENGINES[base] = found
+    return found
+
+
+def local_console_base(endpoint_url: str | None, extra: dict[str, Any] | None = None) -> str | None:
+    """Where a browser opens the local engine's console, or None when the endpoint is not the local engine."""
+    if not is_local_engine(endpoint_url):
+        return None
+    public = (extra or {}).get(LOCAL_CONSOLE_EXTRA) or endpoint_url
+    return str(public).rstrip("/")
+
+
+def local_console_url(base: str | None, arn: str | None) -> str | None:
+    """The console page of an execution or job ARN (the index for other resources), under ``base``."""
+    if not base or not arn:
+        return None
+    from airflow_sagemaker_mlops.local.console import PREFIX, execution_path, job_path_of
+
+    resource = arn.split(":", 5)[-1] if arn.count(":") >= 5 else ""
+    parts = resource.split("/")
+    if len(parts) >= 4 and parts[0] == "pipeline" and parts[2] == "execution":
+        return base + execution_path(parts[3])
+    return base + (job_path_of(arn) or PREFIX)
+
+
+def hook_console_base(hook: Any) -> str | None:
+    """``local_console_base`` for an AWS hook's connection (None on AWS, or when it cannot tell)."""
+    try:
+        wrapper = hook.conn_config
+        return local_console_base(wrapper.endpoint_url, getattr(wrapper, "extra_config", None))
+    except Exception:  # links are a courtesy: never fail a task or a page over them
+        return None
+
+
+def local_link_fields(hook: Any, arn: str | None) -> dict[str, str]:
+    """``{"local_url": ...}`` for a link's persisted fields when ``hook`` talks to the local engine, else {}."""
+    url = local_console_url(hook_console_base(hook), arn)
+    return {"local_url": url} if url else {}

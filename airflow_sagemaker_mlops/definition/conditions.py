@@ -192,3 +192,39 @@ def from_request(request: dict[str, Any]) -> Condition:
     if type_ == "Or":
         return Or(tuple(from_request(c) for c in request["Conditions"]))
     raise PipelineDefinitionError(f"unknown condition type {type_!r}")
+
+
+_SYMBOLS = {"Equals": "==", "GreaterThan": ">", "GreaterThanOrEqualTo": ">=", "LessThan": "<",
+            "LessThanOrEqualTo": "<="}
+
+
+def describe(condition: Condition) -> str:
+    """The condition as a person reads it: ``evaluate.metrics['metrics.auc'] >= MinAuc``."""
+    if isinstance(condition, Comparison):
+        return f"{describe_value(condition.left)} {_SYMBOLS[condition.type]} {describe_value(condition.right)}"
+    if isinstance(condition, In):
+        return f"{describe_value(condition.value)} in [{', '.join(describe_value(v) for v in condition.values)}]"
+    if isinstance(condition, Not):
+        return f"not ({describe(condition.condition)})"
+    if isinstance(condition, Or | And):
+        word = " or " if isinstance(condition, Or) else " and "
+        return "(" + word.join(describe(c) for c in condition.items) + ")"
+    return repr(condition)  # pragma: no cover - every condition type is handled above
+
+
+def describe_value(value: Any) -> str:
+    from .expressions import ExecutionVariable, Join, JsonGet, ParameterRef, StepProperty
+
+    if isinstance(value, ParameterRef):
+        return value.name
+    if isinstance(value, ExecutionVariable):
+        return f"Execution.{value.name}"
+    if isinstance(value, StepProperty):
+        return f"{value.step_name}.{value.path_text}"
+    if isinstance(value, JsonGet):
+        source = (f"{value.property_file.step_name}.{value.property_file.name}" if value.property_file is not None
+                  else describe_value(value.s3_uri))
+        return f"{source}[{value.path!r}]"
+    if isinstance(value, Join):
+        return f"join({value.on!r}, {', '.join(describe_value(v) for v in value.values)})"
+    return repr(value)

@@ -114,8 +114,35 @@ class UpsertResult:
     definition_hash: str
 
 
+#: Loggers whose INFO lines repeat on every client a task makes ("Found credentials in environment variables.").
+CHATTY_LOGGERS = ("botocore.credentials", "aiobotocore.credentials")
+
+
+class _DemoteToDebug(logging.Filter):
+    """Turns a record into a DEBUG one, kept only where DEBUG is enabled."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.DEBUG and record.levelno < logging.WARNING:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+def quiet_credential_chatter() -> None:
+    """Credential discovery at DEBUG: which provider found the keys is no news on the tenth client of a task.
+    Warnings (expired tokens, ...) stay as they are. Idempotent."""
+    for name in CHATTY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _DemoteToDebug) for f in logger.filters):
+            logger.addFilter(_DemoteToDebug())
+
+
 class _RetryingAwsHook(AwsBaseHook):
     """AwsBaseHook whose clients default to our retry policy (a connection's own ``retries`` wins)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        quiet_credential_chatter()
+        super().__init__(*args, **kwargs)
 
     @property
     def config(self) -> Config:

@@ -6,7 +6,8 @@ its steps create are answered by the engine; every other request (S3, SQS, IAM, 
 models and model packages, ...) goes to moto's server application in the same process, so all clients
 share one endpoint: ``AWS_ENDPOINT_URL=http://127.0.0.1:PORT``.
 
-Control endpoints (not AWS): ``GET /_local/health``, ``GET|POST|DELETE /_local/faults``.
+Control endpoints (not AWS): ``GET /_local/health``, ``GET|POST|DELETE /_local/faults``; and the read-only
+HTML console of executions and jobs under ``GET /_local/console/`` (``local/console.py``).
 
 Every request first passes :class:`~.guard.Guard` (Host allow-list, no CORS, SigV4 required and verified
 where the engine knows the secret, control token for ``/_local/*`` and ``/moto-api/*``).
@@ -75,6 +76,13 @@ class EngineApp:
 
     def _dispatch(self, environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
+        if path.startswith("/_local/console/") or path == "/_local/console":
+            from . import console
+
+            page = path if path != "/_local/console" else console.PREFIX
+            status, headers, body = console.handle(self.engine, environ.get("REQUEST_METHOD", "GET"), page)
+            start_response(status, headers)
+            return [body]
         if path.startswith("/_local/"):
             return self._control(environ, start_response, path)
         caller = self._caller(environ)

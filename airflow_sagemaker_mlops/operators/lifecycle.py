@@ -9,7 +9,12 @@ from typing import Any
 
 from airflow_sagemaker_mlops.compat import AirflowException, BaseOperator, xcom_push
 from airflow_sagemaker_mlops.definition.parameters import PipelineParameter
-from airflow_sagemaker_mlops.links import SageMakerPipelineExecutionLink, execution_link_fields, region_and_partition
+from airflow_sagemaker_mlops.links import (
+    SageMakerPipelineExecutionLink,
+    execution_link_fields,
+    local_link_fields,
+    region_and_partition,
+)
 from airflow_sagemaker_mlops.operators.runtime import _jsonable, pipelines_hook
 from airflow_sagemaker_mlops.sensors.pipelines import SageMakerPipelineStepSensor
 
@@ -49,7 +54,8 @@ class _ExecutionOperator(BaseOperator):
         report_tracking(self.hook, execution_arn, context["ti"], self.log)  # experiment/trial, MLflow: log + XCom
         region, partition = region_and_partition(execution_arn, self.region_name)
         SageMakerPipelineExecutionLink.persist(context=context, operator=self, region_name=region,
-                                               aws_partition=partition, **execution_link_fields(execution_arn))
+                                               aws_partition=partition, **execution_link_fields(execution_arn),
+                                               **local_link_fields(self.hook, execution_arn))
         if not self.wait_for_completion:
             return execution_arn
         if self.deferrable:
@@ -67,13 +73,15 @@ class _ExecutionOperator(BaseOperator):
                                                             timeout, raise_on_timeout=True))
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> str:
-        if event.get("status") == "error":
-            raise AirflowException(event.get("message", "waiting for the execution failed"))
+        from airflow_sagemaker_mlops.operators import failures
+
+        if event.get("status") == "error":  # polling kept failing: transient, keeps Airflow's retries
+            raise failures.wait_error(event.get("message", "waiting for the execution failed"))
         execution = event.get("execution") or {}
         arn = execution.get("arn") or context["ti"].xcom_pull(task_ids=self.task_id, key="execution_arn")
-        if execution.get("status") != "Succeeded":
-            raise AirflowException(f"pipeline execution {arn} {execution.get('status')}: "
-                                   f"{execution.get('failure_reason') or 'no reason given'}")
+        if execution.get("status") != "Succeeded":  # final: no Airflow retry
+            raise failures.execution_failed(arn, execution.get("status"), execution.get("failure_reason"),
+                                            what="pipeline execution")
         return arn
 
     def on_kill(self) -> None:
@@ -119,8 +127,7 @@ class SageMakerStartPipelineExecutionOperator(_ExecutionOperator):
             max_parallel_steps=self.max_parallel_steps,
             selective_execution=self.selective_execution,
         )
-        self.log.info("Started %s", arn)
-        return self._started(context, arn)
+        return self._started(context, arn)  # the hook logged the start
 
 
 class SageMakerRetryPipelineExecutionOperator(_ExecutionOperator):

@@ -275,3 +275,44 @@ def _cell(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value)
     return str(value)
+
+
+#: Fields of ``step_outputs`` the summary line already says, or that only repeat the raw entry.
+_SUMMARY_FIELDS = ("StepName", "StepType", "StepStatus", "StartTime", "EndTime", "Metadata", "FailureReason",
+                   "AttemptCount", "CacheHit", "CacheSourceExecutionArn", "ErrorMessage")
+#: Longest value shown in a cell; the whole value is in XCom.
+MAX_CELL = 160
+
+
+def step_summary(outputs: dict[str, Any]) -> str:
+    """``Step fit (Training) Succeeded in 1m 4s, attempt 1, from cache``: one line for the task log."""
+    from airflow_sagemaker_mlops.history import duration_between
+
+    parts = [f"Step {outputs.get('StepName')} ({outputs.get('StepType') or 'unknown type'}) "
+             f"{outputs.get('StepStatus')}"]
+    took = duration_between(outputs.get("StartTime"), outputs.get("EndTime"))
+    if took:
+        parts[0] += f" in {took}"
+    if (outputs.get("AttemptCount") or 1) > 1:
+        parts.append(f"attempt {outputs['AttemptCount']}")
+    if outputs.get("CacheHit"):
+        parts.append(f"from cache of {outputs.get('CacheSourceExecutionArn')}")
+    return ", ".join(parts)
+
+
+def outputs_table(outputs: dict[str, Any]) -> str | None:
+    """What the step produced as a small (output, value) table; a dict value gives one row per key."""
+    rows: list[tuple[str, Any]] = []
+    for key, value in outputs.items():
+        if key in _SUMMARY_FIELDS or value in (None, "", {}, []):
+            continue
+        if isinstance(value, dict):
+            rows.extend((f"{key}.{k}", _short(v)) for k, v in value.items())
+        else:
+            rows.append((key, _short(value)))
+    return table(["output", "value"], rows) if rows else None
+
+
+def _short(value: Any) -> str:
+    text = _cell(value)
+    return text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "…"

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_sagemaker_mlops.compat import (
     AirflowException,
+    AirflowFailException,
     AirflowSkipException,
     BaseOperator,
     TaskGroup,
@@ -31,6 +32,7 @@ from airflow_sagemaker_mlops.links import (
     SageMakerStepJobLink,
     execution_link_fields,
     job_link_fields,
+    local_link_fields,
     region_and_partition,
 )
 
@@ -104,9 +106,9 @@ class SageMakerPipelineStartOperator(BaseOperator):
         values = check_parameter_values(  # before any AWS call
             {k: v for k, v in self.parameter_values.items() if v is not None}, spec.definition.parameters)
         hook = pipelines_hook(self.aws_conn_id, self.region_name)
-        upload_code_assets(hook, compiled.code_assets, self.log)
+        upload_code_assets(hook, compiled.code_assets)
+        # The hook logs what it did (uploaded/created/updated/started); the task does not repeat it.
         upsert = hook.upsert_pipeline(spec, definition_bucket=self.definition_bucket)
-        self.log.info("Pipeline %s %s (definition %s)", spec.name, upsert.action, upsert.definition_hash[:12])
 
         ti = context["ti"]
         dag_id, run_id = ti.dag_id, context["run_id"]
@@ -121,14 +123,14 @@ class SageMakerPipelineStartOperator(BaseOperator):
             description=f"Airflow dag_id={dag_id} run_id={run_id} group={group.group_id}",
             max_parallel_steps=spec.max_parallel_steps,
         )
-        self.log.info("Execution %s (ClientRequestToken %s)", execution_arn, token)
         xcom_push(ti, EXECUTION_ARN_KEY, execution_arn)
         from airflow_sagemaker_mlops.operators.experiments import report_tracking
 
         tracking = report_tracking(hook, execution_arn, ti, self.log)  # experiment/trial, MLflow: log + XCom
         region, partition = region_and_partition(execution_arn, hook.conn_region_name)
         SageMakerPipelineExecutionLink.persist(context=context, operator=self, region_name=region,
-                                               aws_partition=partition, **execution_link_fields(execution_arn))
+                                               aws_partition=partition, **execution_link_fields(execution_arn),
+                                               **local_link_fields(hook, execution_arn))
         self.lineage_state = {"execution_arn": execution_arn, "code_assets": [a.s3_uri for a in compiled.code_assets]}
         return {
             "execution_arn": execution_arn,
@@ -145,6 +147,10 @@ class SageMakerPipelineStartOperator(BaseOperator):
         return start_facets(self)
 
 
+_FIX_VALUES = ("Next: this task will not retry (the values would fail again). Fix the value (the DAG run's "
+               "conf, or the group's parameter_values) and trigger a new run.")
+
+
 def check_parameter_values(values: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any]:
     """Per-run values coerced to their declared types; a value that does not fit fails the task before any
     AWS call, naming the parameter."""
@@ -154,24 +160,25 @@ def check_parameter_values(values: dict[str, Any], declared: dict[str, Any]) -> 
     coerced = {}
     for name, value in values.items():
         param = declared.get(name)
+        # Deterministic: the same values fail the same way on a retry.
         if param is None:
-            raise AirflowException(f"parameter_values[{name!r}]: no such pipeline parameter "
-                                   f"(declared: {', '.join(sorted(declared)) or 'none'})")
+            raise AirflowFailException(f"parameter_values[{name!r}]: no such pipeline parameter "
+                                       f"(declared: {', '.join(sorted(declared)) or 'none'})\n{_FIX_VALUES}")
         try:
             coerced[name] = coerce_value(param.type, value)
         except PipelineDefinitionError as exc:
-            raise AirflowException(f"parameter_values[{name!r}]: {exc} (declared {param.type})") from None
+            raise AirflowFailException(f"parameter_values[{name!r}]: {exc} (declared {param.type})\n"
+                                       f"{_FIX_VALUES}") from None
     return coerced
 
 
-def upload_code_assets(hook: SageMakerPipelinesHook, assets: list[Any], logger: Any) -> None:
+def upload_code_assets(hook: SageMakerPipelinesHook, assets: list[Any]) -> None:
     """Upload each CodeAsset (skipped when its content-addressed key is already there)."""
     for asset in assets:
         uri = hook.upload_code_asset(asset.local_path, asset.bucket, asset.prefix)
         if uri != asset.s3_uri:  # the file changed between parsing and now: the definition would be stale
             raise AirflowException(f"code asset {asset.local_path} changed since the DAG was parsed "
                                    f"({asset.s3_uri} != {uri}); run the task again")
-        logger.info("Code asset %s at %s", asset.local_path, uri)
 
 
 def _display_name(run_id: str) -> str:
@@ -228,8 +235,10 @@ class SageMakerPipelineWaitOperator(BaseOperator):
         return self.execution_timeout.total_seconds() if self.execution_timeout else None
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
+        from airflow_sagemaker_mlops.operators import failures
+
         if event.get("status") == "error":
-            raise AirflowException(event.get("message", "waiting for the execution failed"))
+            raise failures.wait_error(event.get("message", "waiting for the execution failed"))
         arn = execution_arn_of(self, context)
         hook = pipelines_hook(self.aws_conn_id, self.region_name)
         steps = [_jsonable(s) for s in hook.list_steps(arn)]
@@ -241,8 +250,7 @@ class SageMakerPipelineWaitOperator(BaseOperator):
         if status != "Succeeded":
             failed = [f"{s['StepName']}: {s.get('FailureReason', s.get('StepStatus'))}" for s in steps
                       if s.get("StepStatus") in ("Failed", "Stopped")]
-            raise AirflowException(f"SageMaker pipeline execution {status}: "
-                                   f"{execution.get('FailureReason') or '; '.join(failed) or 'no reason given'}")
+            raise failures.execution_failed(arn, status, execution.get("FailureReason") or "; ".join(failed))
         return {"status": status, "steps": {s["StepName"]: s.get("StepStatus") for s in steps}}
 
 
@@ -306,8 +314,10 @@ def stop_killed_execution(task: BaseOperator, enabled: bool, execution_arn: str 
 
 
 def complete_step(op: SageMakerStepOperator, context: Any, event: dict[str, Any]) -> Any:
-    if event.get("status") == "error":
-        raise AirflowException(event.get("message", f"waiting for step {op.step_name!r} failed"))
+    if event.get("status") == "error":  # polling kept failing: transient, keeps Airflow's retries
+        from airflow_sagemaker_mlops.operators.failures import wait_error
+
+        raise wait_error(event.get("message", f"waiting for step {op.step_name!r} failed"))
     return finish_step(op, context, event.get("step"), event.get("execution") or {}, event.get("job_log"))
 
 
@@ -327,9 +337,19 @@ def finish_step(op: SageMakerStepOperator, context: Any, step: dict[str, Any] | 
     if resource_arn:
         region, partition = region_and_partition(resource_arn, group.region_name)
         SageMakerStepJobLink.persist(context=context, operator=op, region_name=region, aws_partition=partition,
-                                     **job_link_fields(resource_arn))
+                                     **job_link_fields(resource_arn), **local_link_fields(hook, resource_arn))
     status = step.get("StepStatus")
-    op.log.info("Step %s %s; outputs: %s", op.step_name, status, outputs)
+    from airflow_sagemaker_mlops.operators import failures
+    from airflow_sagemaker_mlops.operators.observability import outputs_table, step_summary
+    from airflow_sagemaker_mlops.operators.steps import FailStep
+
+    designed = isinstance(op, FailStep) and status == "Failed"
+    table = None if designed else outputs_table(outputs)  # a Fail step's only output is its message
+    op.log.info("%s%s", step_summary(outputs), f"; outputs (also in XCom):\n{table}" if table else "")
+    if designed:  # the pipeline failed itself on purpose: one clear line, no job log to show
+        line, message = failures.designed_failure(op, step, group.start_task_id)
+        op.log.error("%s", line)
+        raise AirflowFailException(message)
     tail = ""
     if group.job_logs:  # job log (rest of it), metrics and property files; see operators/observability.py
         from airflow_sagemaker_mlops.operators.observability import report_step
@@ -339,9 +359,9 @@ def finish_step(op: SageMakerStepOperator, context: Any, step: dict[str, Any] | 
         if report.tail:
             tail = (f"\nLast {len(report.tail)} lines of the job log ({report.location.describe()}):\n"
                     + "\n".join(report.tail))
-    if status == "Failed":
-        reason = step.get("FailureReason") or _fail_message(step) or "no reason given"
-        raise AirflowException(f"SageMaker step {op.step_name!r} failed: {reason}{tail}")
+    if status in ("Failed", "Stopped"):  # final in SageMaker: retrying this task cannot change it
+        arn = execution.get("arn") or execution.get("PipelineExecutionArn") or op.execution_arn
+        raise failures.step_failed(op.step_name, step, arn, group.start_task_id, tail)
     if status != "Succeeded":
         raise AirflowException(f"SageMaker step {op.step_name!r} ended {status}: {step.get('FailureReason', '')}"
                                f"{tail}")

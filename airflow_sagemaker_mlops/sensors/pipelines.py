@@ -92,8 +92,10 @@ class _PipelineSensor(BaseSensorOperator):
         return self.wait_for == "callback" and bool(step.get("Metadata", {}).get("Callback", {}).get("CallbackToken"))
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        if event.get("status") == "error":
-            raise AirflowException(event.get("message", "waiting for the pipeline execution failed"))
+        if event.get("status") == "error":  # polling kept failing: transient, keeps Airflow's retries
+            from airflow_sagemaker_mlops.operators.failures import wait_error
+
+            raise wait_error(event.get("message", "waiting for the pipeline execution failed"))
         return self.finish(context, event)
 
     def finish(self, context: Any, event: dict[str, Any]) -> Any:
@@ -121,9 +123,11 @@ class SageMakerPipelineExecutionSensor(_PipelineSensor):
     def finish(self, context: Any, event: dict[str, Any]) -> Any:
         execution = event.get("execution") or {}
         status = execution.get("status")
-        if status in self.fail_on:
-            raise AirflowException(f"pipeline execution {self.execution_arn} {status}: "
-                                   f"{execution.get('failure_reason') or 'no reason given'}")
+        if status in self.fail_on:  # final: no Airflow retry
+            from airflow_sagemaker_mlops.operators.failures import execution_failed
+
+            raise execution_failed(self.execution_arn, status, execution.get("failure_reason"),
+                                   what="pipeline execution")
         return _jsonable(execution)
 
 
@@ -152,9 +156,11 @@ class SageMakerPipelineStepSensor(_PipelineSensor):
         for key, value in outputs.items():
             xcom_push(context["ti"], key, value)
         status = step.get("StepStatus")
-        if status != "Succeeded":
+        if status != "Succeeded":  # Failed or Stopped: final, no Airflow retry
+            from airflow_sagemaker_mlops.operators.failures import step_failed
+
             reason = step.get("FailureReason") or step.get("Metadata", {}).get("Fail", {}).get("ErrorMessage")
-            raise AirflowException(f"step {self.step_name!r} {status}: {reason or 'no reason given'}")
+            raise step_failed(self.step_name, {**step, "FailureReason": reason}, self.execution_arn, None)
         return outputs
 
 

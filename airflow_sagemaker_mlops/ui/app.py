@@ -4,6 +4,8 @@
   group, or for the execution of DAG run ``?run_id=``. Needs the same login as the UI (the UI's JWT cookie,
   or a bearer token) and read access to the DAG.
 - ``GET {URL_PREFIX}/icon.svg``: the tab's icon.
+- ``GET {URL_PREFIX}/help``: how to give a DAG a pipeline (linked from the one-line page of a DAG without one:
+  Airflow's plugin interface shows a DAG tab on every DAG).
 """
 
 from __future__ import annotations
@@ -58,25 +60,31 @@ def create_app() -> FastAPI:
     def icon() -> Response:
         return Response(ICON_SVG, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
+    @app.get("/help", response_class=HTMLResponse)
+    def help_page() -> HTMLResponse:
+        from .render import render_help
+
+        return HTMLResponse(render_help(), headers={"Cache-Control": "max-age=3600"})
+
     @app.get("/dags/{dag_id}", response_class=HTMLResponse, dependencies=[Depends(_dag_read_access())])
     def pipeline_page(dag_id: str, request: Request, session: Annotated[Any, Depends(db_session)],
                       run_id: str | None = None) -> HTMLResponse:
         # A sync endpoint: FastAPI runs it in its thread pool, so the blocking AWS calls do not stall the
         # api-server's event loop.
         from .data import AirflowUrls, group_view, latest_execution, pipeline_groups
-        from .render import render_page
+        from .render import render_no_pipeline, render_page
 
         dag = load_dag(session, dag_id)
         if dag is None:
             raise HTTPException(404, f"DAG {dag_id!r} not found")
         groups = pipeline_groups(dag)
+        if not groups:
+            return HTMLResponse(render_no_pipeline(dag_id))
         urls = AirflowUrls(airflow_base(request))
         views = [group_view(dag_id, g, latest_execution(session, dag_id, g.start_task_id, run_id), urls)
                  for g in groups]
         message = None
-        if not groups:
-            message = "This DAG has no SageMakerPipelineGroup: there is no pipeline to draw."
-        elif run_id is not None and not any(v.execution for v in views):
+        if run_id is not None and not any(v.execution for v in views):
             message = f"DAG run {run_id!r} started no pipeline execution."
         return HTMLResponse(render_page(dag_id, views, message))
 

@@ -22,7 +22,12 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_sagemaker_mlops.links import execution_console_url, job_console_url
+from airflow_sagemaker_mlops.links import (
+    execution_console_url,
+    hook_console_base,
+    job_console_url,
+    local_console_url,
+)
 
 from .graph import DefinitionError, apply_statuses, layout, parse_definition
 from .render import GroupView
@@ -128,6 +133,7 @@ def group_view(dag_id: str, group: GroupInfo, latest: LatestExecution | None, ur
     run_id = latest.run_id if latest else None
     view = GroupView(group.group_id, group.pipeline_name, dag_run_id=run_id,
                      dag_run_url=urls.dag_run(dag_id, run_id) if run_id else None)
+    view.task_ids = dict(group.step_task_ids)
     view.task_urls = {step: urls.task_instance(dag_id, run_id, task_id)
                       for step, task_id in group.step_task_ids.items()}
     if not group.pipeline_name:
@@ -137,11 +143,13 @@ def group_view(dag_id: str, group: GroupInfo, latest: LatestExecution | None, ur
         return view
     try:
         hook = hook or ui_hook(group)
+        local = hook_console_base(hook)  # the local engine's console instead of AWS's, when that is the endpoint
         if latest is not None:
             definition = hook.execution_definition(latest.execution_arn)
             view.execution = hook.describe_execution(latest.execution_arn)
             entries: list[dict[str, Any]] | None = hook.list_steps(latest.execution_arn)
-            view.execution_url = execution_console_url(latest.execution_arn, group.region_name)
+            view.execution_url = (local_console_url(local, latest.execution_arn) if local
+                                  else execution_console_url(latest.execution_arn, group.region_name))
             view.source = ("Definition this execution ran with (DescribePipelineDefinitionForExecution), "
                            "coloured by its steps.")
         else:
@@ -156,7 +164,8 @@ def group_view(dag_id: str, group: GroupInfo, latest: LatestExecution | None, ur
         apply_statuses(graph, entries)
         view.graph = layout(graph)
         view.job_urls = {name: url for name, step in graph.steps.items()
-                         if (url := job_console_url(step.resource_arn, group.region_name))}
+                         if (url := (local_console_url(local, step.resource_arn) if local
+                                     else job_console_url(step.resource_arn, group.region_name)))}
     except DefinitionError as exc:
         view.error = f"Cannot draw the definition of pipeline {group.pipeline_name!r}: {exc}"
     except Exception as exc:  # an AWS or connection error in one group must not take the page down

@@ -250,20 +250,44 @@ def test_pipeline_tab_and_a_step_log(chromium: str, finished: Finished, tmp_path
         task_path = f"/dags/{DAG_ID}/runs/{urllib.parse.quote(run_id, safe='')}/tasks/{GROUP}.fit"
         browser.wait_for(f"location.pathname === {json.dumps(task_path)}", 60, "the fit task's page")
         # Its log: what the step task logged on finishing, with the training job's outputs.
-        browser.wait_for("document.body.innerText.includes('Step fit Succeeded')", 90, "the fit task's log")
+        browser.wait_for("document.body.innerText.includes('Step fit (Training) Succeeded')", 90, "the fit task's log")
         log_text = browser.text()
         time.sleep(0.5)
         log_png = browser.screenshot(tmp_path / "step_log.png")
+
+        # The succeeded run, on the tab's own page (?run_id=), and the fit job's page in the engine's console
+        # (its "job" link: the connection's endpoint is the local engine).
+        succeeded = finished.runs["register"]
+        browser.goto(f"{cluster.url}/sagemaker-pipelines/dags/{DAG_ID}?run_id={urllib.parse.quote(succeeded)}")
+        browser.wait_for("document.querySelectorAll('g.step').length >= 6", 60, "the succeeded run's graph")
+        ok_statuses = browser.evaluate("Object.fromEntries([...document.querySelectorAll('g.step')]"
+                                       ".map(g => [g.dataset.step, g.dataset.status]))")
+        time.sleep(0.5)
+        ok_png = browser.screenshot(tmp_path / "pipeline_tab_succeeded.png")
+        job_url = browser.evaluate(
+            "document.querySelector('g.step[data-step=\"fit\"] a.job-link').getAttribute('href')")
+        browser.goto(job_url)
+        browser.wait_for("document.body.innerText.includes('S3 outputs')", 30, "the engine's job page")
+        job_text = browser.text()
+        job_png = browser.screenshot(tmp_path / "job_page.png")
     assert drawn == TAB_STATUSES, drawn
     assert "SageMaker pipeline" in tabs  # the tab's name among the DAG's tabs
     assert run_id in frame_html and "auc_gate" in frame_html and "job \u2197" in frame_html
-    assert "Step fit Succeeded" in log_text and "train:auc" in log_text, log_text[:3000]
-    for png in (tab_png, log_png):
+    assert "Step fit (Training) Succeeded" in log_text and "train:auc" in log_text, log_text[:3000]
+    # The failed execution names its failing step, why, and the Airflow task to open.
+    assert "<strong>too_weak</strong> (Fail) ended the execution by design" in frame_html
+    assert f"{GROUP}.too_weak</code></a>" in frame_html
+    assert ok_statuses == {**TAB_STATUSES, "too_weak": "Not run", "register": "Succeeded"}, ok_statuses
+    assert "/_local/console/jobs/training-job/" in job_url, job_url
+    assert "TrainingJob" in job_text and "train:auc=" in job_text and "model artifacts" in job_text, job_text[:2000]
+    for png in (tab_png, log_png, ok_png, job_png):
         assert png.startswith(b"\x89PNG") and len(png) > 30_000, len(png)  # blank pages are a few KB
     if SCREENSHOT_DIR:
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         (SCREENSHOT_DIR / "churn_training_pipeline_tab.png").write_bytes(tab_png)
         (SCREENSHOT_DIR / "churn_training_step_log.png").write_bytes(log_png)
+        (SCREENSHOT_DIR / "churn_training_pipeline_tab_succeeded.png").write_bytes(ok_png)
+        (SCREENSHOT_DIR / "local_engine_job_page.png").write_bytes(job_png)
 def test_step_task_log_in_the_ui(chromium: str, finished: Finished, tmp_path: Path):
     """The fit step task's log page: the training job's own lines (from CloudWatch Logs) and its metrics."""
     cluster = finished.cluster

@@ -9,7 +9,14 @@ from typing import Any
 from pipeline_helpers import ROLE, spec, unique
 
 from airflow_sagemaker_mlops.local.jobs.base import JobResult
-from airflow_sagemaker_mlops.operators.observability import WorkerLogStreamer, flatten, step_metrics, table
+from airflow_sagemaker_mlops.operators.observability import (
+    WorkerLogStreamer,
+    flatten,
+    outputs_table,
+    step_metrics,
+    step_summary,
+    table,
+)
 from airflow_sagemaker_mlops.triggers.pipelines import wait_for_step
 
 
@@ -112,3 +119,28 @@ def test_a_job_without_a_log_reads_as_empty(logs: Any) -> None:
 
     assert logs.read(location_for("TrainingJob", unique("never-ran")), drain=True).lines == []
     assert logs.tail(location_for("TrainingJob", unique("never-ran"))) == []
+
+
+PROCESSING_OUTPUTS = {
+    "StepName": "prep", "StepType": "Processing", "StepStatus": "Succeeded", "FailureReason": None,
+    "AttemptCount": 2, "CacheHit": False, "CacheSourceExecutionArn": None,
+    "StartTime": "2026-01-01T09:00:00+00:00", "EndTime": "2026-01-01T09:01:04.5+00:00",
+    "Arn": "arn:aws:sagemaker:us-east-1:123456789012:processing-job/prep-1", "Metadata": {"ProcessingJob": {}},
+    "ProcessingJobName": "prep-1", "ProcessingOutputs": {"train": "s3://b/train", "test": "s3://b/test"},
+    "Notes": "x" * 500,
+}
+
+
+def test_a_step_is_one_summary_line_and_a_table_of_what_it_produced() -> None:
+    assert step_summary(PROCESSING_OUTPUTS) == "Step prep (Processing) Succeeded in 1m 04s, attempt 2"
+    lines = outputs_table(PROCESSING_OUTPUTS).splitlines()
+    assert lines[0].split() == ["output", "value"]
+    assert [line.split()[0] for line in lines[2:]] == ["Arn", "ProcessingJobName", "ProcessingOutputs.train",
+                                                       "ProcessingOutputs.test", "Notes"]
+    assert lines[4].split() == ["ProcessingOutputs.train", "s3://b/train"]
+    assert lines[-1].endswith("…") and len(lines[-1].split()[1]) == 160  # long values are cut; XCom has them
+
+
+def test_a_step_without_outputs_has_no_table() -> None:
+    assert outputs_table({"StepName": "f", "StepType": "Fail", "StepStatus": "Failed", "Metadata": {}}) is None
+    assert step_summary({"StepName": "f", "StepType": "Fail", "StepStatus": "Failed"}) == "Step f (Fail) Failed"

@@ -77,16 +77,19 @@ def test_each_group_is_drawn_and_coloured_by_its_latest_execution(client: TestCl
     run_id = ui_airflow.run.run_id
     assert run_id in train and ">Succeeded<" in train and ">Failed<" in checks  # execution status chips
     # Links: every step to its task instance in that DAG run (the step name differs from the task id for
-    # Audit-Run), the job to the console, the execution to the console.
+    # Audit-Run); the jobs and the execution to the local engine's console (the connection's endpoint is the
+    # engine: the AWS console would lead nowhere).
     run_path = f"/dags/ui_pipeline/runs/{urllib.parse.quote(run_id, safe='')}"
     links = [unescape(h) for h in re.findall(r'<a href="([^"]+)"', html)]
     for task_id in ("train.evaluate", "train.audit", "train.gate", "train.register", "train.too_weak", "checks.stop"):
         assert f"{run_path}/tasks/{task_id}" in links, (task_id, links)
-    arn = ui_airflow.run.xcom("train.register", "ModelPackageArn")
-    console = "https://console.aws.amazon.com/sagemaker/home?region=us-east-1#"
-    assert arn and f"{console}/model-packages/{arn.split('/', 1)[1]}" in links, links
+    console = f"{ui_airflow.engine.url}/_local/console/"
+    job = ui_airflow.run.xcom("train.evaluate", "ProcessingJobName")
+    assert job and f"{console}jobs/processing-job/{job}" in links, links
+    assert console in links  # the model package: the console's index (it has no page of its own)
     execution_id = ui_airflow.run.xcom("train.start", "execution_arn").rsplit("/", 1)[1]
-    assert any(link.endswith(f"/pipelines/ui-train/executions/{execution_id}") for link in links), links
+    assert f"{console}executions/{execution_id}" in links, links
+    assert not any("console.aws.amazon.com" in link for link in links), links
     assert "DescribePipelineDefinitionForExecution" in train
 
 
@@ -142,7 +145,10 @@ def test_an_unreachable_endpoint_is_reported(client: TestClient, monkeypatch: py
 def test_a_dag_without_groups_says_so(client: TestClient):
     reply = client.get("/dags/ui_plain")
     assert reply.status_code == 200
-    assert "This DAG has no SageMakerPipelineGroup" in reply.text and 'class="pipeline"' not in reply.text
+    assert "has no SageMakerPipelineGroup, so there is no SageMaker pipeline to show" in reply.text
+    assert 'class="pipeline"' not in reply.text and '<a href="../help"' in reply.text
+    help_page = client.get(urllib.parse.urljoin("/dags/ui_plain", "../help"))
+    assert help_page.status_code == 200 and "SageMakerPipelineGroup" in help_page.text
 
 
 def test_an_unknown_dag_is_a_404(client: TestClient):

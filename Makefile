@@ -34,6 +34,9 @@ MIN_DESELECT := --deselect tests/definition/test_properties.py::test_schema_is_u
 	--deselect tests/local/test_engine_pipelines.py::test_create_describe_update_list_delete \
 	--deselect tests/local/test_engine_tracking.py::test_mlflow_config_is_reported_and_the_start_request_overrides_its_experiment
 
+# The MWAA venvs are kept between runs (pattern-rule targets would otherwise be deleted as intermediate).
+.PRECIOUS: .venv-mwaa-%/.installed
+
 .PHONY: test test-af3 test-af2 test-mwaa test-minimums lint demo airflow venv clean chromium services wheel
 
 $(VENV)/.installed: pyproject.toml

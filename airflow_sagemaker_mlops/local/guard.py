@@ -39,7 +39,7 @@ from urllib.parse import quote, unquote
 
 TOKEN_HEADER = "X-Local-Engine-Token"
 READ_ONLY_PREFIXES = ("/_local/console/",)
-PUBLIC_READ_PATHS = ("/_local/health",)
+PUBLIC_READ_PATHS = ("/_local/health", "/_local/console")
 CONTROL_PREFIXES = ("/_local/", "/moto-api/")
 # Secrets the engine knows for the access keys test set-ups use (docs, pytest plugin, job processes).
 DEFAULT_TEST_KEYS = {"testing": "testing", "test": "test"}

@@ -17,8 +17,8 @@ from airflow_sagemaker_mlops.local.jobs.base import JobResult
 EVIL = "<script>alert('x')</script>"
 
 
-def get(url: str, method: str = "GET") -> tuple[int, dict[str, str], str]:
-    request = urllib.request.Request(url, method=method)
+def get(url: str, method: str = "GET", headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+    request = urllib.request.Request(url, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=10) as reply:
             return reply.status, dict(reply.headers), reply.read().decode()
@@ -81,7 +81,10 @@ def test_nothing_from_users_reaches_the_page_unescaped(engine: Any, failed_run: 
 def test_the_console_only_reads(engine: Any, failed_run: dict[str, Any]):
     execution_id = failed_run["arn"].rsplit("/", 1)[-1]
     for method in ("POST", "PUT", "DELETE"):
-        status, headers, _ = get(engine.url + execution_path(execution_id), method)
+        # The engine's guard refuses an unauthenticated write before the console sees it; with the control
+        # token it reaches the console, which answers that it only reads.
+        assert get(engine.url + execution_path(execution_id), method)[0] == 403
+        status, headers, _ = get(engine.url + execution_path(execution_id), method, engine.control_headers())
         assert status == 405 and headers["Allow"] == "GET, HEAD"
     status, _, body = get(engine.url + execution_path(execution_id), "HEAD")
     assert status == 200 and body == ""

@@ -34,9 +34,10 @@ DEPLOY_DAG_ID = "churn_deploy"
 GROUP = "train"
 STEP_TASKS = [f"{GROUP}.{t}" for t in ("preprocess", "fit", "evaluate", "auc_gate", "register", "too_weak")]
 # MinAuc decides the branch: the synthetic churn data gives a test AUC well inside (0.5, 0.99). Epochs makes
-# training last ~15 s, longer than the scheduler takes to start the fit task after preprocess: that task
+# training last ~30 s (~12 s for 150,000 on a loaded 2-core machine was too short: no task deferred), longer than
+# the scheduler takes to start the fit task after preprocess, even under load: that task
 # finds its step still running and defers (a task whose step already ended finishes without deferring).
-SLOW_TRAINING = {"Epochs": 150000}
+SLOW_TRAINING = {"Epochs": 400000}
 BRANCHES = {"register": {"MinAuc": 0.5, **SLOW_TRAINING}, "too_weak": {"MinAuc": 0.99, **SLOW_TRAINING}}
 EXPECTED: dict[str, dict[str, str]] = {
     "register": {f"{GROUP}.start": "success", f"{GROUP}.preprocess": "success", f"{GROUP}.fit": "success",

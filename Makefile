@@ -49,7 +49,7 @@ $(VENV)/.installed: pyproject.toml
 $(VENV_AF2)/.installed: pyproject.toml
 	test -x $(VENV_AF2)/bin/python || $(PYTHON) -m venv $(VENV_AF2)
 	$(VENV_AF2)/bin/python -m pip install -q --upgrade pip uv
-	$(VENV_AF2)/bin/uv pip install --python $(VENV_AF2)/bin/python -q $(AF2_REQUIREMENTS) -e .
+	$(VENV_AF2)/bin/uv pip install --python $(VENV_AF2)/bin/python -q $(AF2_REQUIREMENTS) -e ".[local]"
 	touch $@
 
 venv: $(VENV)/.installed

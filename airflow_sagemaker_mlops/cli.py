@@ -335,6 +335,9 @@ def cmd_local_serve(args: argparse.Namespace) -> int:
         serve(args.host, args.port, allow_non_loopback=args.allow_non_loopback, **engine_options_from_args(args))
     except ValueError as exc:  # a non-loopback host without --allow-non-loopback, a bad option value
         raise CliError(str(exc)) from None
+    except ModuleNotFoundError as exc:  # moto and its server live in the [local] extra
+        raise CliError(f"the local engine needs the [local] extra ({exc.name} is not installed): "
+                       "pip install 'airflow-sagemaker-mlops[local]'") from None
     return 0
 
 

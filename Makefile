@@ -15,9 +15,10 @@ AF2_TESTS := tests/compiler/test_golden.py tests/compiler/test_errors.py tests/c
 MWAA_VERSIONS := 2.11.0 3.0.6 3.3.1
 MWAA_PYTHON ?= PYENV_VERSION=3.12.1 python3.12
 MWAA_CONSTRAINTS = tests/mwaa/constraints/constraints-$(1).txt
-# What MWAA's images install (without pycurl/celery[sqs], which need libcurl headers and only serve SQS brokers)
+# What MWAA's images install (without pycurl/celery[sqs], which need libcurl headers and only serve SQS brokers);
+# the postgres provider and asyncpg because MWAA's metadata database is PostgreSQL (Airflow 3.3 also opens it async).
 MWAA_REQUIREMENTS = "apache-airflow[celery,statsd]==$(1)" "apache-airflow-providers-amazon[aiobotocore]" \
-	psycopg2-binary watchtower
+	apache-airflow-providers-postgres asyncpg psycopg2-binary watchtower
 WHEEL := dist/airflow_sagemaker_mlops-0.1.0-py3-none-any.whl
 MWAA_TESTS := tests/mwaa tests/examples/test_demo.py tests/examples/test_runs.py
 
@@ -68,7 +69,7 @@ $(WHEEL): pyproject.toml $(shell find airflow_sagemaker_mlops -name '*.py' -o -n
 
 # One venv per MWAA version, kept between runs (it depends only on the constraints file). The freeze taken
 # before our wheel goes in is what tests/mwaa/test_environment.py compares against.
-.venv-mwaa-%/.installed: tests/mwaa/constraints/constraints-%.txt | $(VENV)/.installed
+.venv-mwaa-%/.installed: tests/mwaa/constraints/constraints-%.txt Makefile | $(VENV)/.installed
 	rm -rf .venv-mwaa-$*
 	$(MWAA_PYTHON) -m venv .venv-mwaa-$*
 	$(VENV)/bin/uv pip install --python .venv-mwaa-$*/bin/python -q -c $(call MWAA_CONSTRAINTS,$*) \

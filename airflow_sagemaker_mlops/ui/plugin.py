@@ -25,6 +25,8 @@ URL_PREFIX = "/sagemaker-pipelines"
 #: The tab's path in the UI: /dags/<dag_id>/plugin/sagemaker-pipeline.
 URL_ROUTE = "sagemaker-pipeline"
 
+# Not compat.AIRFLOW_V3: compat imports airflow.sdk and the standard provider, which this module must not pull
+# in while Airflow is still loading its plugins.
 AIRFLOW_3 = int(AIRFLOW_VERSION.split(".", 1)[0]) >= 3
 
 

@@ -7,7 +7,8 @@ AF2_REQUIREMENTS := "apache-airflow==2.11.*" apache-airflow-providers-amazon \
 	"pytest>=8" hypothesis
 AF2_TESTS := tests/compiler/test_golden.py tests/compiler/test_errors.py tests/compiler/test_properties_hypothesis.py \
 	tests/compiler/test_group.py tests/compiler/test_experiment_config.py tests/definition/test_model.py tests/test_cli.py \
-	tests/ui/test_plugin.py tests/compiler/test_bad_dags.py tests/compiler/test_mutations_hypothesis.py tests/definition/test_limits.py
+	tests/ui/test_plugin.py tests/compiler/test_bad_dags.py tests/compiler/test_mutations_hypothesis.py tests/definition/test_limits.py \
+	tests/operators/test_aws_conventions.py tests/hooks/test_client_settings.py
 
 # The MWAA matrix (docs/mwaa.md): per Airflow version MWAA runs, a Python 3.12 venv installed the way MWAA
 # installs it, with MWAA's own constraints (tests/mwaa/constraints/), then this project's wheel under the same

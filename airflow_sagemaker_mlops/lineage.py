@@ -261,10 +261,11 @@ def step_facets(op: Any) -> Any:
     step = getattr(op, "sagemaker_step", None)
     if not step:
         return operator_lineage(Lineage())
+    from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings
     from airflow_sagemaker_mlops.operators.runtime import owning_group, pipelines_hook
 
     group = owning_group(op)
-    hook = pipelines_hook(group.aws_conn_id, group.region_name)
+    hook = pipelines_hook(AwsClientSettings.of(group))
     return operator_lineage(step_lineage(step, hook._call))
 
 

@@ -9,7 +9,12 @@ from typing import Any
 
 from airflow_sagemaker_mlops.compat import TaskGroup
 from airflow_sagemaker_mlops.definition import ExperimentConfig, ParameterRef, PipelineParameter
-from airflow_sagemaker_mlops.exceptions import PipelineCompileError, PipelineDefinitionWarning
+from airflow_sagemaker_mlops.exceptions import (
+    PipelineCompileError,
+    PipelineDefinitionError,
+    PipelineDefinitionWarning,
+)
+from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings, check_client_settings
 from airflow_sagemaker_mlops.location import current_dag_and_group, located, user_site
 
 from .compile import CompiledPipeline, compile_group
@@ -45,6 +50,9 @@ class SageMakerPipelineGroup(TaskGroup):
     :param pipeline_tags: tags for CreatePipeline.
     :param aws_conn_id: the Airflow connection to reach SageMaker with (run time).
     :param region_name: AWS region override (run time).
+    :param verify: TLS certificate verification of the AWS clients: False, or a CA bundle path (run time).
+    :param botocore_config: ``botocore.config.Config`` options for the AWS clients, e.g. proxies or timeouts
+        (run time; checked at parse time). All four AWS settings are the Amazon provider operators' own.
     :param mirror_steps: one Airflow task per step that waits for its step (default); False: a single
         ``<group>.wait`` task waits for the execution and the step tasks resolve from its result.
     :param deferrable: step tasks wait in the triggerer (default) or poll on a worker.
@@ -94,6 +102,8 @@ class SageMakerPipelineGroup(TaskGroup):
         pipeline_tags: dict[str, str] | None = None,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
         mirror_steps: bool = True,
         deferrable: bool = True,
         poll_interval: float = 15.0,
@@ -139,6 +149,12 @@ class SageMakerPipelineGroup(TaskGroup):
         self.pipeline_tags = dict(pipeline_tags or {})
         self.aws_conn_id = aws_conn_id
         self.region_name = region_name
+        self.verify = verify
+        self.botocore_config = botocore_config
+        try:
+            check_client_settings(verify, botocore_config)
+        except PipelineDefinitionError as exc:
+            raise self.error(str(exc), field=exc.field) from None
         self.mirror_steps = mirror_steps
         self.deferrable = deferrable
         self.poll_interval = poll_interval
@@ -246,14 +262,14 @@ class SageMakerPipelineGroup(TaskGroup):
         step_task_ids = {t.step_name: t.task_id for t in self.children.values() if hasattr(t, "step_name")}
         start = SageMakerPipelineStartOperator(
             task_id=self.START_TASK, task_group=self, dag=self.dag, parameter_values=self.parameter_values,
-            aws_conn_id=self.aws_conn_id, region_name=self.region_name, definition_bucket=self.definition_bucket,
+            **AwsClientSettings.of(self).as_kwargs(), definition_bucket=self.definition_bucket,
             pipeline_name=self.pipeline_name, step_task_ids=step_task_ids,
         )
         first = start
         if not self.mirror_steps:
             wait = SageMakerPipelineWaitOperator(
-                task_id=self.WAIT_TASK, task_group=self, dag=self.dag, aws_conn_id=self.aws_conn_id,
-                region_name=self.region_name, poll_interval=self.poll_interval, deferrable=self.deferrable,
+                task_id=self.WAIT_TASK, task_group=self, dag=self.dag, **AwsClientSettings.of(self).as_kwargs(),
+                poll_interval=self.poll_interval, deferrable=self.deferrable,
                 stop_on_kill=self.stop_on_kill,
             )
             start >> wait

@@ -7,15 +7,19 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from airflow_sagemaker_mlops.compat import AirflowException, BaseOperator, xcom_push
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+
+from airflow_sagemaker_mlops.compat import AirflowException, xcom_push
 from airflow_sagemaker_mlops.definition.parameters import PipelineParameter
+from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
+from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, AwsClientSettings, check_task_settings
 from airflow_sagemaker_mlops.links import (
     SageMakerPipelineExecutionLink,
     execution_link_fields,
     local_link_fields,
     region_and_partition,
 )
-from airflow_sagemaker_mlops.operators.runtime import _jsonable, pipelines_hook
+from airflow_sagemaker_mlops.operators.runtime import _jsonable
 from airflow_sagemaker_mlops.sensors.pipelines import SageMakerPipelineStepSensor
 
 
@@ -26,25 +30,23 @@ def _token(hook: Any, context: Any, task_id: str) -> str:
                                 str(getattr(ti, "max_tries", 0)))
 
 
-class _ExecutionOperator(BaseOperator):
+class _ExecutionOperator(AwsBaseOperator[SageMakerPipelinesHook]):
+    """Takes what the Amazon provider's AWS operators take (``aws_conn_id``, ``region_name``, ``verify``,
+    ``botocore_config``); ``self.hook`` is the task's SageMakerPipelinesHook."""
+
+    aws_hook_class = SageMakerPipelinesHook
     operator_extra_links = (SageMakerPipelineExecutionLink(),)
     ui_color = "#ff9900"
 
-    def __init__(self, *, aws_conn_id: str | None = "aws_default", region_name: str | None = None,
-                 wait_for_completion: bool = False, deferrable: bool = True, poll_interval: float = 15.0,
+    def __init__(self, *, wait_for_completion: bool = False, deferrable: bool = True, poll_interval: float = 15.0,
                  stop_on_kill: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
+        check_task_settings(self)
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
         self.poll_interval = poll_interval
         self.stop_on_kill = stop_on_kill
         self._execution_arn: str | None = None
-
-    @property
-    def hook(self) -> Any:
-        return pipelines_hook(self.aws_conn_id, self.region_name)
 
     def _started(self, context: Any, execution_arn: str) -> Any:
         self._execution_arn = execution_arn
@@ -61,8 +63,7 @@ class _ExecutionOperator(BaseOperator):
         if self.deferrable:
             from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger
 
-            self.defer(trigger=PipelineExecutionTrigger(execution_arn, aws_conn_id=self.aws_conn_id,
-                                                        region_name=self.region_name,
+            self.defer(trigger=PipelineExecutionTrigger(execution_arn, **AwsClientSettings.of(self).as_kwargs(),
                                                         poll_interval=self.poll_interval,
                                                         stop_on_kill=self.stop_on_kill),
                        method_name="execute_complete")
@@ -99,7 +100,7 @@ class SageMakerStartPipelineExecutionOperator(_ExecutionOperator):
     a new one. Returns the execution ARN (also in XCom under ``execution_arn``).
     """
 
-    template_fields = ("pipeline", "parameters", "display_name", "description")
+    template_fields = (*AWS_TEMPLATE_FIELDS, "pipeline", "parameters", "display_name", "description")
     template_fields_renderers = {"parameters": "json"}
 
     def __init__(self, *, pipeline: str, parameters: dict[str, Any] | None = None,
@@ -133,7 +134,7 @@ class SageMakerStartPipelineExecutionOperator(_ExecutionOperator):
 class SageMakerRetryPipelineExecutionOperator(_ExecutionOperator):
     """Retry a failed execution: SageMaker resumes it from the failed steps (succeeded steps are kept)."""
 
-    template_fields = ("execution_arn",)
+    template_fields = (*AWS_TEMPLATE_FIELDS, "execution_arn")
 
     def __init__(self, *, execution_arn: str, max_parallel_steps: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -148,20 +149,19 @@ class SageMakerRetryPipelineExecutionOperator(_ExecutionOperator):
         return self._started(context, arn)
 
 
-class SageMakerStopPipelineExecutionOperator(BaseOperator):
-    """Stop an execution (a no-op when it has already ended); optionally wait until it is Stopped."""
+class SageMakerStopPipelineExecutionOperator(AwsBaseOperator[SageMakerPipelinesHook]):
+    """Stop an execution (a no-op when it has already ended)."""
 
-    template_fields = ("execution_arn",)
+    aws_hook_class = SageMakerPipelinesHook
+    template_fields = (*AWS_TEMPLATE_FIELDS, "execution_arn")
 
-    def __init__(self, *, execution_arn: str, aws_conn_id: str | None = "aws_default",
-                 region_name: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *, execution_arn: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        check_task_settings(self)
         self.execution_arn = execution_arn
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
 
     def execute(self, context: Any) -> str:
-        pipelines_hook(self.aws_conn_id, self.region_name).stop_execution(self.execution_arn)
+        self.hook.stop_execution(self.execution_arn)
         return self.execution_arn
 
 
@@ -213,7 +213,7 @@ class SageMakerPipelineCallbackOperator(SageMakerPipelineStepSensor):
             return {}
         from airflow.providers.amazon.aws.hooks.sqs import SqsHook
 
-        sqs = SqsHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name).get_conn()
+        sqs = AwsClientSettings.of(self).hook(SqsHook).get_conn()
         for _ in range(5):
             reply = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
                                         VisibilityTimeout=30)

@@ -34,6 +34,7 @@ from airflow_sagemaker_mlops.hooks.logs import (
 
 if TYPE_CHECKING:
     from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
+    from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,8 @@ _OUTPUT_NAME_FIELDS = {
 }
 
 
-def logs_hook(aws_conn_id: str | None, region_name: str | None) -> SageMakerJobLogsHook:
-    return SageMakerJobLogsHook(aws_conn_id=aws_conn_id, region_name=region_name)
+def logs_hook(aws: AwsClientSettings) -> SageMakerJobLogsHook:
+    return aws.hook(SageMakerJobLogsHook)
 
 
 @dataclass
@@ -114,17 +115,17 @@ class StepReport:
 
 
 def report_step(op: Any, context: Any, step: dict[str, Any], outputs: dict[str, Any],
-                pipelines: SageMakerPipelinesHook, aws_conn_id: str | None, region_name: str | None,
+                pipelines: SageMakerPipelinesHook, aws: AwsClientSettings,
                 job_log: dict[str, Any] | None, tail_lines: int) -> StepReport:
     """Drain the job log, push metrics and property files (success) or read the log tail (failure)."""
     status = step.get("StepStatus")
     report = StepReport([], None)
     job = job_of_step(step)
     if job is not None:
-        report.location = _drain(op, step, outputs, job, aws_conn_id, region_name, job_log)
+        report.location = _drain(op, step, outputs, job, aws, job_log)
         if status in ("Failed", "Stopped") and report.location is not None and tail_lines > 0:
             try:
-                lines = logs_hook(aws_conn_id, region_name).tail(report.location, tail_lines)
+                lines = logs_hook(aws).tail(report.location, tail_lines)
                 report.tail = format_lines(lines, report.location)
             except Exception as exc:
                 op.log.warning("cannot read the tail of the job log (%s): %s", report.location.describe(), exc)
@@ -135,8 +136,7 @@ def report_step(op: Any, context: Any, step: dict[str, Any], outputs: dict[str, 
 
 
 def _drain(op: Any, step: dict[str, Any], outputs: dict[str, Any], job: tuple[str, str],
-           aws_conn_id: str | None, region_name: str | None,
-           job_log: dict[str, Any] | None) -> JobLogLocation | None:
+           aws: AwsClientSettings, job_log: dict[str, Any] | None) -> JobLogLocation | None:
     kind, job_arn = job
     location = None
     cursor = None
@@ -150,8 +150,7 @@ def _drain(op: Any, step: dict[str, Any], outputs: dict[str, Any], job: tuple[st
     if location is None:
         return None
     try:
-        batch = logs_hook(aws_conn_id, region_name).read(location, cursor, max_lines=DEFAULT_DRAIN_LINES,
-                                                         drain=True)
+        batch = logs_hook(aws).read(location, cursor, max_lines=DEFAULT_DRAIN_LINES, drain=True)
     except Exception as exc:
         op.log.warning("cannot read the job log (%s): %s", location.describe(), exc)
         return location

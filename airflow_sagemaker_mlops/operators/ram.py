@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_sagemaker_mlops.compat import AirflowException, BaseOperator
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+
+from airflow_sagemaker_mlops.compat import AirflowException
+from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
+from airflow_sagemaker_mlops.hooks.ram import SageMakerPipelineShareHook, permission_arn
+from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, AwsClientSettings, check_task_settings
+from airflow_sagemaker_mlops.location import located
 
 
-class SageMakerSharePipelineOperator(BaseOperator):
+class SageMakerSharePipelineOperator(AwsBaseOperator[SageMakerPipelineShareHook]):
     """Share ``pipeline`` (name or ARN) with AWS accounts through the RAM resource share ``share_name``.
 
     ``permission``: ``"read-only"`` (AWSRAMDefaultPermissionSageMakerPipeline: describe and list) or
@@ -21,7 +27,8 @@ class SageMakerSharePipelineOperator(BaseOperator):
     share's ARN.
     """
 
-    template_fields = ("pipeline", "principals", "share_name")
+    aws_hook_class = SageMakerPipelineShareHook
+    template_fields = (*AWS_TEMPLATE_FIELDS, "pipeline", "principals", "share_name")
 
     def __init__(
         self,
@@ -30,43 +37,35 @@ class SageMakerSharePipelineOperator(BaseOperator):
         principals: list[str],
         permission: str = "read-only",
         share_name: str | None = None,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        from airflow_sagemaker_mlops.hooks.ram import permission_arn
-
+        check_task_settings(self)
         try:
             self.permission = permission_arn(permission)
         except ValueError as exc:
-            raise ValueError(f"task {self.task_id}: {exc}") from None
+            raise located(str(exc), task_id=self.task_id, field="permission") from None
         if isinstance(principals, str) or not principals:
-            raise ValueError(f"task {self.task_id}: principals must be a non-empty list of AWS account IDs")
+            raise located("principals must be a non-empty list of AWS account IDs", task_id=self.task_id,
+                          field="principals")
         self.pipeline = pipeline
         self.principals = principals
         self.share_name = share_name
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
 
     def execute(self, context: Any) -> str:
-        from airflow_sagemaker_mlops.hooks.ram import SageMakerPipelineShareHook
-        from airflow_sagemaker_mlops.operators.runtime import pipelines_hook
-
         bad = [p for p in self.principals if not (isinstance(p, str) and len(p) == 12 and p.isdigit())]
         if bad:
             raise AirflowException(f"task {self.task_id}: principals must be 12-digit AWS account IDs, got {bad}")
         arn = self.pipeline
         if not arn.startswith("arn:"):
-            arn = pipelines_hook(self.aws_conn_id, self.region_name).conn.describe_pipeline(
+            arn = AwsClientSettings.of(self).hook(SageMakerPipelinesHook).conn.describe_pipeline(
                 PipelineName=self.pipeline
             )["PipelineArn"]
         name = self.share_name or f"sagemaker-pipeline-{arn.rsplit('/', 1)[-1]}"
-        hook = SageMakerPipelineShareHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name)
-        return hook.share(name, arn, list(self.principals), self.permission)
+        return self.hook.share(name, arn, list(self.principals), self.permission)
 
 
-class SageMakerAcceptPipelineShareOperator(BaseOperator):
+class SageMakerAcceptPipelineShareOperator(AwsBaseOperator[SageMakerPipelineShareHook]):
     """Accept the RAM invitation(s) to a pipeline share, in the consumer account.
 
     Narrow by ``share_arn`` (e.g. the share task's XCom), ``sender_account`` or ``share_name``; at least one
@@ -74,7 +73,8 @@ class SageMakerAcceptPipelineShareOperator(BaseOperator):
     not exist yet, or was sent to another account). Returns the accepted share ARNs.
     """
 
-    template_fields = ("share_arn", "sender_account", "share_name")
+    aws_hook_class = SageMakerPipelineShareHook
+    template_fields = (*AWS_TEMPLATE_FIELDS, "share_arn", "sender_account", "share_name")
 
     def __init__(
         self,
@@ -82,24 +82,18 @@ class SageMakerAcceptPipelineShareOperator(BaseOperator):
         share_arn: str | None = None,
         sender_account: str | None = None,
         share_name: str | None = None,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        check_task_settings(self)
         if not (share_arn or sender_account or share_name):
-            raise ValueError(f"task {self.task_id}: give share_arn, sender_account or share_name")
+            raise located("give share_arn, sender_account or share_name", task_id=self.task_id)
         self.share_arn = share_arn
         self.sender_account = sender_account
         self.share_name = share_name
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
 
     def execute(self, context: Any) -> list[str]:
-        from airflow_sagemaker_mlops.hooks.ram import SageMakerPipelineShareHook
-
-        hook = SageMakerPipelineShareHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name)
-        accepted = hook.accept(self.share_arn, self.sender_account, self.share_name)
+        accepted = self.hook.accept(self.share_arn, self.sender_account, self.share_name)
         if not accepted:
             raise AirflowException(
                 f"task {self.task_id}: no resource share invitation matches share_arn={self.share_arn!r}, "

@@ -8,27 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_sagemaker_mlops.compat import AirflowException, BaseOperator
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+
+from airflow_sagemaker_mlops.compat import AirflowException
+from airflow_sagemaker_mlops.hooks.registry import APPROVAL_STATUSES, SageMakerModelRegistryHook
+from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, check_task_settings
+from airflow_sagemaker_mlops.location import located
 
 
-def registry_hook(aws_conn_id: str | None, region_name: str | None) -> Any:
-    from airflow_sagemaker_mlops.hooks.registry import SageMakerModelRegistryHook
+class _RegistryOperator(AwsBaseOperator[SageMakerModelRegistryHook]):
+    """Takes what the Amazon provider's AWS operators take (``aws_conn_id``, ``region_name``, ``verify``,
+    ``botocore_config``); ``self.hook`` is the task's SageMakerModelRegistryHook."""
 
-    return SageMakerModelRegistryHook(aws_conn_id=aws_conn_id, region_name=region_name)
-
-
-class _RegistryOperator(BaseOperator):
+    aws_hook_class = SageMakerModelRegistryHook
     ui_color = "#c7e9c0"
 
-    def __init__(self, *, aws_conn_id: str | None = "aws_default", region_name: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
-
-    @property
-    def hook(self) -> Any:
-        return registry_hook(self.aws_conn_id, self.region_name)
+        check_task_settings(self)
 
 
 class SageMakerListModelPackageVersionsOperator(_RegistryOperator):
@@ -39,7 +36,7 @@ class SageMakerListModelPackageVersionsOperator(_RegistryOperator):
     :param load_metrics: also read the JSON documents ``ModelMetrics`` points at into ``Metrics``.
     """
 
-    template_fields = ("model_package_group", "approval_status")
+    template_fields = (*AWS_TEMPLATE_FIELDS, "model_package_group", "approval_status")
 
     def __init__(self, *, model_package_group: str, approval_status: str | None = None,
                  max_versions: int | None = None, load_metrics: bool = False, **kwargs: Any) -> None:
@@ -69,16 +66,14 @@ class SageMakerUpdateModelPackageApprovalOperator(_RegistryOperator):
     RegisterModelStep's XCom or from the triggering asset event.
     """
 
-    template_fields = ("model_package_arn", "approval_description")
+    template_fields = (*AWS_TEMPLATE_FIELDS, "model_package_arn", "approval_description")
 
     def __init__(self, *, model_package_arn: str, approval_status: str, approval_description: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        from airflow_sagemaker_mlops.hooks.registry import APPROVAL_STATUSES
-
         if approval_status not in APPROVAL_STATUSES:  # a DAG-file mistake: name it at parse time
-            raise ValueError(f"{type(self).__name__} {kwargs.get('task_id')!r}: approval_status "
-                             f"{approval_status!r} is not one of {', '.join(APPROVAL_STATUSES)}")
+            raise located(f"approval_status {approval_status!r} is not one of {', '.join(APPROVAL_STATUSES)}",
+                          task_id=self.task_id, field="approval_status")
         self.model_package_arn = model_package_arn
         self.approval_status = approval_status
         self.approval_description = approval_description

@@ -27,6 +27,7 @@ from airflow_sagemaker_mlops.compat import (
     XComArg,
     xcom_push,
 )
+from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, AwsClientSettings
 from airflow_sagemaker_mlops.links import (
     SageMakerPipelineExecutionLink,
     SageMakerStepJobLink,
@@ -50,10 +51,10 @@ STEPS_KEY = "steps"
 EXECUTION_KEY = "execution"
 
 
-def pipelines_hook(aws_conn_id: str | None, region_name: str | None) -> SageMakerPipelinesHook:
+def pipelines_hook(aws: AwsClientSettings) -> SageMakerPipelinesHook:
     from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
 
-    return SageMakerPipelinesHook(aws_conn_id=aws_conn_id, region_name=region_name)
+    return aws.hook(SageMakerPipelinesHook)
 
 
 def owning_group(task: BaseOperator) -> SageMakerPipelineGroup:
@@ -71,8 +72,9 @@ class SageMakerPipelineStartOperator(BaseOperator):
     # Template fields are what Airflow keeps of an operator in the serialized DAG, so the ones after
     # parameter_values are there for the api-server, which never parses DAG files: the pipeline tab
     # (airflow_sagemaker_mlops.ui) reads the pipeline, connection and step tasks from them. The Amazon
-    # provider's operators template aws_conn_id and region_name too.
-    template_fields = ("parameter_values", "pipeline_name", "aws_conn_id", "region_name", "step_task_ids")
+    # provider's operators template aws_conn_id, region_name and verify too.
+    template_fields = ("parameter_values", "pipeline_name", *AWS_TEMPLATE_FIELDS, "botocore_config",
+                       "step_task_ids")
     template_fields_renderers = {"parameter_values": "json", "step_task_ids": "json"}
     ui_color = "#ff9900"
     operator_extra_links = (SageMakerPipelineExecutionLink(),)
@@ -85,6 +87,8 @@ class SageMakerPipelineStartOperator(BaseOperator):
         parameter_values: dict[str, Any] | None = None,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
         definition_bucket: str | None = None,
         pipeline_name: str | None = None,
         step_task_ids: dict[str, str] | None = None,
@@ -97,6 +101,8 @@ class SageMakerPipelineStartOperator(BaseOperator):
         self.step_task_ids = dict(step_task_ids or {})
         self.aws_conn_id = aws_conn_id
         self.region_name = region_name
+        self.verify = verify
+        self.botocore_config = botocore_config
         self.definition_bucket = definition_bucket
 
     def execute(self, context: Any) -> dict[str, Any]:
@@ -105,7 +111,7 @@ class SageMakerPipelineStartOperator(BaseOperator):
         spec = compiled.spec
         values = check_parameter_values(  # before any AWS call
             {k: v for k, v in self.parameter_values.items() if v is not None}, spec.definition.parameters)
-        hook = pipelines_hook(self.aws_conn_id, self.region_name)
+        hook = pipelines_hook(AwsClientSettings.of(self))
         upload_code_assets(hook, compiled.code_assets)
         # The hook logs what it did (uploaded/created/updated/started); the task does not repeat it.
         upsert = hook.upsert_pipeline(spec, definition_bucket=self.definition_bucket)
@@ -197,11 +203,14 @@ class SageMakerPipelineWaitOperator(BaseOperator):
     sagemaker_runtime_task = True
 
     def __init__(self, *, aws_conn_id: str | None = "aws_default", region_name: str | None = None,
+                 verify: bool | str | None = None, botocore_config: dict[str, Any] | None = None,
                  poll_interval: float = 15.0, deferrable: bool = True, stop_on_kill: bool = True,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.aws_conn_id = aws_conn_id
         self.region_name = region_name
+        self.verify = verify
+        self.botocore_config = botocore_config
         self.poll_interval = poll_interval
         self.deferrable = deferrable
         self.stop_on_kill = stop_on_kill
@@ -211,25 +220,24 @@ class SageMakerPipelineWaitOperator(BaseOperator):
         arn = self._execution_arn = execution_arn_of(self, context)
         from airflow_sagemaker_mlops.triggers.pipelines import check_once
 
-        done = check_once(pipelines_hook(self.aws_conn_id, self.region_name), arn)
+        done = check_once(pipelines_hook(AwsClientSettings.of(self)), arn)
         if done is not None:  # already ended: no deferral (see run_step)
             return self.execute_complete(context, done)
         if self.deferrable:
             from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger
 
-            self.defer(trigger=PipelineExecutionTrigger(arn, aws_conn_id=self.aws_conn_id,
-                                                        region_name=self.region_name,
+            self.defer(trigger=PipelineExecutionTrigger(arn, **AwsClientSettings.of(self).as_kwargs(),
                                                         poll_interval=self.poll_interval,
                                                         stop_on_kill=self.stop_on_kill),
                        method_name="execute_complete")
         from airflow_sagemaker_mlops.triggers.pipelines import wait_for_step
 
-        hook = pipelines_hook(self.aws_conn_id, self.region_name)
+        hook = pipelines_hook(AwsClientSettings.of(self))
         event = wait_for_step(hook, arn, None, self.poll_interval, self._timeout_seconds(), raise_on_timeout=True)
         return self.execute_complete(context, event)
 
     def on_kill(self) -> None:
-        stop_killed_execution(self, self.stop_on_kill, self._execution_arn, self.aws_conn_id, self.region_name)
+        stop_killed_execution(self, self.stop_on_kill, self._execution_arn, AwsClientSettings.of(self))
 
     def _timeout_seconds(self) -> float | None:
         return self.execution_timeout.total_seconds() if self.execution_timeout else None
@@ -240,7 +248,7 @@ class SageMakerPipelineWaitOperator(BaseOperator):
         if event.get("status") == "error":
             raise failures.wait_error(event.get("message", "waiting for the execution failed"))
         arn = execution_arn_of(self, context)
-        hook = pipelines_hook(self.aws_conn_id, self.region_name)
+        hook = pipelines_hook(AwsClientSettings.of(self))
         steps = [_jsonable(s) for s in hook.list_steps(arn)]
         execution = _jsonable(hook.describe_execution(arn))
         ti = context["ti"]
@@ -272,7 +280,7 @@ def run_step(op: SageMakerStepOperator, context: Any) -> Any:
         step = next((s for s in steps if s.get("StepName") == op.step_name), None)
         return finish_step(op, context, step, execution)
     arn = op.execution_arn = execution_arn_of(op, context)
-    hook = pipelines_hook(group.aws_conn_id, group.region_name)
+    hook = pipelines_hook(AwsClientSettings.of(group))
     from airflow_sagemaker_mlops.triggers.pipelines import check_once
 
     # A step that has already ended needs no deferral: finish now. Besides saving the round trip through the
@@ -284,8 +292,8 @@ def run_step(op: SageMakerStepOperator, context: Any) -> Any:
     if group.deferrable:
         from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger
 
-        op.defer(trigger=PipelineExecutionTrigger(arn, step_name=op.step_name, aws_conn_id=group.aws_conn_id,
-                                                  region_name=group.region_name,
+        op.defer(trigger=PipelineExecutionTrigger(arn, step_name=op.step_name,
+                                                  **AwsClientSettings.of(group).as_kwargs(),
                                                   poll_interval=group.poll_interval,
                                                   stop_on_kill=group.stop_on_kill,
                                                   stream_logs=group.job_logs),
@@ -297,7 +305,7 @@ def run_step(op: SageMakerStepOperator, context: Any) -> Any:
     if group.job_logs:  # the job log while the step runs (the trigger does this when deferred)
         from airflow_sagemaker_mlops.operators.observability import WorkerLogStreamer, logs_hook
 
-        streamer = WorkerLogStreamer(op.step_name, hook, logs_hook(group.aws_conn_id, group.region_name), op.log)
+        streamer = WorkerLogStreamer(op.step_name, hook, logs_hook(AwsClientSettings.of(group)), op.log)
     event = wait_for_step(hook, arn, op.step_name, group.poll_interval, timeout, raise_on_timeout=True,
                           on_poll=streamer)
     if streamer is not None and event is not None:
@@ -306,11 +314,11 @@ def run_step(op: SageMakerStepOperator, context: Any) -> Any:
 
 
 def stop_killed_execution(task: BaseOperator, enabled: bool, execution_arn: str | None,
-                          aws_conn_id: str | None, region_name: str | None) -> None:
+                          aws: AwsClientSettings) -> None:
     """on_kill of a task that was waiting on a worker (deferred waits stop through the trigger's on_kill)."""
     if enabled and execution_arn:
         task.log.info("Task killed: stopping %s", execution_arn)
-        pipelines_hook(aws_conn_id, region_name).stop_execution(execution_arn)
+        pipelines_hook(aws).stop_execution(execution_arn)
 
 
 def complete_step(op: SageMakerStepOperator, context: Any, event: dict[str, Any]) -> Any:
@@ -329,7 +337,7 @@ def finish_step(op: SageMakerStepOperator, context: Any, step: dict[str, Any] | 
         status = execution.get("status") or execution.get("PipelineExecutionStatus") or "ended"
         raise AirflowSkipException(f"SageMaker did not run step {op.step_name!r} (execution {status})")
     op.sagemaker_step = step  # what its OpenLineage facets and asset event describe
-    hook = pipelines_hook(group.aws_conn_id, group.region_name)
+    hook = pipelines_hook(AwsClientSettings.of(group))
     outputs = _jsonable(hook.step_outputs(step))
     for key, value in outputs.items():
         xcom_push(ti, key, value)
@@ -354,7 +362,7 @@ def finish_step(op: SageMakerStepOperator, context: Any, step: dict[str, Any] | 
     if group.job_logs:  # job log (rest of it), metrics and property files; see operators/observability.py
         from airflow_sagemaker_mlops.operators.observability import report_step
 
-        report = report_step(op, context, step, outputs, hook, group.aws_conn_id, group.region_name, job_log,
+        report = report_step(op, context, step, outputs, hook, AwsClientSettings.of(group), job_log,
                              group.job_log_tail_lines)
         if report.tail:
             tail = (f"\nLast {len(report.tail)} lines of the job log ({report.location.describe()}):\n"

@@ -221,10 +221,11 @@ class SageMakerStepOperator(BaseOperator, metaclass=_StepOperatorMeta):
         return step_facets(self)
 
     def on_kill(self) -> None:
+        from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings
         from airflow_sagemaker_mlops.operators.runtime import owning_group, stop_killed_execution
 
         group = owning_group(self)
-        stop_killed_execution(self, group.stop_on_kill, self.execution_arn, group.aws_conn_id, group.region_name)
+        stop_killed_execution(self, group.stop_on_kill, self.execution_arn, AwsClientSettings.of(group))
 
     # -- what the compiler reads --------------------------------------------------------------
     def argument_name(self, field: str | None) -> str | None:

@@ -9,30 +9,35 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from airflow.providers.amazon.aws.sensors.base_aws import AwsBaseSensor
+
 from airflow_sagemaker_mlops.compat import (
     AirflowException,
     AirflowSkipException,
-    BaseSensorOperator,
     BranchMixIn,
     PokeReturnValue,
     xcom_push,
 )
-from airflow_sagemaker_mlops.operators.runtime import _jsonable, _outcome, pipelines_hook
+from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
+from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, AwsClientSettings, check_task_settings
+from airflow_sagemaker_mlops.operators.runtime import _jsonable, _outcome
 
 TERMINAL_EXECUTION = frozenset({"Succeeded", "Failed", "Stopped", "CompletedWithFailures"})
 TERMINAL_STEP = frozenset({"Succeeded", "Failed", "Stopped"})
 
 
-class _PipelineSensor(BaseSensorOperator):
-    template_fields = ("execution_arn",)
+class _PipelineSensor(AwsBaseSensor[SageMakerPipelinesHook]):
+    """Takes what the Amazon provider's AWS sensors take (``aws_conn_id``, ``region_name``, ``verify``,
+    ``botocore_config``); ``self.hook`` is the task's SageMakerPipelinesHook."""
+
+    aws_hook_class = SageMakerPipelinesHook
+    template_fields = (*AWS_TEMPLATE_FIELDS, "execution_arn")
     ui_color = "#ffcc80"
 
     def __init__(
         self,
         *,
         execution_arn: str,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
         deferrable: bool = True,
         poll_interval: float = 15.0,
         stop_on_kill: bool = False,
@@ -40,19 +45,14 @@ class _PipelineSensor(BaseSensorOperator):
     ) -> None:
         kwargs.setdefault("poke_interval", poll_interval)
         super().__init__(**kwargs)
+        check_task_settings(self)
         self.execution_arn = execution_arn
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
         self.deferrable = deferrable
         self.poll_interval = poll_interval
         self.stop_on_kill = stop_on_kill
 
     step_name: str | None = None
     wait_for = "end"
-
-    @property
-    def hook(self) -> Any:
-        return pipelines_hook(self.aws_conn_id, self.region_name)
 
     def execute(self, context: Any) -> Any:
         if not self.deferrable:
@@ -65,7 +65,7 @@ class _PipelineSensor(BaseSensorOperator):
 
         self.defer(
             trigger=PipelineExecutionTrigger(self.execution_arn, step_name=self.step_name,
-                                             aws_conn_id=self.aws_conn_id, region_name=self.region_name,
+                                             **AwsClientSettings.of(self).as_kwargs(),
                                              poll_interval=self.poll_interval, wait_for=self.wait_for,
                                              stop_on_kill=self.stop_on_kill),
             method_name="execute_complete",
@@ -138,7 +138,7 @@ class SageMakerPipelineStepSensor(_PipelineSensor):
     ``skip_if_not_run=False``.
     """
 
-    template_fields = ("execution_arn", "step_name")
+    template_fields = (*AWS_TEMPLATE_FIELDS, "execution_arn", "step_name")
 
     def __init__(self, *, step_name: str, skip_if_not_run: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)

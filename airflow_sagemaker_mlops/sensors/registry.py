@@ -10,37 +10,33 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from airflow.providers.amazon.aws.sensors.base_aws import AwsBaseSensor
+
 from airflow_sagemaker_mlops.compat import (
     AirflowException,
     AirflowFailException,
-    BaseSensorOperator,
     PokeReturnValue,
 )
+from airflow_sagemaker_mlops.hooks.registry import SageMakerModelRegistryHook
+from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, AwsClientSettings, check_task_settings
 
 
-def registry_hook(aws_conn_id: str | None, region_name: str | None) -> Any:
-    from airflow_sagemaker_mlops.hooks.registry import SageMakerModelRegistryHook
-
-    return SageMakerModelRegistryHook(aws_conn_id=aws_conn_id, region_name=region_name)
-
-
-class SageMakerModelPackageApprovalSensor(BaseSensorOperator):
+class SageMakerModelPackageApprovalSensor(AwsBaseSensor[SageMakerModelRegistryHook]):
     """Wait until ``model_package_arn`` (templated) is Approved; fail if it is Rejected.
 
     :param poll_interval: seconds between DescribeModelPackage calls (trigger and poke alike).
     """
 
-    template_fields = ("model_package_arn",)
+    aws_hook_class = SageMakerModelRegistryHook
+    template_fields = (*AWS_TEMPLATE_FIELDS, "model_package_arn")
     ui_color = "#c7e9c0"
 
-    def __init__(self, *, model_package_arn: str, aws_conn_id: str | None = "aws_default",
-                 region_name: str | None = None, deferrable: bool = True, poll_interval: float = 30.0,
+    def __init__(self, *, model_package_arn: str, deferrable: bool = True, poll_interval: float = 30.0,
                  **kwargs: Any) -> None:
         kwargs.setdefault("poke_interval", poll_interval)
         super().__init__(**kwargs)
+        check_task_settings(self)
         self.model_package_arn = model_package_arn
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
         self.deferrable = deferrable
         self.poll_interval = poll_interval
 
@@ -49,7 +45,7 @@ class SageMakerModelPackageApprovalSensor(BaseSensorOperator):
 
         if not self.model_package_arn:
             raise AirflowFailException("model_package_arn is empty: nothing to wait for")
-        version = registry_hook(self.aws_conn_id, self.region_name).describe_version(self.model_package_arn)
+        version = self.hook.describe_version(self.model_package_arn)
         return approval_event(self.model_package_arn, version)
 
     def execute(self, context: Any) -> Any:
@@ -61,8 +57,8 @@ class SageMakerModelPackageApprovalSensor(BaseSensorOperator):
         from airflow_sagemaker_mlops.triggers.registry import ModelPackageApprovalTrigger
 
         self.log.info("Waiting (deferred) for %s to be approved", self.model_package_arn)
-        self.defer(trigger=ModelPackageApprovalTrigger(self.model_package_arn, aws_conn_id=self.aws_conn_id,
-                                                       region_name=self.region_name,
+        self.defer(trigger=ModelPackageApprovalTrigger(self.model_package_arn,
+                                                       **AwsClientSettings.of(self).as_kwargs(),
                                                        poll_interval=self.poll_interval),
                    # The sensor's own timeout (BaseSensorOperator, 7 days by default) bounds the deferred wait.
                    method_name="execute_complete", timeout=datetime.timedelta(seconds=self.timeout))

@@ -45,6 +45,7 @@ from airflow_sagemaker_mlops.hooks.pipelines import (
     SageMakerPipelinesAsyncHook,
     SageMakerPipelinesHook,
 )
+from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings
 
 log = logging.getLogger(__name__)
 
@@ -385,34 +386,34 @@ class ExecutionPoller:
                 del _POLLERS[self.key]
 
 
-#: (event loop id, connection id, region, execution ARN) -> the poller serving it in this process.
+#: (event loop id, client settings, execution ARN) -> the poller serving it in this process.
 _POLLERS: dict[tuple[Any, ...], ExecutionPoller] = {}
 
 
-def get_poller(aws_conn_id: str | None, region_name: str | None, execution_arn: str) -> ExecutionPoller:
+def get_poller(aws: AwsClientSettings, execution_arn: str) -> ExecutionPoller:
     """The poller for this execution in the running event loop, created on first use."""
     loop = asyncio.get_running_loop()
-    key = (id(loop), aws_conn_id, region_name, execution_arn)
+    key = (id(loop), aws.key, execution_arn)
     poller = _POLLERS.get(key)
     if poller is None or (poller.task is not None and poller.task.done()):
         poller = ExecutionPoller(
             key=key,
             execution_arn=execution_arn,
-            hook_factory=lambda: SageMakerPipelinesAsyncHook(aws_conn_id=aws_conn_id, region_name=region_name),
-            logs_hook_factory=_logs_hook_factory(aws_conn_id, region_name),
+            hook_factory=lambda: aws.hook(SageMakerPipelinesAsyncHook),
+            logs_hook_factory=_logs_hook_factory(aws),
         )
         _POLLERS[key] = poller
     return poller
 
 
-def _logs_hook_factory(aws_conn_id: str | None, region_name: str | None) -> Callable[[], Any]:
+def _logs_hook_factory(aws: AwsClientSettings) -> Callable[[], Any]:
     hooks: list[Any] = []
 
     def factory() -> Any:
         if not hooks:  # one hook per poller: its connection is looked up once
             from airflow_sagemaker_mlops.hooks.logs import SageMakerJobLogsAsyncHook
 
-            hooks.append(SageMakerJobLogsAsyncHook(aws_conn_id=aws_conn_id, region_name=region_name))
+            hooks.append(aws.hook(SageMakerJobLogsAsyncHook))
         return hooks[0]
 
     return factory
@@ -438,6 +439,7 @@ class PipelineExecutionTrigger(BaseTrigger):
         or marks its run failed); triggerer restarts and redistribution do not count (``BaseTrigger.on_kill``).
     :param stream_logs: log the step's job log lines (CloudWatch Logs) while the step runs; the event then
         carries ``job_log`` (the job's log location and how far it was read) for the worker to continue.
+    :param aws_conn_id, region_name, verify, botocore_config: the waiting task's AWS client settings.
     """
 
     def __init__(
@@ -447,6 +449,8 @@ class PipelineExecutionTrigger(BaseTrigger):
         step_name: str | None = None,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
         poll_interval: float = 15.0,
         wait_for: str = "end",
         stop_on_kill: bool = False,
@@ -461,8 +465,7 @@ class PipelineExecutionTrigger(BaseTrigger):
             raise ValueError("poll_interval must be positive")
         self.execution_arn = execution_arn
         self.step_name = step_name
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
+        self.aws = AwsClientSettings(aws_conn_id, region_name, verify, botocore_config)
         self.poll_interval = float(poll_interval)
         self.wait_for = wait_for
         self.stop_on_kill = stop_on_kill
@@ -474,8 +477,7 @@ class PipelineExecutionTrigger(BaseTrigger):
             {
                 "execution_arn": self.execution_arn,
                 "step_name": self.step_name,
-                "aws_conn_id": self.aws_conn_id,
-                "region_name": self.region_name,
+                **self.aws.as_kwargs(),
                 "poll_interval": self.poll_interval,
                 "wait_for": self.wait_for,
                 "stop_on_kill": self.stop_on_kill,
@@ -491,12 +493,12 @@ class PipelineExecutionTrigger(BaseTrigger):
         if not self.stop_on_kill:
             return
         self.log.info("the waiting task was killed: stopping %s", self.execution_arn)
-        hook = SageMakerPipelinesHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name)
+        hook = self.aws.hook(SageMakerPipelinesHook)
         # A single, short call: run the blocking client off the event loop.
         await asyncio.to_thread(hook.stop_execution, self.execution_arn)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        poller = get_poller(self.aws_conn_id, self.region_name, self.execution_arn)
+        poller = get_poller(self.aws, self.execution_arn)
         sub = poller.subscribe(self.step_name, self.wait_for, self.poll_interval, stream_logs=self.stream_logs)
         what = f"step {self.step_name}" if self.step_name else "the execution"
         self.log.info("waiting for %s of %s (%s)", what, self.execution_arn, self.wait_for)

@@ -21,6 +21,7 @@ from airflow_sagemaker_mlops.hooks.errors import (
     SageMakerValidationError,
 )
 from airflow_sagemaker_mlops.hooks.registry import SageMakerModelRegistryAsyncHook
+from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings
 
 APPROVED = "approved"
 REJECTED = "rejected"
@@ -44,22 +45,22 @@ class ModelPackageApprovalTrigger(BaseTrigger):
     """Fires when the model package version is Approved or Rejected (one DescribeModelPackage per poll)."""
 
     def __init__(self, model_package_arn: str, *, aws_conn_id: str | None = "aws_default",
-                 region_name: str | None = None, poll_interval: float = 30.0) -> None:
+                 region_name: str | None = None, verify: bool | str | None = None,
+                 botocore_config: dict[str, Any] | None = None, poll_interval: float = 30.0) -> None:
         super().__init__()
         if poll_interval <= 0:
             raise ValueError("poll_interval must be positive")
         self.model_package_arn = model_package_arn
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
+        self.aws = AwsClientSettings(aws_conn_id, region_name, verify, botocore_config)
         self.poll_interval = float(poll_interval)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (f"{type(self).__module__}.{type(self).__qualname__}",
-                {"model_package_arn": self.model_package_arn, "aws_conn_id": self.aws_conn_id,
-                 "region_name": self.region_name, "poll_interval": self.poll_interval})
+                {"model_package_arn": self.model_package_arn, **self.aws.as_kwargs(),
+                 "poll_interval": self.poll_interval})
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        hook = SageMakerModelRegistryAsyncHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name)
+        hook = self.aws.hook(SageMakerModelRegistryAsyncHook)
         failures = 0
         self.log.info("waiting for an approval decision on %s", self.model_package_arn)
         async with hook.client() as client:

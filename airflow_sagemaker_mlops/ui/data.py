@@ -49,6 +49,8 @@ class GroupInfo:
     aws_conn_id: str | None = "aws_default"
     region_name: str | None = None
     step_task_ids: dict[str, str] = field(default_factory=dict)
+    verify: bool | str | None = None
+    botocore_config: dict[str, Any] | None = None
 
 
 @dataclass
@@ -72,6 +74,8 @@ def pipeline_groups(dag: Any) -> list[GroupInfo]:
             pipeline_name=getattr(task, "pipeline_name", None) or "",
             aws_conn_id=getattr(task, "aws_conn_id", "aws_default"),
             region_name=getattr(task, "region_name", None),
+            verify=getattr(task, "verify", None),
+            botocore_config=getattr(task, "botocore_config", None) or None,
             step_task_ids=dict(getattr(task, "step_task_ids", None) or {}),
         ))
     return groups
@@ -117,14 +121,14 @@ def _q(value: str) -> str:
 
 
 def ui_hook(group: GroupInfo) -> Any:
-    """The group's hook, with short timeouts and few retries: a page must answer, not ride out throttling."""
-    from botocore.config import Config
-
+    """The group's hook, with short timeouts and few retries: a page must answer, not ride out throttling.
+    The group's own botocore options (proxies, ...) hold, except where a page needs shorter waits."""
     from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
+    from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings
 
-    return SageMakerPipelinesHook(aws_conn_id=group.aws_conn_id, region_name=group.region_name,
-                                  config=Config(connect_timeout=5, read_timeout=20,
-                                                retries={"mode": "standard", "max_attempts": 3}))
+    config = {**(group.botocore_config or {}), "connect_timeout": 5, "read_timeout": 20,
+              "retries": {"mode": "standard", "max_attempts": 3}}
+    return AwsClientSettings(group.aws_conn_id, group.region_name, group.verify, config).hook(SageMakerPipelinesHook)
 
 
 def group_view(dag_id: str, group: GroupInfo, latest: LatestExecution | None, urls: AirflowUrls,

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from airflow_sagemaker_mlops.exceptions import PipelineCompileError
 from airflow_sagemaker_mlops.hooks.ram import SageMakerPipelineShareHook, permission_arn
 from airflow_sagemaker_mlops.operators.ram import (
     SageMakerAcceptPipelineShareOperator,
@@ -18,11 +19,14 @@ CONSUMER = "210987654321"
 
 
 def test_bad_arguments_are_refused_when_the_dag_is_parsed() -> None:
-    with pytest.raises(ValueError, match="task share: permission 'write' is not a SageMaker pipeline permission"):
+    here = f"{__file__}:"
+    with pytest.raises(PipelineCompileError, match="permission 'write' is not a SageMaker pipeline permission") as exc:
         SageMakerSharePipelineOperator(task_id="share", pipeline="p", principals=[CONSUMER], permission="write")
-    with pytest.raises(ValueError, match="task share: principals must be a non-empty list"):
+    assert exc.value.dag_file == __file__ and exc.value.task_id == "share" and exc.value.field == "permission"
+    assert str(exc.value).startswith(here)
+    with pytest.raises(PipelineCompileError, match="task 'share', field principals: principals must be a non-empty"):
         SageMakerSharePipelineOperator(task_id="share", pipeline="p", principals=CONSUMER)
-    with pytest.raises(ValueError, match="task accept: give share_arn, sender_account or share_name"):
+    with pytest.raises(PipelineCompileError, match="task 'accept': give share_arn, sender_account or share_name"):
         SageMakerAcceptPipelineShareOperator(task_id="accept")
     assert permission_arn("execution").endswith("/AWSRAMPermissionSageMakerPipelineAllowExecution")
 

@@ -33,6 +33,7 @@ def test_list_then_approve_and_reject(sagemaker_local_engine):
 
 
 def test_a_wrong_status_is_named_at_parse_time():
-    with pytest.raises(ValueError, match="'set': approval_status 'approved' is not one of Approved"):
+    with pytest.raises(ValueError, match=r"test_registry_operators.py:\d+: task 'set', field approval_status: "
+                                         "approval_status 'approved' is not one of Approved"):
         SageMakerUpdateModelPackageApprovalOperator(task_id="set", model_package_arn="arn:x",
                                                     approval_status="approved")

@@ -89,10 +89,13 @@ def test_serialize_round_trips() -> None:
         step_name="Approve",
         aws_conn_id="aws_prod",
         region_name="eu-west-1",
+        verify="/etc/ssl/corp-ca.pem",
+        botocore_config={"connect_timeout": 3, "proxies": {"https": "http://proxy.corp:3128"}},
         poll_interval=7.5,
         wait_for="callback",
     )
     path, kwargs = original.serialize()
+    assert kwargs["verify"] == "/etc/ssl/corp-ca.pem" and kwargs["botocore_config"]["connect_timeout"] == 3
     module, _, name = path.rpartition(".")
     rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
     assert type(rebuilt) is PipelineExecutionTrigger

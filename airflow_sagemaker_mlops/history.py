@@ -12,10 +12,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from airflow_sagemaker_mlops.definition.statuses import execution_ended
+
 if TYPE_CHECKING:
     from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
-
-TERMINAL_STATUSES = ("Succeeded", "Failed", "Stopped")
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def pipeline_history(hook: SageMakerPipelinesHook, pipeline: str, *, limit: int 
         described = hook.describe_execution(arn)
         status = described.get("PipelineExecutionStatus") or summary.get("PipelineExecutionStatus") or "Unknown"
         start = _time(described.get("CreationTime") or summary.get("StartTime"))
-        end = _time(described.get("LastModifiedTime")) if status in TERMINAL_STATUSES else None
+        end = _time(described.get("LastModifiedTime")) if execution_ended(status) else None
         duration = ((end or now) - start).total_seconds() if start else None
         steps = hook.list_steps(arn)
         records.append(ExecutionHistory(

@@ -30,6 +30,7 @@ from botocore.exceptions import ClientError
 
 from airflow_sagemaker_mlops.definition.parameters import PipelineParameter, coerce_value
 from airflow_sagemaker_mlops.definition.pipeline import S3_DEFINITION_THRESHOLD_BYTES, PipelineSpec
+from airflow_sagemaker_mlops.definition.statuses import STOPPABLE
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError, SageMakerMlopsError
 
 from .errors import (
@@ -52,9 +53,6 @@ DEFAULT_RETRIES: dict[str, Any] = {"mode": "standard", "max_attempts": 12}
 DEFINITION_HASH_TAG = "sagemaker-mlops:definition-hash"
 #: S3 prefix of content-addressed definitions too large to send inline.
 DEFINITION_PREFIX = "sagemaker-mlops/pipelines"
-
-TERMINAL_EXECUTION_STATUSES = ("Succeeded", "Failed", "Stopped")
-TERMINAL_STEP_STATUSES = ("Succeeded", "Failed", "Stopped")
 
 # Metadata key of a ListPipelineExecutionSteps entry -> step type.
 _METADATA_STEP_TYPES = {
@@ -511,7 +509,7 @@ class SageMakerPipelinesHook(SageMakerApiHook):
             )
         except (SageMakerConflictError, SageMakerValidationError):
             status = self.describe_execution(execution_arn).get("PipelineExecutionStatus")
-            if status in ("Stopping", *TERMINAL_EXECUTION_STATUSES):
+            if status is not None and status not in STOPPABLE:
                 log.info("execution %s is already %s; nothing to stop", execution_arn, status)
                 return
             raise

@@ -11,6 +11,7 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 
 from airflow_sagemaker_mlops.compat import AirflowException, xcom_push
 from airflow_sagemaker_mlops.definition.parameters import PipelineParameter
+from airflow_sagemaker_mlops.definition.statuses import step_ended
 from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
 from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, AwsClientSettings, check_task_settings
 from airflow_sagemaker_mlops.links import (
@@ -60,18 +61,13 @@ class _ExecutionOperator(AwsBaseOperator[SageMakerPipelinesHook]):
                                                **local_link_fields(self.hook, execution_arn))
         if not self.wait_for_completion:
             return execution_arn
-        if self.deferrable:
-            from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger
+        from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger, wait_or_defer
 
-            self.defer(trigger=PipelineExecutionTrigger(execution_arn, **AwsClientSettings.of(self).as_kwargs(),
-                                                        poll_interval=self.poll_interval,
-                                                        stop_on_kill=self.stop_on_kill),
-                       method_name="execute_complete")
-        from airflow_sagemaker_mlops.triggers.pipelines import wait_for_step
-
+        trigger = PipelineExecutionTrigger(execution_arn, **AwsClientSettings.of(self).as_kwargs(),
+                                           poll_interval=self.poll_interval, stop_on_kill=self.stop_on_kill)
         timeout = self.execution_timeout.total_seconds() if self.execution_timeout else None
-        return self.execute_complete(context, wait_for_step(self.hook, execution_arn, None, self.poll_interval,
-                                                            timeout, raise_on_timeout=True))
+        return self.execute_complete(context, wait_or_defer(self, self.hook, trigger, deferrable=self.deferrable,
+                                                            timeout=timeout))
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> str:
         from airflow_sagemaker_mlops.operators import failures
@@ -188,7 +184,7 @@ class SageMakerPipelineCallbackOperator(SageMakerPipelineStepSensor):
         callback = (step or {}).get("Metadata", {}).get("Callback", {})
         token = callback.get("CallbackToken")
         if not token:
-            if step is not None and step.get("StepStatus") in ("Succeeded", "Failed", "Stopped"):
+            if step is not None and step_ended(step.get("StepStatus")):
                 return super().finish(context, event)  # already answered elsewhere: mirror the result
             raise AirflowException(f"step {self.step_name!r} never waited for a callback "
                                    f"(execution {(event.get('execution') or {}).get('status')})")

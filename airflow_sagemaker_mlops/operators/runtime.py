@@ -27,6 +27,7 @@ from airflow_sagemaker_mlops.compat import (
     XComArg,
     xcom_push,
 )
+from airflow_sagemaker_mlops.definition.statuses import SUCCEEDED, step_ended
 from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, AwsClientSettings
 from airflow_sagemaker_mlops.links import (
     SageMakerPipelineExecutionLink,
@@ -218,23 +219,14 @@ class SageMakerPipelineWaitOperator(BaseOperator):
 
     def execute(self, context: Any) -> Any:
         arn = self._execution_arn = execution_arn_of(self, context)
-        from airflow_sagemaker_mlops.triggers.pipelines import check_once
+        from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger, wait_or_defer
 
-        done = check_once(pipelines_hook(AwsClientSettings.of(self)), arn)
-        if done is not None:  # already ended: no deferral (see run_step)
-            return self.execute_complete(context, done)
-        if self.deferrable:
-            from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger
-
-            self.defer(trigger=PipelineExecutionTrigger(arn, **AwsClientSettings.of(self).as_kwargs(),
-                                                        poll_interval=self.poll_interval,
-                                                        stop_on_kill=self.stop_on_kill),
-                       method_name="execute_complete")
-        from airflow_sagemaker_mlops.triggers.pipelines import wait_for_step
-
-        hook = pipelines_hook(AwsClientSettings.of(self))
-        event = wait_for_step(hook, arn, None, self.poll_interval, self._timeout_seconds(), raise_on_timeout=True)
-        return self.execute_complete(context, event)
+        aws = AwsClientSettings.of(self)
+        trigger = PipelineExecutionTrigger(arn, **aws.as_kwargs(), poll_interval=self.poll_interval,
+                                           stop_on_kill=self.stop_on_kill)
+        return self.execute_complete(context, wait_or_defer(self, pipelines_hook(aws), trigger,
+                                                            deferrable=self.deferrable,
+                                                            timeout=self._timeout_seconds()))
 
     def on_kill(self) -> None:
         stop_killed_execution(self, self.stop_on_kill, self._execution_arn, AwsClientSettings.of(self))
@@ -280,35 +272,21 @@ def run_step(op: SageMakerStepOperator, context: Any) -> Any:
         step = next((s for s in steps if s.get("StepName") == op.step_name), None)
         return finish_step(op, context, step, execution)
     arn = op.execution_arn = execution_arn_of(op, context)
-    hook = pipelines_hook(AwsClientSettings.of(group))
-    from airflow_sagemaker_mlops.triggers.pipelines import check_once
+    aws = AwsClientSettings.of(group)
+    hook = pipelines_hook(aws)
+    from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger, wait_or_defer
 
-    # A step that has already ended needs no deferral: finish now. Besides saving the round trip through the
-    # triggerer, this avoids Airflow's race where a trigger firing at once resumes the task before the
-    # scheduler has processed the deferring attempt's own exit.
-    done = check_once(hook, arn, op.step_name)
-    if done is not None:
-        return complete_step(op, context, done)
-    if group.deferrable:
-        from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger
-
-        op.defer(trigger=PipelineExecutionTrigger(arn, step_name=op.step_name,
-                                                  **AwsClientSettings.of(group).as_kwargs(),
-                                                  poll_interval=group.poll_interval,
-                                                  stop_on_kill=group.stop_on_kill,
-                                                  stream_logs=group.job_logs),
-                 method_name="execute_complete")
-    from airflow_sagemaker_mlops.triggers.pipelines import wait_for_step
-
-    timeout = op.execution_timeout.total_seconds() if op.execution_timeout else None
+    trigger = PipelineExecutionTrigger(arn, step_name=op.step_name, **aws.as_kwargs(),
+                                       poll_interval=group.poll_interval, stop_on_kill=group.stop_on_kill,
+                                       stream_logs=group.job_logs)
     streamer = None
-    if group.job_logs:  # the job log while the step runs (the trigger does this when deferred)
+    if group.job_logs and not group.deferrable:  # the job log while the step runs (the trigger does it deferred)
         from airflow_sagemaker_mlops.operators.observability import WorkerLogStreamer, logs_hook
 
-        streamer = WorkerLogStreamer(op.step_name, hook, logs_hook(AwsClientSettings.of(group)), op.log)
-    event = wait_for_step(hook, arn, op.step_name, group.poll_interval, timeout, raise_on_timeout=True,
-                          on_poll=streamer)
-    if streamer is not None and event is not None:
+        streamer = WorkerLogStreamer(op.step_name, hook, logs_hook(aws), op.log)
+    timeout = op.execution_timeout.total_seconds() if op.execution_timeout else None
+    event = wait_or_defer(op, hook, trigger, deferrable=group.deferrable, timeout=timeout, on_poll=streamer)
+    if streamer is not None:
         event["job_log"] = streamer.job_log()
     return complete_step(op, context, event)
 
@@ -367,10 +345,10 @@ def finish_step(op: SageMakerStepOperator, context: Any, step: dict[str, Any] | 
         if report.tail:
             tail = (f"\nLast {len(report.tail)} lines of the job log ({report.location.describe()}):\n"
                     + "\n".join(report.tail))
-    if status in ("Failed", "Stopped"):  # final in SageMaker: retrying this task cannot change it
+    if step_ended(status) and status != SUCCEEDED:  # final in SageMaker: retrying this task cannot change it
         arn = execution.get("arn") or execution.get("PipelineExecutionArn") or op.execution_arn
         raise failures.step_failed(op.step_name, step, arn, group.start_task_id, tail)
-    if status != "Succeeded":
+    if status != SUCCEEDED:  # still running although its execution ended: not final, Airflow may retry
         raise AirflowException(f"SageMaker step {op.step_name!r} ended {status}: {step.get('FailureReason', '')}"
                                f"{tail}")
     from airflow_sagemaker_mlops.operators.steps import ConditionStep

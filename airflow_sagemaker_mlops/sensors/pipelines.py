@@ -18,12 +18,10 @@ from airflow_sagemaker_mlops.compat import (
     PokeReturnValue,
     xcom_push,
 )
+from airflow_sagemaker_mlops.definition.statuses import SUCCEEDED
 from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
 from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, AwsClientSettings, check_task_settings
 from airflow_sagemaker_mlops.operators.runtime import _jsonable, _outcome
-
-TERMINAL_EXECUTION = frozenset({"Succeeded", "Failed", "Stopped", "CompletedWithFailures"})
-TERMINAL_STEP = frozenset({"Succeeded", "Failed", "Stopped"})
 
 
 class _PipelineSensor(AwsBaseSensor[SageMakerPipelinesHook]):
@@ -55,41 +53,24 @@ class _PipelineSensor(AwsBaseSensor[SageMakerPipelinesHook]):
     wait_for = "end"
 
     def execute(self, context: Any) -> Any:
-        if not self.deferrable:
+        if not self.deferrable:  # poke or reschedule mode: BaseSensorOperator calls poke
             return super().execute(context)
-        from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger, check_once
+        from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger, wait_or_defer
 
-        done = check_once(self.hook, self.execution_arn, self.step_name, self.wait_for)
-        if done is not None:  # nothing to wait for: no round trip through the triggerer
-            return self.execute_complete(context, done)
-
-        self.defer(
-            trigger=PipelineExecutionTrigger(self.execution_arn, step_name=self.step_name,
-                                             **AwsClientSettings.of(self).as_kwargs(),
-                                             poll_interval=self.poll_interval, wait_for=self.wait_for,
-                                             stop_on_kill=self.stop_on_kill),
-            method_name="execute_complete",
-            timeout=self.execution_timeout,
-        )
+        trigger = PipelineExecutionTrigger(self.execution_arn, step_name=self.step_name,
+                                           **AwsClientSettings.of(self).as_kwargs(), poll_interval=self.poll_interval,
+                                           wait_for=self.wait_for, stop_on_kill=self.stop_on_kill)
+        return self.execute_complete(context, wait_or_defer(self, self.hook, trigger, deferrable=True,
+                                                            defer_timeout=self.execution_timeout))
 
     def poke(self, context: Any) -> bool | PokeReturnValue:
-        execution = self.hook.describe_execution(self.execution_arn)
-        step = None
-        if self.step_name is not None:
-            step = next((s for s in self.hook.list_steps(self.execution_arn) if s.get("StepName") == self.step_name),
-                        None)
-            if step is not None and step.get("StepStatus") not in TERMINAL_STEP and not self._callback_ready(step):
-                return False
-        ended = execution.get("PipelineExecutionStatus") in TERMINAL_EXECUTION
-        if self.step_name is not None and step is None and not ended:
-            return False
-        if self.step_name is None and not ended:
-            return False
-        event = {"status": "done", "execution": _execution_summary(execution), "step": step}
-        return PokeReturnValue(is_done=True, xcom_value=self.execute_complete(context, event))
+        """One poll, judged exactly as the trigger judges it."""
+        from airflow_sagemaker_mlops.triggers.pipelines import check_once
 
-    def _callback_ready(self, step: dict[str, Any]) -> bool:
-        return self.wait_for == "callback" and bool(step.get("Metadata", {}).get("Callback", {}).get("CallbackToken"))
+        event = check_once(self.hook, self.execution_arn, self.step_name, self.wait_for)
+        if event is None:
+            return False
+        return PokeReturnValue(is_done=True, xcom_value=self.execute_complete(context, event))
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
         if event.get("status") == "error":  # polling kept failing: transient, keeps Airflow's retries
@@ -105,11 +86,6 @@ class _PipelineSensor(AwsBaseSensor[SageMakerPipelinesHook]):
         if self.stop_on_kill and self.execution_arn:
             self.log.info("Stopping %s because the task was killed", self.execution_arn)
             self.hook.stop_execution(self.execution_arn)
-
-
-def _execution_summary(execution: dict[str, Any]) -> dict[str, Any]:
-    return {"arn": execution.get("PipelineExecutionArn"), "status": execution.get("PipelineExecutionStatus"),
-            "failure_reason": execution.get("FailureReason")}
 
 
 class SageMakerPipelineExecutionSensor(_PipelineSensor):
@@ -156,7 +132,7 @@ class SageMakerPipelineStepSensor(_PipelineSensor):
         for key, value in outputs.items():
             xcom_push(context["ti"], key, value)
         status = step.get("StepStatus")
-        if status != "Succeeded":  # Failed or Stopped: final, no Airflow retry
+        if status != SUCCEEDED:  # ended otherwise (Failed, Stopped): final, no Airflow retry
             from airflow_sagemaker_mlops.operators.failures import step_failed
 
             reason = step.get("FailureReason") or step.get("Metadata", {}).get("Fail", {}).get("ErrorMessage")

@@ -33,25 +33,20 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 from botocore.exceptions import ClientError
 
+from airflow_sagemaker_mlops.definition.statuses import execution_ended, step_ended
 from airflow_sagemaker_mlops.hooks.errors import PipelineWaitTimeout, wrap_client_error
-from airflow_sagemaker_mlops.hooks.pipelines import (
-    TERMINAL_EXECUTION_STATUSES,
-    TERMINAL_STEP_STATUSES,
-    SageMakerPipelinesAsyncHook,
-    SageMakerPipelinesHook,
-)
+from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesAsyncHook, SageMakerPipelinesHook
 from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings
 
 log = logging.getLogger(__name__)
 
-SUCCEEDED = "succeeded"
-FAILED = "failed"
-STOPPED = "stopped"
+# Event statuses besides the ended execution's or step's own (lower-cased: "succeeded", "failed", "stopped",
+# "completed_with_failures", or whatever AWS adds).
 NOT_RUN = "not_run"
 CALLBACK = "callback"
 ERROR = "error"
@@ -67,7 +62,11 @@ MAX_LOG_LINES_PER_POLL = 500
 #: Seconds a poll may spend reading job logs before delivering the snapshot anyway.
 LOG_FETCH_TIMEOUT = 10.0
 
-_STATUS_WORD = {"Succeeded": SUCCEEDED, "Failed": FAILED, "Stopped": STOPPED}
+
+
+def _status_word(status: str) -> str:
+    """An ended SageMaker status as an event status: ``CompletedWithFailures`` -> ``completed_with_failures``."""
+    return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(status))
 
 
 # ---- what a snapshot means for one waiter (shared by the trigger and the sync helper) -------------
@@ -106,16 +105,16 @@ def evaluate(
     """
     summary = _execution_summary(execution, execution_arn)
     status = summary["status"]
-    ended = status in TERMINAL_EXECUTION_STATUSES
+    ended = execution_ended(status)
     base = {"execution": summary, "step_name": step_name}
     if step_name is None:
         if not ended:
             return None
-        return {**base, "status": _STATUS_WORD[status], "step": None, "reason": summary["failure_reason"]}
+        return {**base, "status": _status_word(status), "step": None, "reason": summary["failure_reason"]}
     step = find_step(steps, step_name)
     step_status = step.get("StepStatus") if step else None
-    if step_status in TERMINAL_STEP_STATUSES:
-        return {**base, "status": _STATUS_WORD[step_status], "step": step, "reason": step.get("FailureReason")}
+    if step_ended(step_status):
+        return {**base, "status": _status_word(step_status), "step": step, "reason": step.get("FailureReason")}
     if wait_for == "callback" and step_status == "Executing":
         token = ((step.get("Metadata") or {}).get("Callback") or {}).get("CallbackToken")
         if token:
@@ -127,7 +126,7 @@ def evaluate(
         return {**base, "status": NOT_RUN, "step": None, "reason": reason}
     # Not seen on SageMaker (steps end before their execution); report the execution's end, not a hang.
     reason = f"execution {status} while step {step_name} was {step_status}"
-    return {**base, "status": _STATUS_WORD[status], "step": step, "reason": reason}
+    return {**base, "status": _status_word(status), "step": step, "reason": reason}
 
 
 def _error_payload(execution_arn: str, step_name: str | None, message: str) -> dict[str, Any]:
@@ -532,6 +531,35 @@ def check_once(
     execution = hook.describe_execution(execution_arn)
     steps = hook.list_steps(execution_arn) if step_name is not None else []
     return evaluate(execution_arn, execution, steps, step_name, wait_for)
+
+
+def wait_or_defer(
+    task: Any,
+    hook: SageMakerPipelinesHook,
+    trigger: PipelineExecutionTrigger,
+    *,
+    deferrable: bool,
+    timeout: float | None = None,
+    defer_timeout: Any = None,
+    on_poll: Callable[[list[dict[str, Any]]], None] | None = None,
+) -> dict[str, Any]:
+    """How every task waits for an execution or one of its steps: the event payload once ``trigger``'s wait
+    is over. Step tasks, the group's wait task, the lifecycle operators and the sensors all come here.
+
+    One poll first: what has already ended needs no deferral. Besides saving the round trip through the
+    triggerer, that avoids Airflow's race where a trigger firing at once resumes the task before the
+    scheduler has processed the deferring attempt's own exit. Then ``task.defer`` to ``trigger`` (resuming in
+    ``execute_complete``; ``defer_timeout`` bounds the deferral), or poll here with the trigger's settings
+    until the wait is over or ``timeout`` seconds passed (PipelineWaitTimeout).
+    """
+    done = check_once(hook, trigger.execution_arn, trigger.step_name, trigger.wait_for)
+    if done is not None:
+        return done
+    if deferrable:
+        task.defer(trigger=trigger, method_name="execute_complete", timeout=defer_timeout)
+    payload = wait_for_step(hook, trigger.execution_arn, trigger.step_name, trigger.poll_interval, timeout,
+                            wait_for=trigger.wait_for, raise_on_timeout=True, on_poll=on_poll)
+    return cast("dict[str, Any]", payload)  # never None with raise_on_timeout
 
 
 def wait_for_step(

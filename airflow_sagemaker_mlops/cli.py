@@ -1,6 +1,6 @@
 """Command line: ``python -m airflow_sagemaker_mlops compile | validate | iam-policy | history | local serve``.
 
-Errors print one line to stderr and exit with status 2 (the contract in DESIGN.md section 6); the other exit
+Errors print one line to stderr and exit with status 2 (docs/architecture.md, "Contracts"); the other exit
 statuses are in EXIT_STATUSES (and every command's ``--help``).
 """
 

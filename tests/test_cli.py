@@ -1,4 +1,4 @@
-"""The command-line contract (DESIGN.md section 6): compile / validate, one-line errors with exit status 2."""
+"""The command-line contract (docs/architecture.md): compile / validate, one-line errors with exit status 2."""
 
 from __future__ import annotations
 

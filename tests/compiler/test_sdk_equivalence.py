@@ -4,7 +4,7 @@ Each DAG file under ``sdk_dags/`` has a twin builder here (``_sdk_<stem>``) that
 ``sagemaker.mlops.workflow.pipeline.Pipeline`` and serialises ``definition()`` offline. The two JSON
 documents must be equal after :func:`normalise`.
 
-The SDK is the reference emitter (DESIGN.md section 7), but it is slow to import (~10 s) and needs some
+The SDK is the reference emitter (docs/architecture.md), but it is slow to import (~10 s) and needs some
 care to stay offline, so all SDK pipelines are built once, in one module-scoped fixture, with:
 
 - ``AWS_ENDPOINT_URL`` pointing at a closed local port: any AWS call the SDK tries fails at once with
@@ -13,7 +13,7 @@ care to stay offline, so all SDK pipelines are built once, in one module-scoped 
   applies its default experiment config in regions where SageMaker Experiments is GA;
 - ``SAGEMAKER_VALIDATE_ROLE=false``: ``ModelTrainer`` otherwise simulates the role's IAM policies;
 - telemetry off by replacing ``telemetry_logging._send_telemetry_request`` with a no-op. The SDK's own
-  opt-out is a defaults config file, which it re-validates on every lookup (DESIGN.md section 7: 3x
+  opt-out is a defaults config file, which it re-validates on every lookup (docs/architecture.md: 3x
   slower) and which would have to be written to the user's config directory;
 - a ``PipelineSession`` with an explicit ``default_bucket``, so nothing asks S3 which bucket to use.
 

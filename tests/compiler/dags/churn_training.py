@@ -1,4 +1,4 @@
-"""The DESIGN.md sketch: preprocess -> train -> evaluate -> condition -> register / fail."""
+"""The first design sketch: preprocess -> train -> evaluate -> condition -> register / fail."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """SDK equivalence 4: RegisterModelStep built from its helper fields (image_uri=, model_data=, ...), the
-way DESIGN.md section 2 writes it, against SDK v3's ``ModelStep`` of the same model package.
+way the first design sketch writes it, against SDK v3's ``ModelStep`` of the same model package.
 
 Twin of ``_sdk_register_helper`` in ``tests/compiler/test_sdk_equivalence.py`` (an expected failure
 until the helper writes ``SkipModelValidation`` as the SDK does).

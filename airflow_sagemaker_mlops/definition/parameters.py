@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,3 +137,44 @@ class PipelineParameter:
     def from_request(cls, request: dict[str, Any]) -> tuple[str, PipelineParameter]:
         enum = request.get("EnumValues")
         return request["Name"], cls(request["Type"], request.get("DefaultValue"), tuple(enum) if enum else None)
+
+
+def check_run_values(
+    values: Mapping[str, Any], declared: Mapping[str, PipelineParameter]
+) -> tuple[dict[str, Any], list[str]]:
+    """Per-run parameter values (StartPipelineExecution's ``PipelineParameters``) against the declarations:
+    the values coerced to their declared types, and every problem, each naming ``parameter_values[<name>]``.
+
+    The one check of run values: the start task, the lifecycle start operator and the hook all come here, so
+    a value fails the same way wherever it is given. None means "use the default". Checked as SageMaker
+    checks: the parameter is declared, the value fits its type, a String value is one of its enum values and
+    within the length limit, a parameter without a default gets a value.
+    """
+    from .limits import problem as limit_problem
+
+    coerced: dict[str, Any] = {}
+    problems: list[str] = []
+    known = ", ".join(sorted(declared)) or "none"
+    for name, value in values.items():
+        if name not in declared and value is not None:
+            problems.append(f"parameter_values[{name!r}]: no such pipeline parameter (declared: {known})")
+    for name, param in declared.items():
+        where = f"parameter_values[{name!r}]"
+        value = values.get(name)
+        if value is None:
+            if param.default is None:
+                problems.append(f"{where}: parameter {name!r} has no default value and no value was given")
+            continue
+        try:
+            value = coerce_value(param.type, value)
+        except PipelineDefinitionError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        if param.enum_values is not None and value not in param.enum_values:
+            problems.append(f"{where}: {value!r} is not one of the enum values {list(param.enum_values)}")
+            continue
+        if isinstance(value, str) and (why := limit_problem("ParameterValue", value, "the value")):
+            problems.append(f"{where}: {why}")
+            continue
+        coerced[name] = value
+    return coerced, problems

@@ -28,7 +28,7 @@ from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from airflow_sagemaker_mlops.definition.parameters import PipelineParameter, coerce_value
+from airflow_sagemaker_mlops.definition.parameters import PipelineParameter, check_run_values
 from airflow_sagemaker_mlops.definition.pipeline import S3_DEFINITION_THRESHOLD_BYTES, PipelineSpec
 from airflow_sagemaker_mlops.definition.statuses import STOPPABLE
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError, SageMakerMlopsError
@@ -380,34 +380,12 @@ class SageMakerPipelinesHook(SageMakerApiHook):
         default". Raises PipelineParameterError naming every bad value; nothing is sent.
         """
         parameters = dict(parameters or {})
-        problems: list[str] = []
-        values: dict[str, Any] = {}
         if declared is not None:
-            unknown = sorted(set(parameters) - set(declared))
-            if unknown:
-                problems.append(
-                    f"unknown parameter(s) {', '.join(unknown)} (declared: {', '.join(sorted(declared)) or 'none'})"
-                )
-            for name, param in declared.items():
-                value = parameters.get(name)
-                if value is None:
-                    if param.default is None:
-                        problems.append(f"parameter {name!r} has no default value and no value was given")
-                    continue
-                try:
-                    coerced = coerce_value(param.type, value)
-                except PipelineDefinitionError as exc:
-                    problems.append(f"parameter {name!r}: {exc}")
-                    continue
-                if param.enum_values is not None and coerced not in param.enum_values:
-                    problems.append(f"parameter {name!r}: {coerced!r} is not one of {list(param.enum_values)}")
-                    continue
-                values[name] = coerced
+            values, problems = check_run_values(parameters, declared)
         else:
             values = {k: v for k, v in parameters.items() if v is not None}
-            for name, value in values.items():
-                if isinstance(value, float) and not math.isfinite(value):
-                    problems.append(f"parameter {name!r}: {value!r} is not a finite number")
+            problems = [f"parameter {name!r}: {value!r} is not a finite number" for name, value in values.items()
+                        if isinstance(value, float) and not math.isfinite(value)]
         if problems:
             raise PipelineParameterError("invalid pipeline parameters: " + "; ".join(problems))
         return [{"Name": name, "Value": format_value(value)} for name, value in values.items()]

@@ -160,22 +160,12 @@ _FIX_VALUES = ("Next: this task will not retry (the values would fail again). Fi
 
 def check_parameter_values(values: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any]:
     """Per-run values coerced to their declared types; a value that does not fit fails the task before any
-    AWS call, naming the parameter."""
-    from airflow_sagemaker_mlops.definition.parameters import coerce_value
-    from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
+    AWS call, naming the parameter. Deterministic: the same values would fail the same way on a retry."""
+    from airflow_sagemaker_mlops.definition.parameters import check_run_values
 
-    coerced = {}
-    for name, value in values.items():
-        param = declared.get(name)
-        # Deterministic: the same values fail the same way on a retry.
-        if param is None:
-            raise AirflowFailException(f"parameter_values[{name!r}]: no such pipeline parameter "
-                                       f"(declared: {', '.join(sorted(declared)) or 'none'})\n{_FIX_VALUES}")
-        try:
-            coerced[name] = coerce_value(param.type, value)
-        except PipelineDefinitionError as exc:
-            raise AirflowFailException(f"parameter_values[{name!r}]: {exc} (declared {param.type})\n"
-                                       f"{_FIX_VALUES}") from None
+    coerced, problems = check_run_values(values, declared)
+    if problems:
+        raise AirflowFailException("\n".join([*problems, _FIX_VALUES]))
     return coerced
 
 

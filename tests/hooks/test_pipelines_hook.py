@@ -233,7 +233,8 @@ def test_start_with_typed_parameters(hook: Any) -> None:
         ({"Epochs": 1.5, "Input": "x"}, "'Epochs'.*not a valid Integer"),
         ({"Enabled": "yes", "Input": "x"}, "'Enabled'.*not a valid Boolean"),
         ({"Mode": "medium", "Input": "x"}, "'Mode'.*not one of"),
-        ({"Typo": 1, "Input": "x"}, "unknown parameter.*Typo"),
+        ({"Typo": 1, "Input": "x"}, "'Typo'.*no such pipeline parameter"),
+        ({"Input": "x" * 1025}, "'Input'.*0-1024"),
         ({}, "'Input' has no default"),
     ],
 )

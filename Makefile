@@ -39,7 +39,7 @@ MIN_DESELECT := --deselect tests/definition/test_properties.py::test_schema_is_u
 # The MWAA venvs are kept between runs (pattern-rule targets would otherwise be deleted as intermediate).
 .PRECIOUS: .venv-mwaa-%/.installed
 
-.PHONY: test test-af3 test-af2 test-mwaa test-minimums lint demo airflow venv clean chromium services wheel
+.PHONY: test test-fast test-af3 test-af2 test-mwaa test-minimums lint demo airflow venv clean chromium services wheel
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
@@ -116,6 +116,13 @@ chromium:
 
 test-af3: $(VENV)/.installed chromium
 	$(call run_pytest,$(VENV)/bin/pytest -q,tests)
+
+# The in-process part of test-af3: compiler, definition, IAM, hooks, triggers, operators and sensors driven
+# directly, the engine, the UI and the CLI; no test here starts an Airflow process (about 3 min on 2 cores).
+FAST_IGNORE := --ignore=tests/runtime --ignore=tests/e2e --ignore=tests/mwaa \
+	--ignore=tests/examples/test_demo.py --ignore=tests/examples/test_runs.py
+test-fast: $(VENV)/.installed chromium
+	$(call run_pytest,$(VENV)/bin/pytest -q $(FAST_IGNORE),tests)
 
 # limits.json is checked against the botocore of .venv, where it is generated; .venv-af2 resolves another one.
 test-af2: $(VENV_AF2)/.installed

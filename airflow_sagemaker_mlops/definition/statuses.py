@@ -15,6 +15,8 @@ STEP_RUNNING = frozenset({"Starting", "Executing", "Stopping"})
 SUCCEEDED = "Succeeded"
 #: An execution that can still be stopped.
 STOPPABLE = frozenset({"Executing"})
+#: Executions RetryPipelineExecution resumes (from their failed or stopped steps).
+RESUMABLE = frozenset({"Failed", "Stopped"})
 
 
 def execution_ended(status: str | None) -> bool:

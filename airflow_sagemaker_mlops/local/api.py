@@ -440,7 +440,8 @@ class Api:
 
     def retry_pipeline_execution(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         ex = self.engine.retry_execution(
-            self._execution(body).arn, _check_parallelism(body.get("ParallelismConfiguration"))
+            self._execution(body).arn, _check_parallelism(body.get("ParallelismConfiguration")),
+            client_token=body.get("ClientRequestToken"),
         )
         return {"PipelineExecutionArn": ex.arn}
 

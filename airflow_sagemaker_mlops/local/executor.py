@@ -165,7 +165,8 @@ class Engine:
         self.lock = threading.RLock()
         self.pipelines: dict[tuple[str, str, str], PipelineRecord] = {}  # (account, region, name)
         self.executions: dict[str, ExecutionRecord] = {}
-        self.tokens: dict[tuple[str, str], str] = {}  # (pipeline arn, client token) -> execution arn
+        # (pipeline or execution arn, client token) -> execution arn: StartPipelineExecution and Retry are idempotent
+        self.tokens: dict[tuple[str, str], str] = {}
         self.callbacks: dict[str, tuple[ExecutionRecord, StepRecord]] = {}
         self.jobs: dict[tuple[str, str, str], dict[str, Any]] = {}  # (kind, region, name) -> description
         self.cache: dict[str, list[tuple[dt.datetime, str, StepRecord]]] = {}
@@ -647,9 +648,13 @@ class Engine:
             self._schedule(ex)
             return ex
 
-    def retry_execution(self, arn: str, parallelism: dict[str, Any] | None = None) -> ExecutionRecord:
+    def retry_execution(self, arn: str, parallelism: dict[str, Any] | None = None,
+                        client_token: str | None = None) -> ExecutionRecord:
         ex = self.find_execution(arn)
         with self.lock:
+            # ClientRequestToken: "an idempotent operation completes no more than once" (API reference).
+            if client_token and (arn, client_token) in self.tokens:
+                return ex
             if ex.status not in (FAILED, STOPPED):
                 raise ConflictError(
                     f"Pipeline execution '{arn}' is {ex.status}; only a Failed or Stopped one can be retried."
@@ -666,6 +671,9 @@ class Engine:
             ex.last_modified_time = utcnow()
             if parallelism:
                 ex.parallelism = parallelism
+            if client_token:
+                self.tokens[(arn, client_token)] = arn
+            ex.retries += 1
             log.info("execution %s retried", ex.id)
             self._schedule(ex)
             return ex

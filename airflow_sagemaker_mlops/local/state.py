@@ -177,6 +177,8 @@ class ExecutionRecord:
     steps: dict[str, StepRecord] = field(default_factory=dict)
     skipped: set[str] = field(default_factory=set)
     prior_attempts: dict[str, int] = field(default_factory=dict)
+    #: RetryPipelineExecution calls that resumed it (idempotent repeats not counted).
+    retries: int = 0
     stop_event: threading.Event = field(default_factory=threading.Event)
     property_files: dict[tuple[str, str], Any] = field(default_factory=dict)
     done: threading.Event = field(default_factory=threading.Event)

@@ -27,7 +27,7 @@ from airflow_sagemaker_mlops.compat import (
     XComArg,
     xcom_push,
 )
-from airflow_sagemaker_mlops.definition.statuses import SUCCEEDED, step_ended
+from airflow_sagemaker_mlops.definition.statuses import EXECUTION_RUNNING, RESUMABLE, SUCCEEDED, step_ended
 from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, AwsClientSettings
 from airflow_sagemaker_mlops.links import (
     SageMakerPipelineExecutionLink,
@@ -212,9 +212,11 @@ class SageMakerPipelineWaitOperator(BaseOperator):
         from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger, wait_or_defer
 
         aws = AwsClientSettings.of(self)
+        hook = pipelines_hook(aws)
+        resume_after_clear(self, context, hook, arn, None)
         trigger = PipelineExecutionTrigger(arn, **aws.as_kwargs(), poll_interval=self.poll_interval,
                                            stop_on_kill=self.stop_on_kill)
-        return self.execute_complete(context, wait_or_defer(self, pipelines_hook(aws), trigger,
+        return self.execute_complete(context, wait_or_defer(self, hook, trigger,
                                                             deferrable=self.deferrable,
                                                             timeout=self._timeout_seconds()))
 
@@ -268,7 +270,8 @@ def run_step(op: SageMakerStepOperator, context: Any) -> Any:
 
     trigger = PipelineExecutionTrigger(arn, step_name=op.step_name, **aws.as_kwargs(),
                                        poll_interval=group.poll_interval, stop_on_kill=group.stop_on_kill,
-                                       stream_logs=group.job_logs)
+                                       stream_logs=group.job_logs,
+                                       resumed_from=resume_after_clear(op, context, hook, arn, op.step_name))
     streamer = None
     if group.job_logs and not group.deferrable:  # the job log while the step runs (the trigger does it deferred)
         from airflow_sagemaker_mlops.operators.observability import WorkerLogStreamer, logs_hook
@@ -279,6 +282,45 @@ def run_step(op: SageMakerStepOperator, context: Any) -> Any:
     if streamer is not None:
         event["job_log"] = streamer.job_log()
     return complete_step(op, context, event)
+
+
+def was_cleared(task: BaseOperator, context: Any) -> bool:
+    """Whether a user cleared this task instance since it was created: Airflow raises ``max_tries`` above
+    the task's ``retries`` on a clear, never on one of its own retries."""
+    return int(getattr(context["ti"], "max_tries", 0) or 0) > int(task.retries or 0)
+
+
+def resume_after_clear(task: BaseOperator, context: Any, hook: SageMakerPipelinesHook, execution_arn: str,
+                       step_name: str | None) -> str | None:
+    """Clear to resume: a cleared step task (or wait task) whose execution ended Failed or Stopped without
+    its step succeeding resumes that same execution with RetryPipelineExecution, then follows the retried
+    step. Returns the StartTime of the step's attempt being re-run (the wait ignores it), or None.
+
+    Exactly once however many cleared tasks notice the failure: the ClientRequestToken is derived from the
+    execution and the moment it ended (its LastModifiedTime), so every task that sees the same failed
+    execution sends the same token (SageMaker runs an idempotent request once), and SageMaker refuses to
+    retry an execution that is already running again (the hook then returns its ARN). A later failure of
+    the resumed execution ends at another moment: clearing again resumes again.
+    """
+    if not was_cleared(task, context):
+        return None
+    from airflow_sagemaker_mlops.triggers.pipelines import find_step
+
+    execution = hook.describe_execution(execution_arn)
+    status = execution.get("PipelineExecutionStatus")
+    step = find_step(hook.list_steps(execution_arn), step_name) if step_name is not None else None
+    step_status = step.get("StepStatus") if step is not None else None
+    if step_status == SUCCEEDED:
+        return None  # this step has its result: the task mirrors it again
+    if status in RESUMABLE:
+        token = hook.execution_token("resume", execution_arn, str(execution.get("LastModifiedTime")))
+        hook.retry_execution(execution_arn, client_request_token=token)
+        task.log.info("Cleared after execution %s ended %s: resumed it (RetryPipelineExecution); following "
+                      "%s in the same execution", execution_arn, status,
+                      f"step {step_name!r}" if step_name else "it")
+    elif status not in EXECUTION_RUNNING:
+        return None
+    return str(step.get("StartTime") or "") if step is not None and step_ended(step_status) else None
 
 
 def stop_killed_execution(task: BaseOperator, enabled: bool, execution_arn: str | None,

@@ -97,11 +97,14 @@ def evaluate(
     steps: list[dict[str, Any]],
     step_name: str | None = None,
     wait_for: str = "end",
+    resumed_from: str | None = None,
 ) -> dict[str, Any] | None:
     """The event payload this snapshot (DescribePipelineExecution + all steps) gives a waiter, or None.
 
     The snapshot must be taken describe-first: then a terminal execution status implies the step list
-    that follows is final, and a step absent from it never ran.
+    that follows is final, and a step absent from it never ran. ``resumed_from``: the StartTime of the
+    step's attempt a resumed (retried) execution is re-running; while the execution runs, that attempt and
+    older ones are not the step's answer (the retried attempt has not started yet).
     """
     summary = _execution_summary(execution, execution_arn)
     status = summary["status"]
@@ -112,6 +115,9 @@ def evaluate(
             return None
         return {**base, "status": _status_word(status), "step": None, "reason": summary["failure_reason"]}
     step = find_step(steps, step_name)
+    if step is not None and resumed_from is not None and not ended \
+            and str(step.get("StartTime") or "") <= resumed_from:
+        step = None
     step_status = step.get("StepStatus") if step else None
     if step_ended(step_status):
         return {**base, "status": _status_word(step_status), "step": step, "reason": step.get("FailureReason")}
@@ -155,6 +161,8 @@ class Subscription:
     #: Wants the step's job log lines while the step runs (the trigger logs them in its own context, so
     #: Airflow routes them to the waiting task's log).
     stream_logs: bool = False
+    #: See evaluate(): the attempt of the step a resumed execution is re-running.
+    resumed_from: str | None = None
     log_lines: list[str] = field(default_factory=list)
     log_ready: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -209,10 +217,10 @@ class ExecutionPoller:
         return min((s.poll_interval for s in self.subscribers), default=15.0)
 
     def subscribe(self, step_name: str | None, wait_for: str, poll_interval: float,
-                  stream_logs: bool = False) -> Subscription:
+                  stream_logs: bool = False, resumed_from: str | None = None) -> Subscription:
         loop = asyncio.get_running_loop()
         sub = Subscription(step_name, wait_for, poll_interval, time.monotonic(), loop.create_future(),
-                           stream_logs=stream_logs and step_name is not None)
+                           stream_logs=stream_logs and step_name is not None, resumed_from=resumed_from)
         self.subscribers.append(sub)
         if self.task is None:
             self.task = loop.create_task(self._run(), name=f"sagemaker-poller:{self.execution_arn}")
@@ -249,7 +257,8 @@ class ExecutionPoller:
             if sub.future.done() or sub.since > started:
                 continue
             try:
-                payload = evaluate(self.execution_arn, execution, steps, sub.step_name, sub.wait_for)
+                payload = evaluate(self.execution_arn, execution, steps, sub.step_name, sub.wait_for,
+                                   sub.resumed_from)
             except Exception as exc:  # a malformed response must not take every waiter down silently
                 payload = _error_payload(self.execution_arn, sub.step_name, f"cannot read the execution: {exc}")
             if payload is not None:
@@ -438,6 +447,8 @@ class PipelineExecutionTrigger(BaseTrigger):
         or marks its run failed); triggerer restarts and redistribution do not count (``BaseTrigger.on_kill``).
     :param stream_logs: log the step's job log lines (CloudWatch Logs) while the step runs; the event then
         carries ``job_log`` (the job's log location and how far it was read) for the worker to continue.
+    :param resumed_from: the StartTime of the step's attempt that a resumed execution re-runs: that
+        attempt does not end the wait while the execution runs (clear to resume, operators/runtime.py).
     :param aws_conn_id, region_name, verify, botocore_config: the waiting task's AWS client settings.
     """
 
@@ -454,6 +465,7 @@ class PipelineExecutionTrigger(BaseTrigger):
         wait_for: str = "end",
         stop_on_kill: bool = False,
         stream_logs: bool = False,
+        resumed_from: str | None = None,
     ) -> None:
         super().__init__()
         if wait_for not in WAIT_FOR:
@@ -469,6 +481,7 @@ class PipelineExecutionTrigger(BaseTrigger):
         self.wait_for = wait_for
         self.stop_on_kill = stop_on_kill
         self.stream_logs = stream_logs
+        self.resumed_from = resumed_from
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -481,6 +494,7 @@ class PipelineExecutionTrigger(BaseTrigger):
                 "wait_for": self.wait_for,
                 "stop_on_kill": self.stop_on_kill,
                 "stream_logs": self.stream_logs,
+                "resumed_from": self.resumed_from,
             },
         )
 
@@ -498,7 +512,8 @@ class PipelineExecutionTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         poller = get_poller(self.aws, self.execution_arn)
-        sub = poller.subscribe(self.step_name, self.wait_for, self.poll_interval, stream_logs=self.stream_logs)
+        sub = poller.subscribe(self.step_name, self.wait_for, self.poll_interval, stream_logs=self.stream_logs,
+                               resumed_from=self.resumed_from)
         what = f"step {self.step_name}" if self.step_name else "the execution"
         self.log.info("waiting for %s of %s (%s)", what, self.execution_arn, self.wait_for)
         try:
@@ -525,12 +540,13 @@ class PipelineExecutionTrigger(BaseTrigger):
 
 
 def check_once(
-    hook: SageMakerPipelinesHook, execution_arn: str, step_name: str | None = None, wait_for: str = "end"
+    hook: SageMakerPipelinesHook, execution_arn: str, step_name: str | None = None, wait_for: str = "end",
+    resumed_from: str | None = None,
 ) -> dict[str, Any] | None:
     """One poll: the payload a trigger would fire with now, or None."""
     execution = hook.describe_execution(execution_arn)
     steps = hook.list_steps(execution_arn) if step_name is not None else []
-    return evaluate(execution_arn, execution, steps, step_name, wait_for)
+    return evaluate(execution_arn, execution, steps, step_name, wait_for, resumed_from)
 
 
 def wait_or_defer(
@@ -552,13 +568,14 @@ def wait_or_defer(
     ``execute_complete``; ``defer_timeout`` bounds the deferral), or poll here with the trigger's settings
     until the wait is over or ``timeout`` seconds passed (PipelineWaitTimeout).
     """
-    done = check_once(hook, trigger.execution_arn, trigger.step_name, trigger.wait_for)
+    done = check_once(hook, trigger.execution_arn, trigger.step_name, trigger.wait_for, trigger.resumed_from)
     if done is not None:
         return done
     if deferrable:
         task.defer(trigger=trigger, method_name="execute_complete", timeout=defer_timeout)
     payload = wait_for_step(hook, trigger.execution_arn, trigger.step_name, trigger.poll_interval, timeout,
-                            wait_for=trigger.wait_for, raise_on_timeout=True, on_poll=on_poll)
+                            wait_for=trigger.wait_for, raise_on_timeout=True, on_poll=on_poll,
+                            resumed_from=trigger.resumed_from)
     return cast("dict[str, Any]", payload)  # never None with raise_on_timeout
 
 
@@ -572,6 +589,7 @@ def wait_for_step(
     wait_for: str = "end",
     raise_on_timeout: bool = False,
     on_poll: Callable[[list[dict[str, Any]]], None] | None = None,
+    resumed_from: str | None = None,
 ) -> dict[str, Any] | None:
     """Poll until the step (or, with step_name None, the execution) gives an event; return its payload.
 
@@ -585,12 +603,12 @@ def wait_for_step(
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         if on_poll is None:
-            payload = check_once(hook, execution_arn, step_name, wait_for)
+            payload = check_once(hook, execution_arn, step_name, wait_for, resumed_from)
         else:
             execution = hook.describe_execution(execution_arn)
             steps = hook.list_steps(execution_arn) if step_name is not None else []
             on_poll(steps)
-            payload = evaluate(execution_arn, execution, steps, step_name, wait_for)
+            payload = evaluate(execution_arn, execution, steps, step_name, wait_for, resumed_from)
         if payload is not None:
             return payload
         if deadline is not None and time.monotonic() + poll_interval > deadline:

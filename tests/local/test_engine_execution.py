@@ -396,6 +396,28 @@ def test_retry_policy_ignores_other_exception_types(sm: Any, make_pipeline: Any,
     assert steps_of(sm, arn)["Flaky"]["AttemptCount"] == 1
 
 
+def test_retry_with_the_same_client_request_token_resumes_once(sm: Any, make_pipeline: Any, engine: Any) -> None:
+    # RetryPipelineExecution's ClientRequestToken: "an idempotent operation completes no more than once"
+    # (API reference); clear to resume sends one token per failure from every cleared task.
+    name = make_pipeline([cond("Slow", NOOP_CONDITION), cond("Flaky", NOOP_CONDITION, DependsOn=["Slow"])])
+    engine.faults.fail_step("Flaky", attempts=2, pipeline=name)
+    arn = sm.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
+    assert wait(sm, arn)["PipelineExecutionStatus"] == "Failed"
+    def retry(token: str) -> str:
+        return sm.retry_pipeline_execution(PipelineExecutionArn=arn, ClientRequestToken=token)["PipelineExecutionArn"]
+
+    assert retry("t" * 40) == arn
+    assert wait(sm, arn)["PipelineExecutionStatus"] == "Failed"  # the second attempt fails too
+    # The same token again (a task that saw the first failure): no second retry.
+    assert retry("t" * 40) == arn
+    assert engine.engine.executions[arn].retries == 1
+    assert sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"] == "Failed"
+    # A new failure, a new token: resumed again.
+    retry("u" * 40)
+    assert wait(sm, arn)["PipelineExecutionStatus"] == "Succeeded"
+    assert engine.engine.executions[arn].retries == 2
+
+
 def test_retry_pipeline_execution_reruns_failed_and_unrun_steps(sm: Any, make_pipeline: Any, engine: Any) -> None:
     steps = [
         cond("Ok", NOOP_CONDITION),

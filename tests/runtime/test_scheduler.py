@@ -78,6 +78,11 @@ class Cluster:
     def log(self, name: str) -> str:
         return (self.home / f"{name}.log").read_text(errors="replace")
 
+    def task_log(self, dag_id: str, task_id: str) -> str:
+        """Every attempt's log of the task (and its triggers'), as Airflow writes them."""
+        files = sorted((self.home / "logs" / f"dag_id={dag_id}").glob(f"run_id=*/task_id={task_id}/*.log"))
+        return "\n".join(f.read_text(errors="replace") for f in files)
+
     def trigger_logs(self, dag_id: str, task_id: str) -> str:
         """What the task's triggers logged: Airflow writes it next to the task log, from the triggerer."""
         files = sorted((self.home / "logs" / f"dag_id={dag_id}").glob(f"run_id=*/task_id={task_id}/*.trigger.*.log"))
@@ -169,3 +174,39 @@ def test_marking_the_run_failed_stops_the_execution(cluster: Cluster, sagemaker_
         in ("Stopping", "Stopped") and s, 120, "the execution to stop")
     assert status in ("Stopping", "Stopped")
     assert "the waiting task was killed: stopping" in cluster.trigger_logs("rt_slow", "etl.slow")
+
+
+def test_clearing_failed_step_tasks_resumes_the_same_execution_once(cluster: Cluster, sagemaker_local_engine: Any):
+    faults = sagemaker_local_engine.faults
+    for step in ("left", "right"):
+        faults.fail_step(step, "InternalServerError: injected", attempts=1, pipeline="rt-resume")
+    run_id = cluster.trigger("rt_resume", {})
+    state = cluster.wait_for(lambda: (s := cluster.run_state("rt_resume", run_id)) in FINISHED and s, 420,
+                             "the DAG run to fail")
+    states = cluster.task_states("rt_resume", run_id)
+    assert state == "failed" and states["etl.left"] == states["etl.right"] == "failed", states
+    assert states["etl.last"] == "upstream_failed", states
+    sm = sagemaker_local_engine.client("sagemaker")
+    [summary] = sm.list_pipeline_executions(PipelineName="rt-resume")["PipelineExecutionSummaries"]
+    arn = summary["PipelineExecutionArn"]
+
+    # What the grid's "Clear" on both failed tasks does (with their downstream).
+    cluster.request("POST", "/api/v2/dags/rt_resume/clearTaskInstances",
+                    {"dry_run": False, "dag_run_id": run_id, "task_ids": ["etl.left", "etl.right"],
+                     "include_downstream": True, "only_failed": True})
+    state = cluster.wait_for(lambda: (s := cluster.run_state("rt_resume", run_id)) in FINISHED and s, 420,
+                             "the cleared DAG run to finish")
+    states = cluster.task_states("rt_resume", run_id)
+    assert state == "success", (states, cluster.log("scheduler")[-3000:])
+    assert set(states.values()) == {"success"}, states
+    # The same execution resumed, by exactly one RetryPipelineExecution: no new execution was started.
+    assert [e["PipelineExecutionArn"] for e in
+            sm.list_pipeline_executions(PipelineName="rt-resume")["PipelineExecutionSummaries"]] == [arn]
+    assert sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"] == "Succeeded"
+    record = sagemaker_local_engine.engine.executions[arn]
+    assert record.retries == 1
+    attempts = {s["StepName"]: s.get("AttemptCount") for s in
+                sm.list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]}
+    assert attempts == {"first": 1, "left": 2, "right": 2, "last": 1}, attempts
+    logs = "\n".join(cluster.task_log("rt_resume", t) for t in ("etl.left", "etl.right"))
+    assert logs.count("resumed it (RetryPipelineExecution)") >= 1, logs[-3000:]

@@ -90,6 +90,7 @@ __all__ = [
     "current_dag",
     "current_task_group",
     "task",
+    "task_states",
     "xcom_push",
 ]
 
@@ -109,3 +110,27 @@ def current_dag() -> Any:
 def current_task_group(dag: Any) -> Any:
     """The task group of the innermost ``with TaskGroup(...)`` block of ``dag`` (its root group outside one)."""
     return TaskGroupContext.get_current(dag) if AIRFLOW_V3 else TaskGroupContext.get_current_task_group(dag)
+
+
+def task_states(ti: Any, task_ids: list[str]) -> dict[str, str | None]:
+    """The states of ``task_ids`` in the running task's DAG run (None: not yet scheduled, e.g. just cleared).
+
+    Airflow 3 asks the Execution API (tasks have no database access); Airflow 2.11 reads the metadata
+    database, as its tasks may.
+    """
+    if AIRFLOW_V3:
+        from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+        found = RuntimeTaskInstance.get_task_states(dag_id=ti.dag_id, task_ids=task_ids, run_ids=[ti.run_id])
+        states = found.get(ti.run_id, {})
+    else:
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.utils.session import create_session
+
+        with create_session() as session:
+            states = dict(session.query(TaskInstance.task_id, TaskInstance.state).filter(
+                TaskInstance.dag_id == ti.dag_id, TaskInstance.run_id == ti.run_id,
+                TaskInstance.task_id.in_(task_ids)).all())
+    # A state may be an enum member (str subclass): its value is the plain name.
+    return {task_id: (str(getattr(states[task_id], "value", states[task_id])) if states[task_id] is not None
+                      else None) for task_id in task_ids if task_id in states}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_sagemaker_mlops.compat import (
@@ -25,9 +26,16 @@ from airflow_sagemaker_mlops.compat import (
     BaseOperator,
     TaskGroup,
     XComArg,
+    task_states,
     xcom_push,
 )
-from airflow_sagemaker_mlops.definition.statuses import EXECUTION_RUNNING, RESUMABLE, SUCCEEDED, step_ended
+from airflow_sagemaker_mlops.definition.statuses import (
+    EXECUTION_RUNNING,
+    RESUMABLE,
+    SUCCEEDED,
+    execution_ended,
+    step_ended,
+)
 from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, AwsClientSettings
 from airflow_sagemaker_mlops.links import (
     SageMakerPipelineExecutionLink,
@@ -213,7 +221,7 @@ class SageMakerPipelineWaitOperator(BaseOperator):
 
         aws = AwsClientSettings.of(self)
         hook = pipelines_hook(aws)
-        resume_after_clear(self, context, hook, arn, None)
+        follow_after_clear(self, context, hook, arn, None)
         trigger = PipelineExecutionTrigger(arn, **aws.as_kwargs(), poll_interval=self.poll_interval,
                                            stop_on_kill=self.stop_on_kill)
         return self.execute_complete(context, wait_or_defer(self, hook, trigger,
@@ -263,15 +271,16 @@ def run_step(op: SageMakerStepOperator, context: Any) -> Any:
         execution = ti.xcom_pull(task_ids=group.wait_task_id, key=EXECUTION_KEY) or {}
         step = next((s for s in steps if s.get("StepName") == op.step_name), None)
         return finish_step(op, context, step, execution)
-    arn = op.execution_arn = execution_arn_of(op, context)
     aws = AwsClientSettings.of(group)
     hook = pipelines_hook(aws)
     from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger, wait_or_defer
 
+    follow = follow_after_clear(op, context, hook, execution_arn_of(op, context), op.step_name)
+    arn = op.execution_arn = follow.execution_arn
+    xcom_push(context["ti"], EXECUTION_ARN_KEY, arn)  # which execution this task follows
     trigger = PipelineExecutionTrigger(arn, step_name=op.step_name, **aws.as_kwargs(),
                                        poll_interval=group.poll_interval, stop_on_kill=group.stop_on_kill,
-                                       stream_logs=group.job_logs,
-                                       resumed_from=resume_after_clear(op, context, hook, arn, op.step_name))
+                                       stream_logs=group.job_logs, resumed_from=follow.resumed_from)
     streamer = None
     if group.job_logs and not group.deferrable:  # the job log while the step runs (the trigger does it deferred)
         from airflow_sagemaker_mlops.operators.observability import WorkerLogStreamer, logs_hook
@@ -290,20 +299,39 @@ def was_cleared(task: BaseOperator, context: Any) -> bool:
     return int(getattr(context["ti"], "max_tries", 0) or 0) > int(task.retries or 0)
 
 
-def resume_after_clear(task: BaseOperator, context: Any, hook: SageMakerPipelinesHook, execution_arn: str,
-                       step_name: str | None) -> str | None:
-    """Clear to resume: a cleared step task (or wait task) whose execution ended Failed or Stopped without
-    its step succeeding resumes that same execution with RetryPipelineExecution, then follows the retried
-    step. Returns the StartTime of the step's attempt being re-run (the wait ignores it), or None.
+@dataclass(frozen=True)
+class Follow:
+    """What a (possibly cleared) task follows: an execution, and the step attempt that execution re-runs."""
 
-    Exactly once however many cleared tasks notice the failure: the ClientRequestToken is derived from the
-    execution and the moment it ended (its LastModifiedTime), so every task that sees the same failed
-    execution sends the same token (SageMaker runs an idempotent request once), and SageMaker refuses to
-    retry an execution that is already running again (the hook then returns its ARN). A later failure of
-    the resumed execution ends at another moment: clearing again resumes again.
+    execution_arn: str
+    #: StartTime of the step's attempt being re-run (the wait ignores it while the execution runs).
+    resumed_from: str | None = None
+
+
+#: Task instance states of a task that is done in this DAG run (anything else is pending: e.g. just cleared).
+_DONE_STATES = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
+
+
+def follow_after_clear(task: BaseOperator, context: Any, hook: SageMakerPipelinesHook, execution_arn: str,
+                       step_name: str | None) -> Follow:
+    """Clear to resume (docs/operations.md has the whole mapping of Airflow actions to SageMaker calls).
+
+    A task a user cleared (``max_tries`` above ``retries``) whose execution has ended:
+
+    - its step did not succeed and the execution ended Failed or Stopped: resume that same execution with
+      RetryPipelineExecution and follow the retried step. Exactly once however many cleared tasks notice
+      it: the ClientRequestToken is derived from the execution and the moment it ended (LastModifiedTime),
+      so every task seeing the same failure sends the same token (SageMaker runs it once), and SageMaker
+      refuses to retry an execution that already runs again (the hook then returns its ARN). A later failure
+      ends at another moment: clearing again resumes again.
+    - its step succeeded: re-run exactly the cleared steps of the group as a selective execution of that
+      execution (SelectiveExecutionConfig; the other steps' results are reused) and follow it. The cleared
+      tasks all send one token (the execution and the DAG run's clear count), so they share one execution.
+
+    Otherwise (never cleared, or still running) the task follows ``execution_arn`` as it is.
     """
     if not was_cleared(task, context):
-        return None
+        return Follow(execution_arn)
     from airflow_sagemaker_mlops.triggers.pipelines import find_step
 
     execution = hook.describe_execution(execution_arn)
@@ -311,16 +339,42 @@ def resume_after_clear(task: BaseOperator, context: Any, hook: SageMakerPipeline
     step = find_step(hook.list_steps(execution_arn), step_name) if step_name is not None else None
     step_status = step.get("StepStatus") if step is not None else None
     if step_status == SUCCEEDED:
-        return None  # this step has its result: the task mirrors it again
+        if not execution_ended(status):
+            return Follow(execution_arn)
+        return Follow(rerun_cleared_steps(task, context, hook, execution_arn))
     if status in RESUMABLE:
         token = hook.execution_token("resume", execution_arn, str(execution.get("LastModifiedTime")))
         hook.retry_execution(execution_arn, client_request_token=token)
-        task.log.info("Cleared after execution %s ended %s: resumed it (RetryPipelineExecution); following "
-                      "%s in the same execution", execution_arn, status,
-                      f"step {step_name!r}" if step_name else "it")
+        task.log.info("Cleared after execution %s ended %s: resumed it (RetryPipelineExecution); following %s "
+                      "in the same execution", execution_arn, status, f"step {step_name!r}" if step_name else "it")
     elif status not in EXECUTION_RUNNING:
-        return None
-    return str(step.get("StartTime") or "") if step is not None and step_ended(step_status) else None
+        return Follow(execution_arn)
+    return Follow(execution_arn, str(step.get("StartTime") or "") if step is not None and step_ended(step_status)
+                  else None)
+
+
+def rerun_cleared_steps(task: BaseOperator, context: Any, hook: SageMakerPipelinesHook, source_arn: str) -> str:
+    """A selective execution of ``source_arn`` running the steps whose tasks are cleared in this DAG run."""
+    group = owning_group(task)
+    step_tasks = {t.task_id: t.step_name for t in group.children.values() if getattr(t, "step_name", None)}
+    ti = context["ti"]
+    states = task_states(ti, list(step_tasks))
+    pending = {task_id for task_id, state in states.items() if state not in _DONE_STATES} | {task.task_id}
+    selected = sorted(step_tasks[t] for t in pending if t in step_tasks)
+    clears = getattr(context.get("dag_run"), "clear_number", None)
+    token = hook.execution_token("selective", source_arn, str(clears))
+    arn = hook.start_execution(
+        source_arn.split("/execution/")[0],  # the pipeline's ARN
+        parameters=hook.execution_parameters(source_arn),
+        client_request_token=token,
+        description=f"Airflow dag_id={ti.dag_id} run_id={ti.run_id} group={group.group_id}: re-run of "
+                    f"{', '.join(selected)} (selective execution of {source_arn})",
+        selective_execution={"SourcePipelineExecutionArn": source_arn,
+                             "SelectedSteps": [{"StepName": name} for name in selected]},
+    )
+    task.log.info("Cleared after step %r succeeded: re-running %s as selective execution %s of %s",
+                  getattr(task, "step_name", task.task_id), ", ".join(selected), arn, source_arn)
+    return arn
 
 
 def stop_killed_execution(task: BaseOperator, enabled: bool, execution_arn: str | None,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airflow_sagemaker_mlops.operators.runtime import resume_after_clear, was_cleared
+from airflow_sagemaker_mlops.operators.runtime import Follow, follow_after_clear, was_cleared
 from airflow_sagemaker_mlops.triggers.pipelines import evaluate
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p/execution/abc"
@@ -56,25 +56,25 @@ def test_only_a_cleared_task_resumes() -> None:
     assert not was_cleared(Task(), context(1))  # max_tries == retries: first try or Airflow's own retry
     assert was_cleared(Task(), context(3))
     hook = Hook("Failed", [FAILED_B])
-    assert resume_after_clear(Task(), context(1), hook, ARN, "b") is None and hook.retries == []
+    assert follow_after_clear(Task(), context(1), hook, ARN, "b") == Follow(ARN) and hook.retries == []
 
 
 def test_the_cleared_tasks_of_one_failure_resume_it_once() -> None:
     hook = Hook("Failed", [FAILED_B])
-    assert resume_after_clear(Task(), context(3), hook, ARN, "b") == OLD
+    assert follow_after_clear(Task(), context(3), hook, ARN, "b") == Follow(ARN, resumed_from=OLD)
     assert hook.retries == [f"resume|{ARN}|2026-12-02T10:01:00+00:00"]
     # A second cleared task (step c never ran: upstream of it failed) finds the execution running again.
-    assert resume_after_clear(Task(), context(3), hook, ARN, "c") is None
+    assert follow_after_clear(Task(), context(3), hook, ARN, "c") == Follow(ARN)
     assert len(hook.retries) == 1
 
 
 @pytest.mark.parametrize(("status", "steps"), [
-    ("Failed", [{**FAILED_B, "StepStatus": "Succeeded"}]),  # this step has its result: mirror it again
+    ("Executing", [{**FAILED_B, "StepStatus": "Succeeded"}]),  # still running: follow it as it is
     ("Succeeded", [FAILED_B]),  # nothing to resume
 ])
 def test_nothing_is_resumed_where_there_is_nothing_to_resume(status: str, steps: list[dict[str, Any]]) -> None:
     hook = Hook(status, steps)
-    assert resume_after_clear(Task(), context(3), hook, ARN, "b") is None and hook.retries == []
+    assert follow_after_clear(Task(), context(3), hook, ARN, "b") == Follow(ARN) and hook.retries == []
 
 
 def test_the_wait_ignores_the_attempt_being_re_run_while_the_execution_runs() -> None:

@@ -78,6 +78,11 @@ class Cluster:
     def log(self, name: str) -> str:
         return (self.home / f"{name}.log").read_text(errors="replace")
 
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str) -> Any:
+        entry = self._get(f"/api/v2/dags/{dag_id}/dagRuns/{urllib.request.quote(run_id)}/taskInstances/"
+                          f"{task_id}/xcomEntries/{key}?deserialize=true")
+        return entry and entry.get("value")
+
     def task_log(self, dag_id: str, task_id: str) -> str:
         """Every attempt's log of the task (and its triggers'), as Airflow writes them."""
         files = sorted((self.home / "logs" / f"dag_id={dag_id}").glob(f"run_id=*/task_id={task_id}/*.log"))
@@ -210,3 +215,22 @@ def test_clearing_failed_step_tasks_resumes_the_same_execution_once(cluster: Clu
     assert attempts == {"first": 1, "left": 2, "right": 2, "last": 1}, attempts
     logs = "\n".join(cluster.task_log("rt_resume", t) for t in ("etl.left", "etl.right"))
     assert logs.count("resumed it (RetryPipelineExecution)") >= 1, logs[-3000:]
+
+    # Clearing a succeeded step task with its downstream re-runs exactly those steps: one selective execution.
+    faults.clear()  # (the faults fail the first attempt in every execution)
+    cluster.request("POST", "/api/v2/dags/rt_resume/clearTaskInstances",
+                    {"dry_run": False, "dag_run_id": run_id, "task_ids": ["etl.left"], "include_downstream": True,
+                     "only_failed": False})
+    state = cluster.wait_for(lambda: (s := cluster.run_state("rt_resume", run_id)) in FINISHED and s, 420,
+                             "the re-run to finish")
+    states = cluster.task_states("rt_resume", run_id)
+    assert state == "success" and set(states.values()) == {"success"}, states
+    summaries = sm.list_pipeline_executions(PipelineName="rt-resume")["PipelineExecutionSummaries"]
+    [rerun] = [e["PipelineExecutionArn"] for e in summaries if e["PipelineExecutionArn"] != arn]
+    described = sm.describe_pipeline_execution(PipelineExecutionArn=rerun)
+    assert described["PipelineExecutionStatus"] == "Succeeded"
+    assert described["SelectiveExecutionConfig"]["SourcePipelineExecutionArn"] == arn
+    assert sorted(s["StepName"] for s in described["SelectiveExecutionConfig"]["SelectedSteps"]) == ["last", "left"]
+    for task_id in ("etl.left", "etl.last"):  # the re-run tasks say which execution they followed
+        assert cluster.xcom("rt_resume", run_id, task_id, "execution_arn") == rerun
+    assert cluster.xcom("rt_resume", run_id, "etl.right", "execution_arn") == arn  # not re-run

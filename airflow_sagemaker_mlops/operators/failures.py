@@ -25,6 +25,15 @@ def retry_hint(execution_arn: str | None) -> str:
             f"`aws sagemaker retry-pipeline-execution --pipeline-execution-arn {arn}`)")
 
 
+def _resume_hint(execution_arn: str | None, start_task_id: str | None) -> str:
+    """A group's step task resumes its execution when cleared (docs/operations.md); other tasks cannot."""
+    if start_task_id is None:
+        return retry_hint(execution_arn)
+    arn = execution_arn or "<execution ARN>"
+    return (f"clear this task (with downstream) to resume the same execution from the failed step (outside "
+            f"Airflow: `aws sagemaker retry-pipeline-execution --pipeline-execution-arn {arn}`)")
+
+
 def _new_execution(start_task_id: str | None) -> str:
     if start_task_id is None:
         return "run the task that started the execution again for a new one"
@@ -40,12 +49,13 @@ def step_failed(name: str, step: dict[str, Any], execution_arn: str | None, star
         return AirflowFailException(
             f"SageMaker step {name!r} was stopped: {reason}.{tail}\n"
             f"Next: someone or something stopped execution {execution_arn}; this task will not retry (the status "
-            f"is final). To run it again, {_new_execution(start_task_id)}.")
+            f"is final). To run it again, {_resume_hint(execution_arn, start_task_id)}, or "
+            f"{_new_execution(start_task_id)}.")
     return AirflowFailException(
         f"SageMaker step {name!r} failed: {reason}{tail}\n"
         f"Next: read the step's job log above (or the job in SageMaker); this task will not retry, because "
-        f"SageMaker's status is final. Once the cause is fixed, {retry_hint(execution_arn)}, or "
-        f"{_new_execution(start_task_id)}.")
+        f"SageMaker's status is final. Once the cause is fixed, {_resume_hint(execution_arn, start_task_id)}, "
+        f"or {_new_execution(start_task_id)}.")
 
 
 def designed_failure(op: SageMakerStepOperator, step: dict[str, Any], start_task_id: str) -> tuple[str, str]:

@@ -28,6 +28,7 @@ def test_a_failed_step_is_final_and_says_what_to_do_next():
     assert message.startswith("SageMaker step 'fit' failed: AlgorithmError: boom\nLast 2 lines")
     last = message.splitlines()[-1]
     assert last.startswith("Next: ") and f"--pipeline-execution-arn {ARN}" in last and "'train.start'" in last
+    assert "clear this task (with downstream) to resume the same execution" in last
 
 
 def test_a_stopped_step_is_final_too():

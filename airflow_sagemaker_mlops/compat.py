@@ -67,6 +67,8 @@ else:  # Airflow 2.11
     from airflow.sensors.base import BaseSensorOperator, PokeReturnValue  # type: ignore[no-redef,assignment]
     from airflow.utils.task_group import TaskGroup, TaskGroupContext  # type: ignore[no-redef,assignment]
 
+from airflow.configuration import conf  # noqa: E402  # the same on every version
+
 __all__ = [
     "AIRFLOW_V3",
     "AIRFLOW_VERSION",
@@ -87,6 +89,7 @@ __all__ = [
     "TaskGroup",
     "TaskGroupContext",
     "XComArg",
+    "conf",
     "current_dag",
     "current_task_group",
     "task",

@@ -57,4 +57,21 @@ def get_provider_info() -> dict[str, Any]:
             "airflow_sagemaker_mlops.links.SageMakerPipelineExecutionLink",
             "airflow_sagemaker_mlops.links.SageMakerStepJobLink",
         ],
+        "config": {
+            "sagemaker_mlops": {
+                "description": "airflow-sagemaker-mlops at run time.",
+                "options": {
+                    "min_deferral_seconds": {
+                        "description": "Seconds a PipelineExecutionTrigger waits from its start before it fires, "
+                        "so that the scheduler has processed the deferring attempt first (apache/airflow#72716: "
+                        "a task resumed too soon can be failed as 'state changed externally'). 0 for "
+                        "`airflow dags test`, which runs no scheduler.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "10",
+                        "default": "10",
+                    },
+                },
+            },
+        },
     }

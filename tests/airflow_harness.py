@@ -48,6 +48,8 @@ def dags_test(home: Path, env: dict[str, str], dag_id: str, conf: dict[str, Any]
     command = [AIRFLOW, "dags", "test", dag_id]
     if conf is not None:
         command += ["-c", json.dumps(conf)]
+    # `dags test` runs triggers inline, without a scheduler to race: no minimum deferral needed.
+    env = {"AIRFLOW__SAGEMAKER_MLOPS__MIN_DEFERRAL_SECONDS": "0", **env}
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     db = home / "airflow.db"
     with sqlite3.connect(db) as conn:

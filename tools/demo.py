@@ -146,7 +146,9 @@ def run_dag(home: Path, env: dict[str, str], conf: dict[str, Any], log_file: Pat
     with sqlite3.connect(home / "airflow.db") as conn:
         before = conn.execute("SELECT max(id) FROM dag_run").fetchone()[0] or 0
     with open(log_file, "w") as out:
-        result = subprocess.run([_airflow(), "dags", "test", DAG_ID, "-c", json.dumps(conf)], env=env,
+        # `dags test` runs triggers inline, without a scheduler to race: no minimum deferral needed.
+        result = subprocess.run([_airflow(), "dags", "test", DAG_ID, "-c", json.dumps(conf)],
+                                env={"AIRFLOW__SAGEMAKER_MLOPS__MIN_DEFERRAL_SECONDS": "0", **env},
                                 stdout=out, stderr=subprocess.STDOUT, timeout=600)
     with sqlite3.connect(home / "airflow.db") as conn:
         row = conn.execute("SELECT run_id FROM dag_run WHERE dag_id=? AND id>? ORDER BY id DESC LIMIT 1",

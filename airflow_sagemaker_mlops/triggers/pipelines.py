@@ -435,6 +435,22 @@ def active_pollers() -> list[ExecutionPoller]:
 # ---- the trigger ----------------------------------------------------------------------------------
 
 
+def min_deferral_seconds() -> float:
+    """How long a trigger waits, from its start, before it fires: ``[sagemaker_mlops] min_deferral_seconds``
+    (default 10).
+
+    Airflow can fail a deferred task that resumes too soon: when the trigger fires before the scheduler has
+    drained the executor's "success" of the deferring attempt, the scheduler sees that stale event while the
+    resumed attempt runs and fails it as "state changed externally" (apache/airflow#72716, #71580; the
+    scheduled/queued variants were fixed in 3.2.2). A loaded scheduler takes seconds to drain it, and a step
+    that ends just after its task deferred then fails although it succeeded. Waiting a few scheduler loops
+    before firing avoids the window; ``airflow dags test`` has no scheduler and can set 0.
+    """
+    from airflow_sagemaker_mlops.compat import conf
+
+    return max(0.0, conf.getfloat("sagemaker_mlops", "min_deferral_seconds", fallback=10.0))
+
+
 class PipelineExecutionTrigger(BaseTrigger):
     """Fires when an execution ends, or when one of its steps ends / never runs / awaits its callback.
 
@@ -511,6 +527,8 @@ class PipelineExecutionTrigger(BaseTrigger):
         await asyncio.to_thread(hook.stop_execution, self.execution_arn)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         poller = get_poller(self.aws, self.execution_arn)
         sub = poller.subscribe(self.step_name, self.wait_for, self.poll_interval, stream_logs=self.stream_logs,
                                resumed_from=self.resumed_from)
@@ -528,6 +546,7 @@ class PipelineExecutionTrigger(BaseTrigger):
                     lines_ready.cancel()
                 self._log_job_lines(sub)
             payload = sub.future.result()
+            await asyncio.sleep(max(0.0, started + min_deferral_seconds() - loop.time()))
         finally:
             # Also on cancellation (the task was cleared, or the triggerer is shutting down).
             poller.unsubscribe(sub)

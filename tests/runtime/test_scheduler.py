@@ -45,8 +45,10 @@ class Cluster:
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__TRIGGERER__CAPACITY": "50",
             # A trigger firing within a scheduler loop of the deferral can race the scheduler's processing of the
-            # deferring attempt's exit (Airflow then fails the resumed task); poll slower than the loop.
+            # deferring attempt's exit (Airflow then fails the resumed task): the triggers wait 10 s at least
+            # (triggers/pipelines.min_deferral_seconds), as in production.
             "RT_POLL_INTERVAL": "3",
+            "AIRFLOW__SAGEMAKER_MLOPS__MIN_DEFERRAL_SECONDS": "10",
         })
         self.home = home
         self.processes: dict[str, subprocess.Popen[bytes]] = {}

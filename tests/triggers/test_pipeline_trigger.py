@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -416,3 +417,16 @@ def test_triggers_without_stream_logs_never_touch_cloudwatch(hook: Any, engine: 
 
     assert asyncio.run(main())["status"] == "succeeded"
     assert seen[0].stats.log_calls == 0 and seen[0]._logs_client is None
+
+
+@pytest.mark.parametrize("floor", [0.0, 1.5])
+def test_a_trigger_fires_no_sooner_than_the_minimum_deferral(hook: Any, monkeypatch: pytest.MonkeyPatch,
+                                                             floor: float) -> None:
+    # Airflow's stale-executor-event race (apache/airflow#72716): see triggers.pipelines.min_deferral_seconds.
+    arn = start(hook, [noop("A")])
+    assert wait_for_step(hook, arn, None, 0.05, 20)["status"] == "succeeded"  # ended before the trigger starts
+    monkeypatch.setenv("AIRFLOW__SAGEMAKER_MLOPS__MIN_DEFERRAL_SECONDS", str(floor))
+    began = time.monotonic()
+    assert run_triggers([trigger(arn)])[0]["status"] == "succeeded"
+    elapsed = time.monotonic() - began
+    assert elapsed >= floor and (floor or elapsed < 1.0), elapsed

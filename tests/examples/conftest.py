@@ -6,40 +6,13 @@ group and the other-account connection are the ones the examples need (made as t
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
-from airflow_harness import DagRun, dags_test
-
-ROOT = Path(__file__).resolve().parents[2]
-DAGS = ROOT / "dags"
-
-
-def load_demo() -> ModuleType:
-    """tools/demo.py as a module (tools/ is not a package): its environment and set-up helpers."""
-    spec = importlib.util.spec_from_file_location("examples_demo", ROOT / "tools" / "demo.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-demo = load_demo()
-
-
-class AirflowRunner:
-    def __init__(self, home: Path, engine_url: str) -> None:
-        self.home = home
-        self.env = {**demo.airflow_env(home, engine_url), "EXAMPLES_POLL_INTERVAL": "0.2"}
-
-    def dags_test(self, dag_id: str, conf: dict[str, Any] | None = None) -> DagRun:
-        return dags_test(self.home, self.env, dag_id, conf)
+from airflow_harness import DagRun
+from examples_harness import AirflowRunner, demo
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, AirflowRunner
+from examples_harness import ROOT, AirflowRunner
 
 pytestmark = pytest.mark.e2e
 

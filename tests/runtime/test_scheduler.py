@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from airflow_harness import AIRFLOW
-from conftest import AirflowRunner
+from rt_airflow import AirflowRunner
 
 pytestmark = pytest.mark.e2e
 

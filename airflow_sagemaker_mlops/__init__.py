@@ -54,6 +54,10 @@ _EXPORTS = {
     "PipelineDefinitionError": "airflow_sagemaker_mlops.exceptions",
     "PipelineCompileError": "airflow_sagemaker_mlops.exceptions",
     "SageMakerMlopsError": "airflow_sagemaker_mlops.exceptions",
+    "PipelineDefinitionWarning": "airflow_sagemaker_mlops.exceptions",
+    "SageMakerApiError": "airflow_sagemaker_mlops.hooks.errors",
+    "PipelineParameterError": "airflow_sagemaker_mlops.hooks.errors",
+    "AwsClientSettings": "airflow_sagemaker_mlops.hooks.settings",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -71,8 +75,11 @@ if TYPE_CHECKING:
     from airflow_sagemaker_mlops.exceptions import (
         PipelineCompileError,
         PipelineDefinitionError,
+        PipelineDefinitionWarning,
         SageMakerMlopsError,
     )
+    from airflow_sagemaker_mlops.hooks.errors import PipelineParameterError, SageMakerApiError
+    from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings
     from airflow_sagemaker_mlops.operators.lifecycle import (
         SageMakerPipelineCallbackOperator,
         SageMakerRetryPipelineExecutionOperator,

@@ -26,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     # The local engine: a SageMaker of its own, never Airflow or the Airflow-facing rooms.
     "local": {"definition", "exceptions", "iam", "history"},
     "hooks": {"definition", "exceptions", "location"},
-    "triggers": {"definition", "exceptions", "hooks"},
+    "triggers": {"compat", "definition", "exceptions", "hooks"},
     "compiler": {"compat", "definition", "exceptions", "location", "hooks", "iam", "operators"},
     "operators": {"compat", "definition", "exceptions", "location", "hooks", "triggers", "sensors", "links",
                   "lineage", "assets", "history", "compiler", "__init__"},

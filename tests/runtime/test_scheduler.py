@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from airflow_harness import AIRFLOW
+from cpu_stress import cpu_stress
 from rt_airflow import AirflowRunner
 
 pytestmark = pytest.mark.e2e
@@ -145,10 +146,13 @@ def cluster(airflow: AirflowRunner, sagemaker_local_engine: Any, tmp_path: Path)
 
 
 def test_step_tasks_defer_through_the_triggerer(cluster: Cluster, sagemaker_local_engine: Any):
-    # evaluate runs long enough for its task (and the gate's) to find it still running and defer.
-    run_id = cluster.trigger("rt_branches", {"score": "0.7", "threshold": 0.5, "sleep": "20"})
-    state = cluster.wait_for(lambda: (s := cluster.run_state("rt_branches", run_id)) in FINISHED and s, 420,
-                             "the DAG run to finish")
+    # evaluate runs long enough for its task (and the gate's) to find it still running and defer. Both cores
+    # are kept busy meanwhile: a loaded scheduler is where Airflow failed a resumed task whose step had
+    # succeeded (apache/airflow#72716; the triggers' minimum deferral avoids it).
+    with cpu_stress():
+        run_id = cluster.trigger("rt_branches", {"score": "0.7", "threshold": 0.5, "sleep": "20"})
+        state = cluster.wait_for(lambda: (s := cluster.run_state("rt_branches", run_id)) in FINISHED and s, 600,
+                                 "the DAG run to finish")
     states = cluster.task_states("rt_branches", run_id)
     assert state == "success", (states, cluster.log("scheduler")[-3000:], cluster.log("triggerer")[-3000:])
     assert states == {"train.start": "success", "train.evaluate": "success", "train.gate": "success",

@@ -63,7 +63,6 @@ MAX_LOG_LINES_PER_POLL = 500
 LOG_FETCH_TIMEOUT = 10.0
 
 
-
 def _status_word(status: str) -> str:
     """An ended SageMaker status as an event status: ``CompletedWithFailures`` -> ``completed_with_failures``."""
     return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(status))
@@ -546,10 +545,10 @@ class PipelineExecutionTrigger(BaseTrigger):
                     lines_ready.cancel()
                 self._log_job_lines(sub)
             payload = sub.future.result()
-            await asyncio.sleep(max(0.0, started + min_deferral_seconds() - loop.time()))
         finally:
             # Also on cancellation (the task was cleared, or the triggerer is shutting down).
             poller.unsubscribe(sub)
+        await asyncio.sleep(max(0.0, started + min_deferral_seconds() - loop.time()))
         self._log_job_lines(sub)
         self.log.info("%s of %s: %s", what, self.execution_arn, payload["status"])
         yield TriggerEvent(payload)

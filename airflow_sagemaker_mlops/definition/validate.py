@@ -30,6 +30,7 @@ from .expressions import (
 from .limits import limit
 from .limits import problem as limit_problem
 from .pipeline import MAX_INLINE_DEFINITION_BYTES, ExperimentConfig, PipelineDefinition
+from .requests import request_problems
 from .steps import (
     CACHEABLE_STEP_TYPES,
     DEPENDS_ON_TRIGGERS,
@@ -473,6 +474,9 @@ def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, 
                 if why:
                     yield Problem(why, step=name, field=f"Conditions[{i}]")
     yield from _type_specific_problems(step)
+    parameter_types = {n: p.type for n, p in definition.parameters.items()}
+    for where, why in request_problems(step.type, step.arguments, parameter_types):
+        yield Problem(why, step=name, field=where)
 
     checks = _property_checks()
     for where, expr in _expressions(step, cache):

@@ -120,8 +120,11 @@ def _raw_expression(value: dict[str, Any]) -> Expression:
 
 def _walk(value: Any, path: str) -> Iterator[tuple[str, Expression]]:
     if isinstance(value, Expression):
-        for expr in value.walk():
-            yield path, expr
+        yield path, value
+        for child in value.children():
+            # Nested expressions, and hand-written ones among a Join's values, are checked like the rest.
+            if isinstance(child, Expression | dict | list | tuple):
+                yield from _walk(child, path)
     elif isinstance(value, dict):
         if len(value) == 1 and next(iter(value)) in _RAW_EXPRESSION_KEYS:
             yield from _walk(_raw_expression(value), path)

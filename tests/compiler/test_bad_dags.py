@@ -455,6 +455,9 @@ CASES = [
     T("register_built_request_bad_content_type", "RegisterModelStep(task_id='r', model_package_group='grp', "
       "image_uri='img', model_data='s3://b/m.tar.gz', content_types=['x' * 257])  #<", "g.r",
       "request.InferenceSpecification.SupportedContentTypes[0]", "at most 256"),
+    T("raw_expression_inside_a_join", "ProcessingStep(task_id='p', job={'Environment': {'K': Join(['a', "
+      "{'Std:JsonGet': {'Path': 'a'}}])}})  #<", "g.p", "job.Environment.K", "not a valid pipeline expression",
+      prelude="    from airflow_sagemaker_mlops import Join"),
     # Parameters: their values and how many a pipeline declares.
     T("reserved_task_id_start", "ProcessingStep(task_id='start', job=JOB)  #<", "g.start", "task_id", "reserved"),
     T("reserved_task_id_wait", "ProcessingStep(task_id='wait', job=JOB)  #<", "g.wait", "task_id", "reserved",

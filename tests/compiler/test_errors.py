@@ -391,3 +391,16 @@ def test_step_role_in_another_account_than_the_pipeline_role():
         role_arn="arn:aws:iam::111122223333:role/SmPipeline")
     assert error.task_id == "grp.p"
     assert "999999999999" in error.problem
+
+
+@pytest.mark.parametrize(("display_name", "warns"), [("Retries and caching", True), ("nightly_run", True),
+                                                     ("churn-model-v2", False)])
+def test_pipeline_display_name_off_the_pattern_warns(display_name, warns):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        build(lambda g: ProcessingStep(task_id="p", job=JOB), pipeline_display_name=display_name)
+    messages = [str(w.message) for w in caught if issubclass(w.category, PipelineDefinitionWarning)]
+    assert len(messages) == int(warns), messages
+    if warns:
+        assert "field pipeline_display_name" in messages[0] and "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}" in messages[0]
+        assert messages[0].startswith(f"{__file__}:")

@@ -34,6 +34,7 @@ from airflow_sagemaker_mlops.definition import (
     Step,
     StepProperty,
 )
+from airflow_sagemaker_mlops.definition.limits import limit
 from airflow_sagemaker_mlops.definition.limits import problem as limit_problem
 from airflow_sagemaker_mlops.definition.parameters import coerce_value
 from airflow_sagemaker_mlops.definition.validate import analyse, pipeline_name_problem
@@ -306,7 +307,7 @@ class _Compiler:
             spec=spec,
             parameter_values=parameter_values,
             step_tasks={op.step_name: op.task_id for op in self.ops},
-            warnings=[p for p in problems if p.severity == "warning"],
+            warnings=[p for p in problems if p.severity == "warning"] + self.display_name_warnings(),
             code_assets=list(dict.fromkeys(a for op in self.ops for a in code_assets(op.step_values()))),
         )
 
@@ -321,6 +322,8 @@ class _Compiler:
         field = first.field
         if op is None and first.field and first.field.startswith("Parameters."):
             field = f"parameters[{first.field.split('.', 1)[1]!r}]"
+        elif op is None and first.field == "Parameters":
+            field = "parameters"
         return self.error(message, op, field)
 
     def check_settings(self) -> None:
@@ -370,6 +373,18 @@ class _Compiler:
         if not self.ops:
             raise self.error("the group has no steps; add step operators inside the with block")
         self.check_pipeline_name_is_unique()
+
+    def display_name_warnings(self) -> list[Problem]:
+        """botocore (and the API reference) state PipelineDisplayName's pattern as the pipeline name's: letters,
+        digits and hyphens. SageMaker SDK users give display names with spaces, and whether CreatePipeline
+        refuses them is not documented beyond the pattern, so a mismatch warns instead of failing the parse."""
+        value = self.group.pipeline_display_name
+        if not isinstance(value, str) or limit_problem("PipelineDisplayName", value, "x") is None:
+            return []
+        pattern = limit("PipelineDisplayName")["pattern"]
+        return [Problem(f"{value!r} does not match the pattern botocore states for PipelineDisplayName ({pattern}: "
+                        "letters, digits and hyphens); CreatePipeline may refuse it", field="pipeline_display_name",
+                        severity="warning")]
 
     def check_pipeline_name_is_unique(self) -> None:
         """Two groups of one DAG with one pipeline name would overwrite each other's pipeline at every run."""

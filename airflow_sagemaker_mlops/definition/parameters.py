@@ -11,6 +11,8 @@ from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
 from airflow_sagemaker_mlops.location import locate_init_errors
 
 from .expressions import PARAMETER_TYPES
+from .limits import limit
+from .limits import problem as limit_problem
 
 
 def check_value(type_: str, value: Any) -> str | None:
@@ -112,6 +114,9 @@ class PipelineParameter:
             why = check_value(self.type, self.default)
             if why:
                 out.append(f"default value {why}")
+            elif isinstance(self.default, str) and (why := limit_problem("ParameterValue", self.default,
+                                                                         "the default value")):
+                out.append(f"{why} (a parameter's value, Parameter.Value)")
         if self.enum_values is not None:
             if self.type != "String":
                 out.append(f"enum values are only allowed on String parameters, not {self.type}")
@@ -121,6 +126,9 @@ class PipelineParameter:
                 out.append("enum values must not be empty")
             elif not all(isinstance(v, str) for v in self.enum_values):
                 out.append("enum values must all be strings")
+            elif too_long := [v for v in self.enum_values if limit_problem("ParameterValue", v, "v")]:
+                out.append(f"enum value {too_long[0][:40]!r}... is {len(too_long[0])} characters long; a parameter's "
+                           f"value (Parameter.Value) takes at most {limit('ParameterValue')['max']}")
             elif self.default is not None and self.default not in self.enum_values:
                 out.append(f"default value {self.default!r} is not one of the enum values {list(self.enum_values)}")
         return out

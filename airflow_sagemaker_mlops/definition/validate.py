@@ -6,9 +6,11 @@ errors together. Problems name the step and the field they are in.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +32,7 @@ from .expressions import (
 from .limits import limit
 from .limits import problem as limit_problem
 from .pipeline import MAX_INLINE_DEFINITION_BYTES, ExperimentConfig, PipelineDefinition
+from .requests import request_problems
 from .steps import (
     CACHEABLE_STEP_TYPES,
     DEPENDS_ON_TRIGGERS,
@@ -56,6 +59,8 @@ MLFLOW_CONFIG_KEYS = ("MlflowResourceArn", "MlflowExperimentName")
 LAMBDA_FUNCTION_ARN = re.compile(
     r"^arn:aws[a-zA-Z-]*:lambda:[a-z]{2}(-gov)?-[a-z]+-\d{1}:\d{12}:function:[a-zA-Z0-9-_]{1,64}(:(\$LATEST|[a-zA-Z0-9-_]+))?$"
 )
+#: Problems reported per step request (a generated request can break its shape thousands of times over).
+MAX_REQUEST_PROBLEMS = 10
 SQS_QUEUE_URL = re.compile(r"^https?://[^/\s]+/\d{12}/[A-Za-z0-9_-]{1,80}(\.fifo)?$")
 
 
@@ -115,8 +120,11 @@ def _raw_expression(value: dict[str, Any]) -> Expression:
 
 def _walk(value: Any, path: str) -> Iterator[tuple[str, Expression]]:
     if isinstance(value, Expression):
-        for expr in value.walk():
-            yield path, expr
+        yield path, value
+        for child in value.children():
+            # Nested expressions, and hand-written ones among a Join's values, are checked like the rest.
+            if isinstance(child, Expression | dict | list | tuple):
+                yield from _walk(child, path)
     elif isinstance(value, dict):
         if len(value) == 1 and next(iter(value)) in _RAW_EXPRESSION_KEYS:
             yield from _walk(_raw_expression(value), path)
@@ -310,6 +318,11 @@ def analyse(definition: PipelineDefinition, *, check_size: bool = True
     problems: list[Problem] = []
     cache: _Cache = {}
 
+    most = limit("PipelineParameters")["max"]
+    if len(definition.parameters) > most:
+        problems.append(Problem(
+            f"{len(definition.parameters)} parameters are declared; SageMaker takes at most {most} (an execution "
+            "starts with a value for each: StartPipelineExecution's PipelineParameters)", field="Parameters"))
     for name, param in definition.parameters.items():
         if not isinstance(name, str) or not PARAMETER_NAME.match(name):
             problems.append(Problem(
@@ -442,6 +455,9 @@ def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, 
         if text is None:
             continue
         why = limit_problem(limit_name, text, f"the step's {key}")
+        if why is None and any(unicodedata.category(c) == "Cc" for c in text if key == "DisplayName"):
+            # botocore's pattern is ".*", and Java's "." takes no line break or other control character.
+            why = f"the step's {key} {text!r} contains line breaks or control characters SageMaker refuses"
         if why:
             yield Problem(why, step=name, field=key)
         elif "{{" in text and "}}" in text:
@@ -473,6 +489,13 @@ def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, 
                 if why:
                     yield Problem(why, step=name, field=f"Conditions[{i}]")
     yield from _type_specific_problems(step)
+    parameter_types = {n: p.type for n, p in definition.parameters.items()}
+    request = request_problems(step.type, step.arguments, parameter_types)
+    for where, why in itertools.islice(request, MAX_REQUEST_PROBLEMS):
+        yield Problem(why, step=name, field=where)
+    if next(request, None) is not None:
+        yield Problem(f"more values of the request break its shape; only the first {MAX_REQUEST_PROBLEMS} are "
+                      "shown", step=name, field="Arguments")
 
     checks = _property_checks()
     for where, expr in _expressions(step, cache):

@@ -123,6 +123,12 @@ CASES = [
     G("float_default_inf", "parameters={'Q': PipelineParameter.float(math.inf)}", "parameters['Q']", "not a Float"),
     G("boolean_default_string", "parameters={'Q': PipelineParameter.boolean('true')}", "parameters['Q']",
       "not a Boolean"),
+    G("string_default_over_value_limit", "parameters={'Q': PipelineParameter.string('v' * 1025)}",
+      "parameters['Q']", "Parameter.Value"),
+    G("enum_value_over_value_limit", "parameters={'Q': PipelineParameter.string('a', ['a', 'v' * 1025])}",
+      "parameters['Q']", "at most 1024"),
+    G("too_many_parameters", "parameters={f'P{i}': PipelineParameter.integer(i) for i in range(201)}", "parameters",
+      "201 parameters are declared; SageMaker takes at most 200"),
     G("string_default_int", "parameters={'Q': PipelineParameter.string(3)}", "parameters['Q']", "not a String"),
     G("default_outside_enum", "parameters={'Q': PipelineParameter.string('c', ['a', 'b'])}", "parameters['Q']",
       "not one of the enum values"),
@@ -146,7 +152,7 @@ CASES = [
     G("parameter_values_as_a_list", "parameter_values=['S']", "parameter_values", "takes a dict"),
     G("too_many_parameter_values",
       "parameters={f'P{i}': PipelineParameter.string('a') for i in range(201)}, "
-      "parameter_values={f'P{i}': 'b' for i in range(201)}", "parameter_values", "at most 200"),
+      "parameter_values={f'P{i}': 'b' for i in range(201)}", "parameters", "at most 200"),
     G("poll_interval_zero", "poll_interval=0", "poll_interval", "positive number"),
     G("job_log_tail_lines_negative", "job_log_tail_lines=-1", "job_log_tail_lines", "non-negative"),
     G("experiment_config_string", "experiment_config='exp'", "PipelineExperimentConfig", "ExperimentConfig"),
@@ -245,6 +251,8 @@ CASES = [
       "g.a", None, "g.a"),
     T("display_name_number", "ProcessingStep(task_id='p', job=JOB, display_name=5)  #<", "g.p", "display_name",
       "must be a string"),
+    T("step_display_name_line_break", "ProcessingStep(task_id='p', job=JOB, display_name='two\\nlines')  #<", "g.p",
+      "display_name", "line breaks"),
     T("step_display_name_too_long", "ProcessingStep(task_id='p', job=JOB, display_name='d' * 257)  #<", "g.p",
       "display_name", "0-256"),
     T("step_display_name_jinja", "ProcessingStep(task_id='p', job=JOB, display_name='{{ ds }}')  #<", "g.p",
@@ -393,7 +401,8 @@ CASES = [
     T("branch_step_of_another_group", "ConditionStep(task_id='c', condition=C.eq(1, 1), if_true=[foreign])  #<",
       "g.c", "if_true", "not a step of this group", prelude=OTHER),
     T("cycle_through_data_and_order", "a = ProcessingStep(task_id='a', job=JOB)  #<\n"
-      "b = TrainingStep(task_id='b', job={'X': a.properties.ProcessingJobArn})\nb >> a", "g.a", None, "cycle"),
+      "b = TrainingStep(task_id='b', job={'Environment': {'X': a.properties.ProcessingJobArn}})\nb >> a", "g.a", None,
+      "cycle"),
     T("branch_step_upstream_of_its_condition", "s = ProcessingStep(task_id='s', job=JOB)\n"
       "c = ConditionStep(task_id='c', condition=C.eq(1, 1), if_true=[s])  #<\ns >> c", "g.c", None, "cycle"),
     T("plain_task_in_group", "ProcessingStep(task_id='s', job=JOB)\nEmptyOperator(task_id='plain')  #<", "g.plain",
@@ -402,6 +411,54 @@ CASES = [
       "plain Airflow task"),
     T("nested_task_group", "with TaskGroup('inner'):  #<\n    ProcessingStep(task_id='s', job=JOB)", "g.inner",
       None, "nested inside the pipeline group"),
+    # The fields inside a step's request, against botocore's request shapes (request_shapes.json).
+    T("job_instance_type_not_in_enum", "ProcessingStep(task_id='p', job={'ProcessingResources': {'ClusterConfig': {"
+      "'InstanceType': 'ml.m5.huge', 'InstanceCount': 1, 'VolumeSizeInGB': 30}}})  #<", "g.p",
+      "job.ProcessingResources.ClusterConfig.InstanceType", "did you mean 'ml.m5.large'?"),
+    T("job_instance_count_zero", "ProcessingStep(task_id='p', job={'ProcessingResources': {'ClusterConfig': {"
+      "'InstanceType': 'ml.m5.large', 'InstanceCount': 0, 'VolumeSizeInGB': 30}}})  #<", "g.p",
+      "job.ProcessingResources.ClusterConfig.InstanceCount", "out of range"),
+    T("job_volume_size_a_string", "TrainingStep(task_id='t', job={'ResourceConfig': {'VolumeSizeInGB': '30'}})  #<",
+      "g.t", "job.ResourceConfig.VolumeSizeInGB", "must be an integer"),
+    T("job_unknown_member_typo", "TrainingStep(task_id='t', job={'StoppingCondition': {'MaxRuntimeInSecond': 60}})"
+      "  #<", "g.t", "job.StoppingCondition.MaxRuntimeInSecond", "did you mean 'MaxRuntimeInSeconds'?"),
+    T("job_unknown_top_level_member", "ProcessingStep(task_id='p', job={'AppSpec': {'ImageUri': 'img'}})  #<", "g.p",
+      "job.AppSpec", "did you mean 'AppSpecification'?"),
+    T("job_image_uri_too_long", "ProcessingStep(task_id='p', job={'AppSpecification': {'ImageUri': 'i' * 256}})  #<",
+      "g.p", "job.AppSpecification.ImageUri", "0-255" if False else "at most 255"),
+    T("job_s3_uri_pattern", "ProcessingStep(task_id='p', job={'ProcessingInputs': [{'InputName': 'in', 'S3Input': {"
+      "'S3Uri': 'bucket/key', 'LocalPath': '/opt/ml/processing/in', 'S3DataType': 'S3Prefix'}}]})  #<", "g.p",
+      "job.ProcessingInputs[0].S3Input.S3Uri", "pattern"),
+    T("job_too_many_inputs", "ProcessingStep(task_id='p', job={'ProcessingInputs': [{'InputName': f'i{n}'} "
+      "for n in range(11)]})  #<", "g.p", "job.ProcessingInputs", "has 11 entries; SageMaker takes at most 10"),
+    T("job_list_given_a_dict", "ProcessingStep(task_id='p', job={'ProcessingInputs': {'InputName': 'in'}})  #<",
+      "g.p", "job.ProcessingInputs", "must be a list"),
+    T("job_environment_value_too_long", "ProcessingStep(task_id='p', job={'Environment': {'K': 'v' * 257}})  #<",
+      "g.p", "job.Environment.K", "at most 256"),
+    T("job_string_parameter_in_integer_field", "TrainingStep(task_id='t', job={'ResourceConfig': {"
+      "'InstanceCount': g.parameter('S')}})  #<", "g.t", "job.ResourceConfig.InstanceCount",
+      "String parameter 'S' is a string when the pipeline runs"),
+    T("job_join_in_integer_field", "TrainingStep(task_id='t', job={'StoppingCondition': {"
+      "'MaxRuntimeInSeconds': Join(['1', '2'])}})  #<", "g.t", "job.StoppingCondition.MaxRuntimeInSeconds",
+      "Join is a string when the pipeline runs", prelude="    from airflow_sagemaker_mlops import Join"),
+    T("job_boolean_as_string", "TrainingStep(task_id='t', job={'EnableManagedSpotTraining': 'true'})  #<", "g.t",
+      "job.EnableManagedSpotTraining", "must be a boolean"),
+    T("transform_strategy_not_in_enum", "TransformStep(task_id='t', job={'BatchStrategy': 'MultiRecords'})  #<",
+      "g.t", "job.BatchStrategy", "did you mean 'MultiRecord'?"),
+    T("tuning_strategy_not_in_enum", "TuningStep(task_id='t', job={'HyperParameterTuningJobConfig': {"
+      "'Strategy': 'Baysian'}})  #<", "g.t", "job.HyperParameterTuningJobConfig.Strategy", "did you mean 'Bayesian'?"),
+    T("model_container_mode_not_in_enum", "CreateModelStep(task_id='m', model={'PrimaryContainer': {"
+      "'Mode': 'Single'}})  #<", "g.m", "model.PrimaryContainer.Mode", "did you mean 'SingleModel'?"),
+    T("register_approval_status_not_in_enum", "RegisterModelStep(task_id='r', request={"
+      "'ModelPackageGroupName': 'grp', 'ModelApprovalStatus': 'Approve'})  #<", "g.r", "request.ModelApprovalStatus",
+      "did you mean 'Approved'?"),
+    T("register_built_request_bad_content_type", "RegisterModelStep(task_id='r', model_package_group='grp', "
+      "image_uri='img', model_data='s3://b/m.tar.gz', content_types=['x' * 257])  #<", "g.r",
+      "request.InferenceSpecification.SupportedContentTypes[0]", "at most 256"),
+    T("raw_expression_inside_a_join", "ProcessingStep(task_id='p', job={'Environment': {'K': Join(['a', "
+      "{'Std:JsonGet': {'Path': 'a'}}])}})  #<", "g.p", "job.Environment.K", "not a valid pipeline expression",
+      prelude="    from airflow_sagemaker_mlops import Join"),
+    # Parameters: their values and how many a pipeline declares.
     T("reserved_task_id_start", "ProcessingStep(task_id='start', job=JOB)  #<", "g.start", "task_id", "reserved"),
     T("reserved_task_id_wait", "ProcessingStep(task_id='wait', job=JOB)  #<", "g.wait", "task_id", "reserved",
       kwargs="mirror_steps=False"),

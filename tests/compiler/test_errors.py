@@ -95,7 +95,7 @@ def test_duplicate_step_names():
 def test_cycle_through_data_and_order_dependencies():
     def body(g):
         a = ProcessingStep(task_id="a", job=JOB)
-        b = TrainingStep(task_id="b", job={"X": a.properties.ProcessingJobArn})
+        b = TrainingStep(task_id="b", job={"Environment": {"X": a.properties.ProcessingJobArn}})
         c = ProcessingStep(task_id="c", job={"Environment": {"M": b.properties.ModelArtifacts.S3ModelArtifacts}})
         c >> a
 
@@ -110,9 +110,9 @@ def test_reference_to_a_step_of_another_group():
             foreign = ProcessingStep(task_id="foreign", job=JOB)
         with pytest.raises(PipelineCompileError) as info:
             with SageMakerPipelineGroup(group_id="grp", pipeline_name="p"):
-                TrainingStep(task_id="t", job={"X": foreign.properties.ProcessingJobArn})
+                TrainingStep(task_id="t", job={"Environment": {"X": foreign.properties.ProcessingJobArn}})
     assert "task 'other.foreign', which is not a step of this group" in str(info.value)
-    assert info.value.field == "job.X"
+    assert info.value.field == "job.Environment.X"
     assert info.value.task_id == "grp.t"
 
 
@@ -351,10 +351,11 @@ def test_empty_group():
 
 
 def test_definition_over_one_mebibyte_warns_it_will_go_through_s3():
-    big = {"Environment": {f"K{i}": "x" * 1000 for i in range(1100)}}
+    # Five training jobs, each with SageMaker's most hyperparameters (100) of the longest values (2,500).
+    big = {"HyperParameters": {f"K{i}": "x" * 2500 for i in range(100)}}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        build(lambda g: ProcessingStep(task_id="big", job=JOB | big))
+        build(lambda g: [TrainingStep(task_id=f"big{i}", job=big) for i in range(5)])
     messages = [str(w.message) for w in caught if issubclass(w.category, PipelineDefinitionWarning)]
     assert len(messages) == 1
     assert "PipelineDefinitionS3Location" in messages[0] and "group 'grp'" in messages[0]
@@ -390,3 +391,16 @@ def test_step_role_in_another_account_than_the_pipeline_role():
         role_arn="arn:aws:iam::111122223333:role/SmPipeline")
     assert error.task_id == "grp.p"
     assert "999999999999" in error.problem
+
+
+@pytest.mark.parametrize(("display_name", "warns"), [("Retries and caching", True), ("nightly_run", True),
+                                                     ("churn-model-v2", False)])
+def test_pipeline_display_name_off_the_pattern_warns(display_name, warns):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        build(lambda g: ProcessingStep(task_id="p", job=JOB), pipeline_display_name=display_name)
+    messages = [str(w.message) for w in caught if issubclass(w.category, PipelineDefinitionWarning)]
+    assert len(messages) == int(warns), messages
+    if warns:
+        assert "field pipeline_display_name" in messages[0] and "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}" in messages[0]
+        assert messages[0].startswith(f"{__file__}:")

@@ -40,7 +40,7 @@ def test_start_task_precedes_the_root_steps_and_upstream_lands_on_it():
     with DAG("rt", schedule=None, start_date=START) as dag:
         with SageMakerPipelineGroup("g", pipeline_name="p") as group:
             a = ProcessingStep(task_id="a", job={})
-            b = ProcessingStep(task_id="b", job={"X": a.properties.ProcessingJobArn})
+            b = ProcessingStep(task_id="b", job={"Environment": {"X": a.properties.ProcessingJobArn}})
     start = dag.get_task("g.start")
     assert start.downstream_task_ids == {"g.a"}
     assert b.upstream_task_ids == {"g.a"}

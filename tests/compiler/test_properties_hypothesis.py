@@ -127,7 +127,7 @@ def test_invalid_groups_raise_only_the_project_error(case):
                                                  condition=C.ge(group.parameter("T"), 0.1)))
                     else:
                         ops.append(ProcessingStep(task_id=f"s{j}", step_name=name, job={}))
-                extra = ProcessingStep(task_id="extra", job={"X": ops[at].properties.ProcessingJobArn},
+                extra = ProcessingStep(task_id="extra", job={"Environment": {"X": ops[at].properties.ProcessingJobArn}},
                                        step_name=ops[at].step_name if defect == "dup_name" else None)
                 if defect == "both_branches":
                     ops[at].if_true.steps.append(extra)

@@ -37,7 +37,7 @@ def bad_dag_case_ids() -> set[str]:
     return {case.id for case in test_bad_dags.CASES}
 
 
-def test_limits_json_is_what_botocore_says():
+def test_limits_json_is_what_botocore_says():  # and request_shapes.json
     pytest.importorskip("botocore")
     sys.path.insert(0, str(ROOT / "tools"))
     try:
@@ -45,6 +45,9 @@ def test_limits_json_is_what_botocore_says():
     finally:
         sys.path.pop(0)
     assert gen_limits.build()["limits"] == L.limits()
+    # request_shapes.json too (one test: the AF2 run deselects it, its venv resolving another botocore).
+    fresh = gen_limits.build_requests()
+    assert {k: fresh[k] for k in ("requests", "shapes")} == {k: R._data()[k] for k in ("requests", "shapes")}
 
 
 def test_every_limit_has_a_documented_row_with_cases_that_exist():
@@ -139,3 +142,77 @@ def test_lambda_function_arns(arn, ok):
 ])
 def test_sqs_queue_urls(url, ok):
     assert bool(V.SQS_QUEUE_URL.match(url)) is ok
+
+
+# -- the fields inside step requests (request_shapes.json, definition/requests.py) -------------------------------
+R = importlib.import_module("airflow_sagemaker_mlops.definition.requests")
+
+
+def test_the_request_types_checked():
+    assert R.request_types() == {"Processing", "Training", "Tuning", "Transform", "Model", "RegisterModel"}
+
+
+def problems(step_type: str, arguments: dict, parameter_types: dict | None = None) -> dict[str, str]:
+    return dict(R.request_problems(step_type, arguments, parameter_types))
+
+
+def test_a_valid_request_has_no_problem():
+    job = {"ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1,
+                                                     "VolumeSizeInGB": 30}},
+           "AppSpecification": {"ImageUri": "img", "ContainerArguments": ["--x", "1"]},
+           "Environment": {"A": "b"}, "StoppingCondition": {"MaxRuntimeInSeconds": 86400},
+           "ProcessingInputs": [{"InputName": "in", "S3Input": {"S3Uri": "s3://b/k", "LocalPath": "/x",
+                                                                "S3DataType": "S3Prefix"}}]}
+    assert problems("Processing", job) == {}
+
+
+def test_enum_near_miss_is_named_with_its_correction():
+    found = problems("Processing", {"ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.m5.huge"}}})
+    assert list(found) == ["Arguments.ProcessingResources.ClusterConfig.InstanceType"]
+    assert found["Arguments.ProcessingResources.ClusterConfig.InstanceType"].endswith("did you mean 'ml.m5.large'?")
+
+
+@pytest.mark.parametrize(("value", "ok"), [(1, True), (777600, True), (0, False), (777601, False), (1.0, False),
+                                            (True, False), ("60", False)])
+def test_integer_range_at_its_boundary(value, ok):
+    assert R._data()["shapes"]["ProcessingMaxRuntimeInSeconds"] == {"type": "integer", "min": 1, "max": 777600}
+    found = problems("Processing", {"StoppingCondition": {"MaxRuntimeInSeconds": value}})
+    assert (found == {}) is ok, found
+
+
+def test_string_length_and_list_length_at_their_boundary():
+    assert problems("Processing", {"Environment": {"K": "v" * 256}}) == {}
+    assert "at most 256" in problems("Processing", {"Environment": {"K": "v" * 257}})["Arguments.Environment.K"]
+    inputs = [{"InputName": f"i{n}"} for n in range(10)]
+    assert problems("Processing", {"ProcessingInputs": inputs}) == {}
+    assert "has 11 entries" in problems("Processing", {"ProcessingInputs": [*inputs, {"InputName": "x"}]})[
+        "Arguments.ProcessingInputs"]
+
+
+def test_patterns_are_checked_where_python_reads_them():
+    assert problems("Processing", {"ProcessingInputs": [{"S3Input": {"S3Uri": "https://b/k"}}]}) == {}
+    assert "pattern" in problems("Processing", {"ProcessingInputs": [{"S3Input": {"S3Uri": "b/k"}}]})[
+        "Arguments.ProcessingInputs[0].S3Input.S3Uri"]
+    # Java reads surrogate pairs in classes, Python does not: such a pattern is not checked rather than misread.
+    assert R._pattern("[\\uD800\\uDC00-\\uDBFF\\uDFFF]*") is None
+
+
+def test_expressions_are_checked_only_for_certain_type_mismatches():
+    from airflow_sagemaker_mlops.definition.expressions import ExecutionVariable, Join, ParameterRef
+
+    field = "Arguments.ResourceConfig.InstanceCount"
+    types = {"S": "String", "N": "Integer"}
+    for ok in (ParameterRef("N"), {"Get": "Steps.a.X"}, ParameterRef("Undeclared")):
+        assert problems("Training", {"ResourceConfig": {"InstanceCount": ok}}, types) == {}
+    for bad in (ParameterRef("S"), Join(["1"]), ExecutionVariable("PipelineExecutionId")):
+        assert "is a string when the pipeline runs" in problems(
+            "Training", {"ResourceConfig": {"InstanceCount": bad}}, types)[field]
+    # A String parameter where a string goes, or in an enum field (its value is only known at run time).
+    assert problems("Training", {"ResourceConfig": {"InstanceType": ParameterRef("S")}}, types) == {}
+
+
+def test_names_sagemaker_fills_in_and_unknown_step_types_are_left_alone():
+    assert problems("Training", {"TrainingJobName": "x"}) == {}  # the operator refuses it with its own message
+    assert problems("Lambda", {"Anything": object()}) == {}
+    assert "did you mean 'ExecutionRoleArn'" in problems("Model", {"ExecutionRoleARN": "x"})[
+        "Arguments.ExecutionRoleARN"]

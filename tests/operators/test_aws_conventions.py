@@ -111,8 +111,9 @@ def test_a_group_hands_the_settings_to_its_start_task_step_tasks_and_their_trigg
     assert AwsClientSettings.of(start) == AwsClientSettings(**SETTINGS)
     assert {"aws_conn_id", "region_name", "verify", "botocore_config"} <= set(start.template_fields)
     monkeypatch.setattr(runtime, "execution_arn_of", lambda *args: ARN)
+    ti = type("TI", (), {"max_tries": 0, "xcom_push": lambda self, key, value: None})()
     with pytest.raises(TaskDeferred) as deferred:
-        runtime.run_step(step, {})
+        runtime.run_step(step, {"ti": ti})
     _, kwargs = deferred.value.trigger.serialize()
     assert {k: kwargs[k] for k in SETTINGS} == SETTINGS
 

@@ -633,6 +633,20 @@ class Api:
 
     # ---- model registry ---------------------------------------------------------------------------
 
+    def describe_experiment(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        """moto's DescribeExperiment, with SageMaker's ResourceNotFound for an unknown name (moto: a 500)."""
+        from .experiments import backend
+
+        name = str(body.get("ExperimentName") or "")
+        account = self.caller.account_id
+        found = backend(account, region).experiments.get(name)
+        arn = self.engine.arn(region, f"experiment/{name.lower()}", account)  # SageMaker lower-cases ARNs
+        if found is None:
+            raise ResourceNotFound(f"Experiment '{arn}' does not exist.")
+        return {"ExperimentName": found.experiment_name, "ExperimentArn": arn,
+                "DisplayName": found.experiment_name, "CreationTime": found.creation_time,
+                "LastModifiedTime": found.last_modified_time}
+
     def update_model_package(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         """UpdateModelPackage as SageMaker does it: fields the request leaves out keep their values.
         moto resets them (an approval alone erases ApprovalDescription and CustomerMetadataProperties),
@@ -732,6 +746,7 @@ OPERATIONS = (
     "ListTransformJobs",
     "ListHyperParameterTuningJobs",
     "UpdateModelPackage",
+    "DescribeExperiment",
 )
 
 

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from . import experiments
 from . import steps as step_runners
 from .definition import PipelineGraph, StepSpec, parse_definition
 from .errors import ConflictError, ResourceNotFound, ValidationError
@@ -517,6 +518,7 @@ class Engine:
                 ex.status = FAILED
                 ex.done.set()
                 return ex
+            experiments.record_execution(self, ex)
             self._schedule(ex)
             return ex
 

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
+import hmac
 import json
 import re
+import secrets
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -35,23 +38,6 @@ def _timestamp(value: Any) -> dt.datetime | None:
     except ValueError:
         raise ValidationError(f"Invalid timestamp {value!r}") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
-
-
-def _paginate(items: list[Any], body: dict[str, Any], default: int = 50) -> tuple[list[Any], str | None]:
-    max_results = body.get("MaxResults") or default
-    if not isinstance(max_results, int) or not 1 <= max_results <= 100:
-        raise ValidationError("MaxResults must be an integer between 1 and 100.")
-    start = 0
-    token = body.get("NextToken")
-    if token:
-        try:
-            start = int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("offset:"))
-        except (ValueError, UnicodeDecodeError):
-            raise ValidationError(f"Invalid NextToken {token!r}.") from None
-    page = items[start : start + max_results]
-    end = start + max_results
-    next_token = base64.urlsafe_b64encode(f"offset:{end}".encode()).decode() if end < len(items) else None
-    return page, next_token
 
 
 def _with_token(key: str, page: list[Any], token: str | None) -> dict[str, Any]:
@@ -87,9 +73,37 @@ class Api:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._local = threading.local()
+        # NextTokens are MACed with this key: a token the engine did not issue (for this operation) is refused.
+        self._token_key = secrets.token_bytes(32)
         self.operations: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
             name: getattr(self, _snake(name)) for name in OPERATIONS
         }
+
+    def _token_mac(self, offset: int) -> str:
+        message = f"{self._local.operation}:{offset}".encode()
+        return hmac.new(self._token_key, message, hashlib.sha256).hexdigest()[:32]
+
+    def _paginate(self, items: list[Any], body: dict[str, Any], default: int = 50) -> tuple[list[Any], str | None]:
+        max_results = body.get("MaxResults") or default
+        if not isinstance(max_results, int) or not 1 <= max_results <= 100:
+            raise ValidationError("MaxResults must be an integer between 1 and 100.")
+        start = 0
+        token = body.get("NextToken")
+        if token:
+            try:
+                offset, _, mac = base64.urlsafe_b64decode(token.encode()).decode().partition(".")
+                start = int(offset)
+            except (ValueError, UnicodeDecodeError):
+                start, mac = -1, ""
+            if start < 0 or not hmac.compare_digest(mac, self._token_mac(start)):
+                # SageMaker answers a token it did not issue (or issued for another listing) this way.
+                raise ValidationError(f"Invalid pagination token {token!r}: it was not issued for this request.")
+        page = items[start : start + max_results]
+        end = start + max_results
+        next_token = None
+        if end < len(items):
+            next_token = base64.urlsafe_b64encode(f"{end}.{self._token_mac(end)}".encode()).decode()
+        return page, next_token
 
     def handles(self, operation: str) -> bool:
         return operation in self.operations
@@ -295,7 +309,7 @@ class Api:
             (lambda p: p.name) if sort_by == "Name" else (lambda p: p.creation_time)
         )
         records.sort(key=key, reverse=(body.get("SortOrder") or "Descending") == "Descending")
-        page, token = _paginate(records, body)
+        page, token = self._paginate(records, body)
         summaries = [
             _drop_none(
                 {
@@ -383,7 +397,7 @@ class Api:
                 records.sort(key=lambda e: e.creation_time)
             if (body.get("SortOrder") or "Descending") == "Descending":
                 records.reverse()
-            page, token = _paginate(records, body)
+            page, token = self._paginate(records, body)
             summaries = [
                 _drop_none(
                     {
@@ -431,7 +445,7 @@ class Api:
             if (body.get("SortOrder") or "Descending") == "Descending":
                 records.reverse()
             views = [self.step_view(r) for r in records]
-        page, token = _paginate(views, body)
+        page, token = self._paginate(views, body)
         return _with_token("PipelineExecutionSteps", page, token)
 
     def stop_pipeline_execution(self, body: dict[str, Any], region: str) -> dict[str, Any]:
@@ -482,7 +496,7 @@ class Api:
 
     def list_pipeline_parameters_for_execution(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         ex = self._execution(body)
-        page, token = _paginate(list(ex.parameter_list), body)
+        page, token = self._paginate(list(ex.parameter_list), body)
         return _with_token("PipelineParameters", page, token)
 
     def describe_pipeline_definition_for_execution(self, body: dict[str, Any], region: str) -> dict[str, Any]:
@@ -513,7 +527,7 @@ class Api:
 
     def list_tags(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         record = self._tagged_pipeline(body, region)
-        page, token = _paginate(list(record.tags), body)
+        page, token = self._paginate(list(record.tags), body)
         return _with_token("Tags", page, token)
 
     def delete_tags(self, body: dict[str, Any], region: str) -> dict[str, Any]:
@@ -568,7 +582,7 @@ class Api:
             key=lambda j: j.get(sort_key) or "",
             reverse=(body.get("SortOrder") or "Descending") == "Descending",
         )
-        page, token = _paginate(selected, body, default=10)
+        page, token = self._paginate(selected, body, default=10)
         summaries = [
             {k: j[k] for k in (name_field, f"{kind}Arn", status_field, *fields) if k in j} for j in page
         ]
@@ -619,6 +633,20 @@ class Api:
         )
 
     # ---- model registry ---------------------------------------------------------------------------
+
+    def describe_experiment(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        """moto's DescribeExperiment, with SageMaker's ResourceNotFound for an unknown name (moto: a 500)."""
+        from .experiments import backend
+
+        name = str(body.get("ExperimentName") or "")
+        account = self.caller.account_id
+        found = backend(account, region).experiments.get(name)
+        arn = self.engine.arn(region, f"experiment/{name.lower()}", account)  # SageMaker lower-cases ARNs
+        if found is None:
+            raise ResourceNotFound(f"Experiment '{arn}' does not exist.")
+        return {"ExperimentName": found.experiment_name, "ExperimentArn": arn,
+                "DisplayName": found.experiment_name, "CreationTime": found.creation_time,
+                "LastModifiedTime": found.last_modified_time}
 
     def update_model_package(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         """UpdateModelPackage as SageMaker does it: fields the request leaves out keep their values.
@@ -719,6 +747,7 @@ OPERATIONS = (
     "ListTransformJobs",
     "ListHyperParameterTuningJobs",
     "UpdateModelPackage",
+    "DescribeExperiment",
 )
 
 

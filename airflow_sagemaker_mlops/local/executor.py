@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from . import experiments
 from . import steps as step_runners
 from .definition import PipelineGraph, StepSpec, parse_definition
 from .errors import ConflictError, ResourceNotFound, ValidationError
@@ -104,6 +105,19 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _dependency_state(ex: ExecutionRecord, spec: StepSpec, dep: str) -> str:
+    """"met", "wait" or "never": ``dep`` as ``spec`` waits for it (success, or its DependsOn trigger)."""
+    if dep in ex.skipped:
+        return "never"
+    record = ex.steps.get(dep)
+    if record is None or record.status not in (SUCCEEDED, FAILED, STOPPED):
+        return "wait"
+    wanted = spec.triggers.get(dep)
+    if wanted is None:
+        return "met" if record.status == SUCCEEDED else "never"
+    return "met" if wanted == "Any" or record.status == wanted else "never"
 
 
 class Timer:
@@ -505,6 +519,7 @@ class Engine:
                 ex.status = FAILED
                 ex.done.set()
                 return ex
+            experiments.record_execution(self, ex)
             self._schedule(ex)
             return ex
 
@@ -691,9 +706,7 @@ class Engine:
                     self._finish_execution(ex, STOPPED)
                 return
             failed = any(r.status in (FAILED, STOPPED) for r in ex.steps.values())
-            ready: list[StepSpec] = []
-            if not failed:
-                ready = self._ready_steps(ex)
+            ready = self._ready_steps(ex, after_failure=failed)
             limit = ex.max_parallel
             for spec in ready:
                 if limit is not None and running >= limit:
@@ -703,7 +716,9 @@ class Engine:
             if running == 0:
                 self._finish_execution(ex, FAILED if failed else SUCCEEDED)
 
-    def _ready_steps(self, ex: ExecutionRecord) -> list[StepSpec]:
+    def _ready_steps(self, ex: ExecutionRecord, after_failure: bool = False) -> list[StepSpec]:
+        """Steps whose dependencies are met. After a step failed, only the steps a ``DependsOn`` trigger
+        starts (and what runs after them) still start: the failure's handling, not the rest of the graph."""
         ready: list[StepSpec] = []
         changed = True
         while changed:
@@ -725,13 +740,21 @@ class Engine:
                             ex.skipped.add(name)
                             changed = True
                             continue
-                deps = spec.depends_on
-                if any(dep in ex.skipped for dep in deps):
+                states = {dep: _dependency_state(ex, spec, dep) for dep in spec.depends_on}
+                if "never" in states.values():
+                    # An upstream step was skipped, or ended with an outcome this step does not wait for.
                     ex.skipped.add(name)
                     changed = True
                     continue
-                if all(dep in ex.steps and ex.steps[dep].status == SUCCEEDED for dep in deps):
-                    ready.append(spec)
+                if any(state == "wait" for state in states.values()):
+                    continue
+                if after_failure and not any(
+                    dep in spec.triggers or dep in ex.recovering for dep in spec.depends_on
+                ):
+                    continue
+                ready.append(spec)
+        if after_failure:
+            ex.recovering.update(spec.name for spec in ready)
         return ready
 
     def _start_step(self, ex: ExecutionRecord, spec: StepSpec) -> None:

@@ -176,6 +176,8 @@ class ExecutionRecord:
     mlflow_config: dict[str, str] | None = None
     steps: dict[str, StepRecord] = field(default_factory=dict)
     skipped: set[str] = field(default_factory=set)
+    # Steps started after a failure through a DependsOn trigger, and the steps that run after them.
+    recovering: set[str] = field(default_factory=set)
     prior_attempts: dict[str, int] = field(default_factory=dict)
     #: RetryPipelineExecution calls that resumed it (idempotent repeats not counted).
     retries: int = 0

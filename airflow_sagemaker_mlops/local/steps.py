@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import experiments
 from .errors import AccessDeniedError
 from .expressions import ExpressionError, Resolver, to_text
 from .faults import CAPACITY_ERROR, JOB_INTERNAL_ERROR, RESOURCE_LIMIT, SERVICE_FAULT, THROTTLING
@@ -391,8 +392,6 @@ EXPERIMENT_JOB_TYPES = ("Processing", "Training", "Transform")
 
 
 def run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
-    from .jobs.base import JobContext
-
     kind, meta_key, name_field, arn_field = JOB_KINDS[record.spec.type]
     request = resolver.resolve(record.spec.arguments)
     if not isinstance(request, dict):
@@ -416,6 +415,21 @@ def run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: R
     engine.put_job(kind, ex.region, name, provisional)
     with engine.lock:
         record.metadata = metadata
+    if record.spec.type in EXPERIMENT_JOB_TYPES:
+        experiments.start_job(engine, ex, kind, name, arn, display_name=record.name)
+    try:
+        return _run_job(engine, ex, record, kind, name, arn, request, provisional, metadata)
+    finally:
+        if record.spec.type in EXPERIMENT_JOB_TYPES:
+            described = engine.get_job(kind, ex.region, name) or {}
+            experiments.end_job(engine, ex, kind, name, described.get(JOB_STATUS_FIELD[kind], "Failed"))
+
+
+def _run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, kind: str, name: str, arn: str,
+             request: dict[str, Any], provisional: dict[str, Any], metadata: dict[str, Any]) -> StepOutcome:
+    from .jobs.base import JobContext
+
+    _, meta_key, name_field, arn_field = JOB_KINDS[record.spec.type]
     try:
         runner = _job_runner(engine, record.spec.type)
     except _LambdaMissing as exc:

@@ -15,6 +15,11 @@ from engine_helpers import ROLE, processing_step, steps_of, unique, wait, wait_s
 NOOP_CONDITION = [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}]
 
 
+def retryable(name: str, **extra: Any) -> dict[str, Any]:
+    """A Processing step (run by the fake_jobs runner): SageMaker takes retry policies on job steps only."""
+    return {"Name": name, "Type": "Processing", "Arguments": {"AppSpecification": {"ImageUri": "img"}}, **extra}
+
+
 def cond(
     name: str,
     conditions: list[dict[str, Any]],
@@ -231,14 +236,15 @@ def test_properties_property_files_and_json_get(
     assert message.endswith(" 0.93") and job_name in message.lower()
 
 
-def test_unresolvable_reference_fails_the_step_with_a_reason(sm: Any, make_pipeline: Any) -> None:
+def test_unresolvable_reference_fails_the_step_with_a_reason(sm: Any, make_pipeline: Any, fake_jobs: Any) -> None:
     steps = [
-        cond("A", NOOP_CONDITION),
-        cond("B", [{"Type": "Equals", "LeftValue": {"Get": "Steps.A.NoSuchThing"}, "RightValue": 1}]),
+        retryable("A"),
+        # A valid path that this execution never fills: checked at create time, unresolvable at run time.
+        cond("B", [{"Type": "Equals", "LeftValue": {"Get": "Steps.A.Environment['MISSING']"}, "RightValue": "x"}]),
     ]
     arn, desc = run(sm, make_pipeline, steps)
     assert desc["PipelineExecutionStatus"] == "Failed"
-    assert "NoSuchThing" in steps_of(sm, arn)["B"]["FailureReason"]
+    assert "Environment" in steps_of(sm, arn)["B"]["FailureReason"]
 
 
 def test_job_steps_metadata_and_describe_calls(sm: Any, make_pipeline: Any, fake_jobs: Any, bucket: str) -> None:
@@ -322,12 +328,11 @@ def test_list_steps_paginates(sm: Any, make_pipeline: Any) -> None:
 # ---- retries -------------------------------------------------------------------------------------
 
 
-def test_retry_policy_retries_matching_failures(sm: Any, make_pipeline: Any, engine: Any) -> None:
+def test_retry_policy_retries_matching_failures(sm: Any, make_pipeline: Any, engine: Any, fake_jobs: Any) -> None:
     name = make_pipeline(
         [
-            cond(
+            retryable(
                 "Flaky",
-                NOOP_CONDITION,
                 RetryPolicies=[
                     {
                         "ExceptionType": ["SageMaker.JOB_INTERNAL_ERROR"],
@@ -347,12 +352,11 @@ def test_retry_policy_retries_matching_failures(sm: Any, make_pipeline: Any, eng
     assert step["StepStatus"] == "Succeeded"
 
 
-def test_retry_policy_gives_up_after_max_attempts(sm: Any, make_pipeline: Any, engine: Any) -> None:
+def test_retry_policy_gives_up_after_max_attempts(sm: Any, make_pipeline: Any, engine: Any, fake_jobs: Any) -> None:
     name = make_pipeline(
         [
-            cond(
+            retryable(
                 "Flaky",
-                NOOP_CONDITION,
                 RetryPolicies=[
                     {
                         "ExceptionType": ["SageMaker.CAPACITY_ERROR"],
@@ -373,12 +377,11 @@ def test_retry_policy_gives_up_after_max_attempts(sm: Any, make_pipeline: Any, e
     assert (step["AttemptCount"], step["FailureReason"]) == (2, "CapacityError: no ml.p4d")
 
 
-def test_retry_policy_ignores_other_exception_types(sm: Any, make_pipeline: Any, engine: Any) -> None:
+def test_retry_policy_ignores_other_exception_types(sm: Any, make_pipeline: Any, engine: Any, fake_jobs: Any) -> None:
     name = make_pipeline(
         [
-            cond(
+            retryable(
                 "Flaky",
-                NOOP_CONDITION,
                 RetryPolicies=[
                     {
                         "ExceptionType": ["Step.THROTTLING"],
@@ -470,12 +473,11 @@ def test_stop_ends_running_steps_stopped(sm: Any, make_pipeline: Any, fake_jobs:
     assert set(steps_of(sm, arn)) == {"Long", "After"}
 
 
-def test_stop_during_retry_backoff(sm: Any, make_pipeline: Any, engine: Any) -> None:
+def test_stop_during_retry_backoff(sm: Any, make_pipeline: Any, engine: Any, fake_jobs: Any) -> None:
     name = make_pipeline(
         [
-            cond(
+            retryable(
                 "Flaky",
-                NOOP_CONDITION,
                 RetryPolicies=[
                     {
                         "ExceptionType": ["Step.SERVICE_FAULT"],

@@ -104,3 +104,96 @@ def test_a_missing_input_bucket_is_a_client_error_not_an_internal_one(engine: An
     status, record = run(sm, step)
     assert status == "Failed"
     assert record["FailureReason"].startswith("ClientError:") and "NoSuchBucket" in record["FailureReason"]
+
+
+def _job(name: str, **extra: Any) -> dict[str, Any]:
+    return {"Name": name, "Type": "Processing", "Arguments": {"AppSpecification": {"ImageUri": "img"}}, **extra}
+
+
+# CreatePipeline/UpdatePipeline answer ValidationException "Unable to parse pipeline definition." for a
+# definition that does not follow the pipeline definition JSON schema or refers to what it does not declare.
+BAD_DEFINITIONS = [
+    ("unknown Parameters.X reference",
+     {"Steps": [_job("A", Arguments={"AppSpecification": {"ImageUri": {"Get": "Parameters.Image"}}})]},
+     "unknown parameter 'Image'"),
+    ("unknown step type", {"Steps": [{"Name": "A", "Type": "Teleport", "Arguments": {}}]},
+     "unsupported step type 'Teleport'"),
+    ("Arguments not an object", {"Steps": [{"Name": "A", "Type": "Processing", "Arguments": ["x"]}]},
+     "Arguments must be an object"),
+    ("Integer default that is not an integer",
+     {"Parameters": [{"Name": "Count", "Type": "Integer", "DefaultValue": "abc"}], "Steps": [_job("A")]},
+     "'abc' (str) is not a Integer"),
+    ("Float default that is not a number",
+     {"Parameters": [{"Name": "Rate", "Type": "Float", "DefaultValue": "fast"}], "Steps": [_job("A")]},
+     "is not a Float"),
+    ("Boolean default that is not a boolean",
+     {"Parameters": [{"Name": "On", "Type": "Boolean", "DefaultValue": "yes"}], "Steps": [_job("A")]},
+     "is not a Boolean"),
+    ("reference to an unknown step",
+     {"Steps": [_job("A", Arguments={"AppSpecification": {"ImageUri": {"Get": "Steps.nope.ProcessingJobName"}}})]},
+     "unknown step 'nope'"),
+    ("duplicate step names", {"Steps": [_job("A"), _job("A")]}, "duplicate step name"),
+    ("a DependsOn trigger outside Failed/Stopped/Any",
+     {"Steps": [_job("A"), _job("B", DependsOn=[{"Step": "A", "Trigger": "Sometimes"}])]}, "DependsOn entry"),
+]
+
+
+@pytest.mark.parametrize(("what", "document", "fragment"), BAD_DEFINITIONS, ids=[r[0] for r in BAD_DEFINITIONS])
+def test_create_and_update_reject_what_sagemaker_rejects(sm: Any, make_pipeline: Any, what: str,
+                                                         document: dict[str, Any], fragment: str) -> None:
+    from botocore.exceptions import ClientError
+    from engine_helpers import ROLE, unique
+
+    text = json.dumps({"Version": "2020-12-01", **document})
+    name = unique()
+    with pytest.raises(ClientError) as created:
+        sm.create_pipeline(PipelineName=name, PipelineDefinition=text, RoleArn=ROLE)
+    error = created.value.response["Error"]
+    assert error["Code"] == "ValidationException", what
+    assert error["Message"].startswith("Unable to parse pipeline definition.") and fragment in error["Message"]
+    assert not any(p["PipelineName"] == name for p in sm.list_pipelines()["PipelineSummaries"])  # nothing half made
+    existing = make_pipeline([noop("A")])
+    with pytest.raises(ClientError) as updated:
+        sm.update_pipeline(PipelineName=existing, PipelineDefinition=text)
+    assert fragment in updated.value.response["Error"]["Message"]
+    assert json.loads(sm.describe_pipeline(PipelineName=existing)["PipelineDefinition"])["Steps"][0]["Name"] == "A"
+
+
+def test_the_compilers_golden_definitions_pass_the_engines_check(sm: Any) -> None:
+    """One check for both: what the compiler emits is what the engine accepts (definition.read)."""
+    from pathlib import Path
+
+    from engine_helpers import ROLE, unique
+
+    golden = sorted((Path(__file__).parents[1] / "golden").glob("*.json"))
+    assert golden
+    for path in golden:
+        for request in json.loads(path.read_text()).values():
+            name = unique()
+            sm.create_pipeline(PipelineName=name, PipelineDefinition=json.dumps(request["PipelineDefinition"]),
+                               RoleArn=ROLE)
+            sm.delete_pipeline(PipelineName=name)
+
+
+def test_a_next_token_the_engine_did_not_issue_is_refused(sm: Any, make_pipeline: Any) -> None:
+    """ListPipelines NextToken: "If the result of the previous ListPipelines request was truncated, the
+    response includes a NextToken" - only such a token continues a listing."""
+    import base64
+
+    from botocore.exceptions import ClientError
+
+    for _ in range(3):
+        make_pipeline([noop("A")])
+    first = sm.list_pipelines(MaxResults=1)
+    assert len(sm.list_pipelines(MaxResults=1, NextToken=first["NextToken"])["PipelineSummaries"]) == 1
+    forged = [base64.urlsafe_b64encode(b"offset:1").decode(), base64.urlsafe_b64encode(b"1.0000").decode(),
+              first["NextToken"][:-4] + "AAAA", "garbage!!"]
+    for token in forged:
+        with pytest.raises(ClientError) as refused:
+            sm.list_pipelines(MaxResults=1, NextToken=token)
+        assert refused.value.response["Error"]["Code"] == "ValidationException", token
+    # Issued for another listing: refused too.
+    arn = sm.start_pipeline_execution(PipelineName=make_pipeline([noop("A")]))["PipelineExecutionArn"]
+    wait(sm, arn)
+    with pytest.raises(ClientError):
+        sm.list_pipeline_execution_steps(PipelineExecutionArn=arn, NextToken=first["NextToken"])

@@ -73,10 +73,10 @@ def test_duplicate_create_is_a_validation_error_the_sdk_recognises(sm: Any) -> N
     [
         ("{not json", "not valid JSON"),
         (json.dumps({"Version": "2020-12-01"}), "'Steps'"),
-        (definition([noop("A"), noop("A")]), "more than once"),
-        (definition([noop("A", DependsOn=["Missing"])]), "undefined step"),
+        (definition([noop("A"), noop("A")]), "duplicate step name"),
+        (definition([noop("A", DependsOn=["Missing"])]), "unknown step 'Missing'"),
         (definition([noop("A", DependsOn=["B"]), noop("B", DependsOn=["A"])]), "cycle"),
-        (definition([noop("bad name")]), "must match"),
+        (definition([noop("bad name")]), "'bad name' is not valid"),
         (definition([noop("A")], [{"Name": "P", "Type": "Decimal"}]), "type"),
     ],
 )

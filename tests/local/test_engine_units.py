@@ -144,7 +144,8 @@ def test_parse_definition_flattens_branches_with_their_dependencies() -> None:
                 "Name": "Gate",
                 "Type": "Condition",
                 "Arguments": {
-                    "Conditions": [{"Type": "Equals", "LeftValue": {"Get": "Steps.Prep.X"}, "RightValue": 1}],
+                    "Conditions": [{"Type": "Equals", "LeftValue": {"Get": "Steps.Prep.ProcessingJobStatus"},
+                                    "RightValue": "Completed"}],
                     "IfSteps": [{"Name": "Reg", "Type": "RegisterModel", "Arguments": {}}],
                     "ElseSteps": [{"Name": "Stop", "Type": "Fail", "Arguments": {}}],
                 },
@@ -159,7 +160,7 @@ def test_parse_definition_flattens_branches_with_their_dependencies() -> None:
     assert graph.steps["Stop"].depends_on == {"Gate"}
     order = graph.topological_order()
     assert order.index("Prep") < order.index("Gate") < order.index("Reg")
-    with pytest.raises(ValidationError, match="RetryPolicy"):
+    with pytest.raises(ValidationError, match="ExceptionType"):
         parse_definition(json.dumps({"Steps": [{"Name": "A", "Type": "Fail", "RetryPolicies": [{}]}]}))
 
 

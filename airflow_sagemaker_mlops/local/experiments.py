@@ -1,0 +1,98 @@
+"""SageMaker Experiments as a pipeline execution leaves them: the experiment, the trial, the jobs' runs.
+
+With a ``PipelineExperimentConfig`` (the SDK's default: experiment = pipeline name, trial = execution id)
+SageMaker creates the experiment the first time a pipeline runs, a trial per execution, and a trial
+component per job step (``<job name>-aws-<job kind>``) associated with that trial. The records live in moto's
+SageMaker backend (same process), so DescribeExperiment, ListTrials, ListTrialComponents and the teardown
+the Amazon provider's system tests run (disassociate, delete components, trials, experiment) answer as on
+SageMaker.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .executor import Engine
+    from .state import ExecutionRecord
+
+log = logging.getLogger(__name__)
+
+#: Job kind -> the trial component's suffix and ``Source.SourceType``, as SageMaker names them.
+COMPONENT_KINDS = {
+    "ProcessingJob": ("aws-processing-job", "SageMakerProcessingJob"),
+    "TrainingJob": ("aws-training-job", "SageMakerTrainingJob"),
+    "TransformJob": ("aws-transform-job", "SageMakerTransformJob"),
+}
+#: Job status -> the trial component's PrimaryStatus.
+COMPONENT_STATUS = {"Completed": "Completed", "Failed": "Failed", "Stopped": "Stopped", "InProgress": "InProgress"}
+
+
+def backend(account: str, region: str) -> Any:
+    from moto.sagemaker.models import sagemaker_backends
+
+    return sagemaker_backends[account][region]
+
+
+def names(ex: ExecutionRecord) -> tuple[str, str] | None:
+    config = ex.experiment_config or {}
+    if not config.get("ExperimentName"):
+        return None
+    return config["ExperimentName"], config.get("TrialName") or ex.id
+
+
+def record_execution(engine: Engine, ex: ExecutionRecord) -> None:
+    """The experiment (once per name) and the execution's trial (reused when the name already exists)."""
+    found = names(ex)
+    if found is None:
+        return
+    experiment, trial = found
+    sagemaker = backend(ex.pipeline.account_id, ex.region)
+    with engine.lock:
+        if experiment not in sagemaker.experiments:
+            sagemaker.create_experiment(experiment)
+        if trial not in sagemaker.trials:
+            sagemaker.create_trial(trial_name=trial, experiment_name=experiment)
+    log.info("execution %s recorded under experiment %s, trial %s", ex.id, experiment, trial)
+
+
+def component_name(kind: str, job_name: str) -> str:
+    return f"{job_name}-{COMPONENT_KINDS[kind][0]}"
+
+
+def start_job(engine: Engine, ex: ExecutionRecord, kind: str, job_name: str, job_arn: str,
+              display_name: str | None = None) -> None:
+    """The job's trial component, InProgress, associated with the execution's trial."""
+    found = names(ex)
+    if found is None or kind not in COMPONENT_KINDS:
+        return
+    _, trial = found
+    sagemaker = backend(ex.pipeline.account_id, ex.region)
+    name = component_name(kind, job_name)
+    from .state import utcnow
+
+    with engine.lock:
+        sagemaker.create_trial_component(
+            trial_component_name=name, trial_name=trial, status={"PrimaryStatus": "InProgress"},
+            start_time=utcnow(), end_time=None, display_name=display_name, parameters=None, input_artifacts=None,
+            output_artifacts=None, metadata_properties=None,
+        )
+        component = sagemaker.trial_components[name]
+        component.sources = [{"SourceArn": job_arn, "SourceType": COMPONENT_KINDS[kind][1]}]
+        if trial in sagemaker.trials:
+            sagemaker.associate_trial_component(trial_name=trial, trial_component_name=name)
+
+
+def end_job(engine: Engine, ex: ExecutionRecord, kind: str, job_name: str, status: str) -> None:
+    found = names(ex)
+    if found is None or kind not in COMPONENT_KINDS:
+        return
+    from .state import utcnow
+
+    sagemaker = backend(ex.pipeline.account_id, ex.region)
+    with engine.lock:
+        component = sagemaker.trial_components.get(component_name(kind, job_name))
+        if component is not None:  # the user may have deleted it meanwhile
+            component.status = {"PrimaryStatus": COMPONENT_STATUS.get(status, status)}
+            component.end_time = component.last_modified_time = utcnow()

@@ -119,7 +119,7 @@ test-af3: $(VENV)/.installed chromium
 
 # The in-process part of test-af3: compiler, definition, IAM, hooks, triggers, operators and sensors driven
 # directly, the engine, the UI and the CLI; no test here starts an Airflow process (about 3 min on 2 cores).
-FAST_IGNORE := --ignore=tests/runtime --ignore=tests/e2e --ignore=tests/mwaa \
+FAST_IGNORE := --ignore=tests/runtime --ignore=tests/e2e --ignore=tests/mwaa --ignore=tests/provider_system \
 	--ignore=tests/examples/test_demo.py --ignore=tests/examples/test_runs.py
 test-fast: $(VENV)/.installed chromium
 	$(call run_pytest,$(VENV)/bin/pytest -q $(FAST_IGNORE),tests)

@@ -35,6 +35,7 @@ from airflow_sagemaker_mlops.links import (
     local_link_fields,
     region_and_partition,
 )
+from airflow_sagemaker_mlops.operators.failures import final, one_frame
 
 if TYPE_CHECKING:
     from airflow_sagemaker_mlops.compiler.group import SageMakerPipelineGroup
@@ -99,6 +100,7 @@ class SageMakerPipelineStartOperator(BaseOperator):
         self.region_name = region_name
         self.definition_bucket = definition_bucket
 
+    @one_frame
     def execute(self, context: Any) -> dict[str, Any]:
         group = owning_group(self)
         compiled = group.compile()
@@ -162,13 +164,13 @@ def check_parameter_values(values: dict[str, Any], declared: dict[str, Any]) -> 
         param = declared.get(name)
         # Deterministic: the same values fail the same way on a retry.
         if param is None:
-            raise AirflowFailException(f"parameter_values[{name!r}]: no such pipeline parameter "
-                                       f"(declared: {', '.join(sorted(declared)) or 'none'})\n{_FIX_VALUES}")
+            raise final(AirflowFailException(f"parameter_values[{name!r}]: no such pipeline parameter "
+                                             f"(declared: {', '.join(sorted(declared)) or 'none'})\n{_FIX_VALUES}"))
         try:
             coerced[name] = coerce_value(param.type, value)
         except PipelineDefinitionError as exc:
-            raise AirflowFailException(f"parameter_values[{name!r}]: {exc} (declared {param.type})\n"
-                                       f"{_FIX_VALUES}") from None
+            raise final(AirflowFailException(f"parameter_values[{name!r}]: {exc} (declared {param.type})\n"
+                                             f"{_FIX_VALUES}")) from None
     return coerced
 
 
@@ -234,6 +236,7 @@ class SageMakerPipelineWaitOperator(BaseOperator):
     def _timeout_seconds(self) -> float | None:
         return self.execution_timeout.total_seconds() if self.execution_timeout else None
 
+    @one_frame
     def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
         from airflow_sagemaker_mlops.operators import failures
 
@@ -347,9 +350,9 @@ def finish_step(op: SageMakerStepOperator, context: Any, step: dict[str, Any] | 
     table = None if designed else outputs_table(outputs)  # a Fail step's only output is its message
     op.log.info("%s%s", step_summary(outputs), f"; outputs (also in XCom):\n{table}" if table else "")
     if designed:  # the pipeline failed itself on purpose: one clear line, no job log to show
-        line, message = failures.designed_failure(op, step, group.start_task_id)
+        line, failure = failures.designed_failure(op, step, group.start_task_id)
         op.log.error("%s", line)
-        raise AirflowFailException(message)
+        raise failure
     tail = ""
     if group.job_logs:  # job log (rest of it), metrics and property files; see operators/observability.py
         from airflow_sagemaker_mlops.operators.observability import report_step

@@ -10,6 +10,7 @@ go to the test's tmp dir; E2E_SCREENSHOT_DIR=docs/screenshots also writes them t
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import json
 import os
 import subprocess
@@ -29,6 +30,8 @@ pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags"
+# DAGs only this test runs (the 50-step pipeline of the tab's picture), loaded beside the examples.
+E2E_DAGS = Path(__file__).resolve().parent / "dags"
 DAG_ID = "churn_training"
 DEPLOY_DAG_ID = "churn_deploy"
 GROUP = "train"
@@ -66,7 +69,7 @@ def cluster(_sagemaker_local_engine_session: Any, tmp_path_factory: pytest.TempP
     engine = _sagemaker_local_engine_session
     require_plugin_entry_point()
     home = tmp_path_factory.mktemp("e2e-airflow")
-    cluster = AirflowCluster(home, DAGS, engine.url, env={
+    cluster = AirflowCluster(home, dag_folder(home / "dags"), engine.url, env={
         # The examples poll every second by default; slower than the scheduler loop (1 s) avoids a trigger
         # firing before the scheduler has processed the deferral (see tests/runtime/test_scheduler.py).
         "EXAMPLES_POLL_INTERVAL": "3",
@@ -83,6 +86,16 @@ def cluster(_sagemaker_local_engine_session: Any, tmp_path_factory: pytest.TempP
         yield cluster
     finally:
         cluster.stop()
+
+
+def dag_folder(folder: Path) -> Path:
+    """The examples and this test's own DAGs in one DAG folder, as links: every file keeps its place beside
+    the modules it imports (the DAG folder is on sys.path), and dags/ itself holds only the examples."""
+    folder.mkdir()
+    for source in [*DAGS.iterdir(), *E2E_DAGS.glob("*.py")]:
+        if source.name != "__pycache__":
+            (folder / source.name).symlink_to(source)
+    return folder
 
 
 def require_plugin_entry_point() -> None:
@@ -311,3 +324,62 @@ def test_step_task_log_in_the_ui(chromium: str, finished: Finished, tmp_path: Pa
     assert "/aws/sagemaker/TrainingJobs" in text and "validation:auc=" in text, text[-3000:]
     # The docs show the same page through the pipeline tab (churn_training_step_log.png).
     assert png.startswith(b"\x89PNG") and len(png) > 20_000, len(png)
+
+
+# Last in the module: its 51 tasks run after the examples' runs, not alongside them.
+FIFTY_DAG_ID = "e2e_fifty_steps"
+
+
+def fifty_step_names() -> list[str]:
+    spec = importlib.util.spec_from_file_location("e2e_fifty_steps", E2E_DAGS / "e2e_fifty_steps.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.STEP_NAMES)
+
+
+def test_a_fifty_step_pipeline_fits_the_tab(chromium: str, finished: Finished, tmp_path: Path):
+    """A real run of a 50-step pipeline (tests/e2e/dags/e2e_fifty_steps.py), then its tab at 1600x1000: the
+    graph fits its pane at a readable scale and every step is drawn and named."""
+    cluster = finished.cluster
+    names = fifty_step_names()
+    assert len(names) == 50
+    began = time.monotonic()
+    cluster.wait_for_dag(FIFTY_DAG_ID)
+    assert not cluster.unpause(FIFTY_DAG_ID)["is_paused"]
+    run_id = cluster.trigger(FIFTY_DAG_ID, {})
+    assert cluster.wait_for_runs(FIFTY_DAG_ID, [run_id], timeout=600) == {run_id: "success"}, cluster.logs()
+    ran = time.monotonic() - began
+    states = cluster.task_states(FIFTY_DAG_ID, run_id)
+    assert states == {"regions.start": "success", **{f"regions.{n}": "success" for n in names}}, states
+    tab = f"{cluster.url}/dags/{FIFTY_DAG_ID}/plugin/sagemaker-pipeline"
+    with Browser(chromium) as browser:  # 1600x1000, the window size of the issue
+        login(browser, cluster, tab)
+        drawn = browser.wait_for(f"""(() => {{
+            const steps = {FRAME}?.querySelectorAll('g.step') || [];
+            return steps.length === 50 && [...steps].every(g => g.dataset.status === 'Succeeded') &&
+                [...steps].map(g => g.querySelector('text.step-name').textContent);
+        }})()""", 90, "the 50-step graph, all Succeeded, in the tab's frame")
+        time.sleep(0.5)  # the fit happens on load; let the frame settle before measuring and taking the picture
+        fit = browser.evaluate(f"""(() => {{
+            const doc = {FRAME}, canvas = doc.querySelector('.canvas'), svg = canvas.querySelector('svg.pipeline');
+            const box = svg.getBoundingClientRect(), pane = canvas.getBoundingClientRect();
+            return {{scale: +svg.getAttribute('width') / svg.viewBox.baseVal.width,
+                     minimum: +svg.getAttribute('data-min-scale'),
+                     overflowX: canvas.scrollWidth - canvas.clientWidth,
+                     overflowY: canvas.scrollHeight - canvas.clientHeight,
+                     inside: box.left >= pane.left && box.top >= pane.top && box.right <= pane.right &&
+                             box.bottom <= pane.bottom,
+                     frameHeight: doc.defaultView.innerHeight}};
+        }})()""")
+        text = browser.evaluate(f"{FRAME}.body.textContent")
+        png = browser.screenshot(tmp_path / "fifty_steps.png")
+    print(f"50-step run: {ran:.1f} s from trigger to success; tab fit {fit}")
+    assert sorted(drawn) == sorted(names), drawn  # every step drawn, with its whole name
+    assert fit["overflowX"] <= 0 and fit["overflowY"] <= 0 and fit["inside"], fit  # no scrolling: it fits
+    assert fit["minimum"] <= fit["scale"] <= 1, fit  # and not below the readable scale
+    assert all(name in text for name in names)  # the step table names them too
+    assert png.startswith(b"\x89PNG") and len(png) > 30_000, len(png)
+    if SCREENSHOT_DIR:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOT_DIR / "pipeline_tab_50_steps.png").write_bytes(png)

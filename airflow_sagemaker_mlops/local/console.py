@@ -52,7 +52,7 @@ MAX_LOG_LINES = 2000
 #: Longest request a job page prints, in characters.
 MAX_REQUEST_CHARS = 200_000
 #: Largest metrics document (ModelMetrics) a model package page shows inline, in bytes.
-MAX_METRICS_BYTES = 64 * 1024
+MAX_METRICS_BYTES = 64 * 1024  # the page says "over 64 KiB" when it skips one
 
 
 @dataclass
@@ -324,7 +324,7 @@ def _metrics(engine: Engine, package: dict[str, Any], account: str, region: str)
         uri = str(value["S3Uri"])
         content = _s3_text(engine, uri, account, region)
         shown = f"<pre>{escape(_pretty_json(content))}</pre>" if content is not None else \
-            "<p>Not readable from this engine's S3 (missing, or larger than the page shows).</p>"
+            '<p class="note">Not shown: not readable from this engine\'s S3 (missing, or over 64 KiB).</p>'
         parts.append(f"<h3>{escape(label)} <small>({escape(source)}, {escape(str(value.get('ContentType') or '?'))})"
                      f"</small></h3><p><code>{escape(uri)}</code></p>{shown}")
     return "".join(parts)
@@ -485,6 +485,6 @@ border-bottom:1px solid #eaeef2}th{color:#57606a;font-weight:600}.facts th{width
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
 pre{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:10px;overflow:auto;max-height:70vh}
 h3{font-size:14px;margin:14px 0 4px}h3 small{font-weight:normal;color:#57606a}
-.container{border-left:3px solid #d0d7de;padding-left:12px;margin:8px 0 14px}
+.container{border-left:3px solid #d0d7de;padding-left:12px;margin:8px 0 14px}.note{font-size:13px;color:#57606a}
 a{color:#0969da}
 """

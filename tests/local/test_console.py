@@ -173,7 +173,7 @@ def test_the_model_package_page_shows_approval_inference_and_metrics(engine: Any
     # The metrics document, read from the engine's S3 and shown inline; a large one is named, not shown.
     assert "ModelQuality.Statistics" in html and f"s3://{registered_run['bucket']}/eval/evaluation.json" in html
     assert "&quot;auc&quot;: {" in html and "0.81" in html
-    assert "ModelQuality.Constraints" in html and "larger than the page shows" in html
+    assert "ModelQuality.Constraints" in html and "over 64 KiB" in html
     assert "<td>trained_by</td><td>console-test</td>" in html
     assert "<script" not in html and "churn model &lt;script&gt;" in html
 

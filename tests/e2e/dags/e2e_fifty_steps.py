@@ -1,8 +1,10 @@
 """A 50-step pipeline for the end-to-end test's picture of the pipeline tab (tests/e2e/test_airflow_e2e.py).
 
-Seven regions, each a chain of seven steps, after one shared step: a wide and deep graph as a real per-region
-pipeline draws it. Every step is a Processing job running ``python3 -c pass`` (the local engine's fastest real
-job), eight at a time, so the execution takes seconds; the picture is about the tab, not the jobs.
+One shared step, then seven regions, each a chain of seven steps: a wide and deep graph as a real per-region
+pipeline draws it (7 columns, 8 rows: at the smallest readable scale it fits the tab's pane in a 1600x1100
+window, where Airflow gives the tab's frame about 1190x860 pixels). Every step is a Processing job running
+``python3 -c pass`` (the local engine's fastest real job), eight at a time, so the execution takes seconds; the
+picture is about the tab, not the jobs.
 """
 
 from __future__ import annotations

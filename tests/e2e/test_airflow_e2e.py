@@ -340,6 +340,30 @@ def test_step_task_log_in_the_ui(chromium: str, finished: Finished, tmp_path: Pa
     assert png.startswith(b"\x89PNG") and len(png) > 20_000, len(png)
 
 
+
+def test_a_designed_failure_reads_as_one_line_in_the_ui(chromium: str, finished: Finished, tmp_path: Path):
+    """The too_weak Fail step task's log: the failure as one ERROR line, then Airflow's report, whose traceback
+    holds a single frame of this package (operators/failures.py's one_frame) before the message."""
+    cluster = finished.cluster
+    run_id = finished.runs["too_weak"]
+    page = (f"{cluster.url}/dags/{DAG_ID}/runs/{urllib.parse.quote(run_id, safe='')}/tasks/"
+            f"{urllib.parse.quote(GROUP + '.too_weak', safe='')}")
+    with Browser(chromium, height=1100) as browser:
+        login(browser, cluster, page)
+        browser.wait_for("document.body.innerText.includes('Next: this is the pipeline')", 90,
+                         "the Fail step task's log with its failure")
+        text = browser.text()
+        time.sleep(0.5)
+        png = browser.screenshot(tmp_path / "fail_step_log.png")
+    assert "Fail step 'too_weak' ended the execution: test AUC" in text, text[-3000:]
+    assert "condition step 'auc_gate' evaluated" in text, text[-3000:]
+    package_frames = [line for line in text.splitlines() if "airflow_sagemaker_mlops/" in line and ".py" in line]
+    assert len(package_frames) == 1 and "operators/failures.py" in package_frames[0], package_frames
+    assert png.startswith(b"\x89PNG") and len(png) > 30_000, len(png)
+    if SCREENSHOT_DIR:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOT_DIR / "churn_training_fail_step_log.png").write_bytes(png)
+
 # Last in the module: its 51 tasks run after the examples' runs, not alongside them.
 FIFTY_DAG_ID = "e2e_fifty_steps"
 

@@ -17,6 +17,7 @@ from airflow_sagemaker_mlops.compat import (
     PokeReturnValue,
     xcom_push,
 )
+from airflow_sagemaker_mlops.operators.failures import one_frame
 from airflow_sagemaker_mlops.operators.runtime import _jsonable, _outcome, pipelines_hook
 
 TERMINAL_EXECUTION = frozenset({"Succeeded", "Failed", "Stopped", "CompletedWithFailures"})
@@ -54,6 +55,7 @@ class _PipelineSensor(BaseSensorOperator):
     def hook(self) -> Any:
         return pipelines_hook(self.aws_conn_id, self.region_name)
 
+    @one_frame  # a failed execution or step: its message, not the calls (poke, finish) that led there
     def execute(self, context: Any) -> Any:
         if not self.deferrable:
             return super().execute(context)
@@ -91,6 +93,7 @@ class _PipelineSensor(BaseSensorOperator):
     def _callback_ready(self, step: dict[str, Any]) -> bool:
         return self.wait_for == "callback" and bool(step.get("Metadata", {}).get("Callback", {}).get("CallbackToken"))
 
+    @one_frame
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
         if event.get("status") == "error":  # polling kept failing: transient, keeps Airflow's retries
             from airflow_sagemaker_mlops.operators.failures import wait_error

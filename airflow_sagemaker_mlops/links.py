@@ -143,16 +143,17 @@ def local_console_base(endpoint_url: str | None, extra: dict[str, Any] | None = 
 
 
 def local_console_url(base: str | None, arn: str | None) -> str | None:
-    """The console page of an execution or job ARN (the index for other resources), under ``base``."""
+    """The console page of an execution, job, model or model package ARN (the index for other resources), under
+    ``base``."""
     if not base or not arn:
         return None
-    from airflow_sagemaker_mlops.local.console import PREFIX, execution_path, job_path_of
+    from airflow_sagemaker_mlops.local.console import PREFIX, execution_path, resource_path_of
 
     resource = arn.split(":", 5)[-1] if arn.count(":") >= 5 else ""
     parts = resource.split("/")
     if len(parts) >= 4 and parts[0] == "pipeline" and parts[2] == "execution":
         return base + execution_path(parts[3])
-    return base + (job_path_of(arn) or PREFIX)
+    return base + (resource_path_of(arn) or PREFIX)
 
 
 def hook_console_base(hook: Any) -> str | None:

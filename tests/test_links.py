@@ -24,7 +24,9 @@ def test_console_pages_of_arns():
     base = "http://127.0.0.1:8765"
     assert links.local_console_url(base, EXECUTION) == f"{base}/_local/console/executions/abc123"
     assert links.local_console_url(base, JOB) == f"{base}/_local/console/jobs/training-job/pipelines-abc123-fit-1"
-    assert links.local_console_url(base, "arn:aws:sagemaker:eu-west-1:1:model-package/g/1") == f"{base}/_local/console/"
+    assert links.local_console_url(base, "arn:aws:sagemaker:eu-west-1:1:model-package/g/1") == \
+        f"{base}/_local/console/model-packages/g/1"
+    assert links.local_console_url(base, "arn:aws:sagemaker:eu-west-1:1:endpoint/e") == f"{base}/_local/console/"
     assert links.local_console_url(None, JOB) is None
 
 

@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         processes["engine"], engine_url = start_engine(home)
-        print(f"local SageMaker engine: {engine_url} (log: {home / 'engine.log'})")
+        print(f"local SageMaker engine: {engine_url} (log: {home / 'engine.log'}); "
+              f"its read-only console: {engine_url}/_local/console/")
         import boto3
 
         def client(service: str) -> Any:

@@ -9,7 +9,12 @@ its outputs without AWS:
   their failure reasons and links to their jobs);
 - ``GET /_local/console/jobs/<kind>/<job name>``: a job (``processing-job``, ``training-job``,
   ``transform-job``, ``hyper-parameter-tuning-job``): status, timings, its request, its log lines and its S3
-  outputs.
+  outputs;
+- ``GET /_local/console/models/<model name>``: a model (what a Model step or CreateModel made): its image, model
+  data, execution role, environment;
+- ``GET /_local/console/model-packages/<group>/<version>``: a model package (what a RegisterModel step made):
+  group, version, approval, its inference specification, its metrics documents (shown inline when small) and
+  model card.
 
 Rules (shared with the engine's request checks): only GET (and HEAD), never changing anything; browsers
 cannot sign requests, so this prefix is exempt from the SigV4 requirement but not from the Host and Origin
@@ -22,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any
@@ -45,6 +51,8 @@ JOB_PAGES = {
 MAX_LOG_LINES = 2000
 #: Longest request a job page prints, in characters.
 MAX_REQUEST_CHARS = 200_000
+#: Largest metrics document (ModelMetrics) a model package page shows inline, in bytes.
+MAX_METRICS_BYTES = 64 * 1024  # the page says "over 64 KiB" when it skips one
 
 
 @dataclass
@@ -86,6 +94,10 @@ def route(engine: Engine, path: str) -> Page:
         return execution_page(engine, parts[1])
     if parts[0] == "jobs" and len(parts) == 3 and parts[1] in JOB_PAGES:
         return job_page(engine, parts[1], parts[2])
+    if parts[0] == "models" and len(parts) == 2:
+        return model_page(engine, parts[1])
+    if parts[0] == "model-packages" and len(parts) in (2, 3):
+        return model_package_page(engine, "/".join(parts[1:]))
     return _not_found(f"No console page {path}.")
 
 
@@ -136,7 +148,7 @@ def _step_row(record: StepRecord) -> list[str]:
     arn = next((v.get("Arn") for v in record.metadata.values() if isinstance(v, dict) and v.get("Arn")), None)
     job = ""
     if isinstance(arn, str):
-        page = job_path_of(arn)
+        page = resource_path_of(arn)
         job = _a(page, arn.rsplit("/", 1)[-1]) if page else f"<code>{escape(arn)}</code>"
     return [escape(record.name), escape(record.spec.type), _status(record.status), escape(_time(record.start_time)),
             escape(_duration(record.start_time, record.end_time)), escape(str(record.attempt_count)),
@@ -211,6 +223,166 @@ def _request_of(description: dict[str, Any], status_field: str) -> dict[str, Any
             if k not in added and not k.endswith(("StartTime", "EndTime", "JobArn")) and k != "ModelArtifacts"}
 
 
+def model_page(engine: Engine, name: str) -> Page:
+    found = _describe(engine, "describe_model", lambda account, region: {"ModelName": name})
+    if found is None:
+        return _not_found(f"No model {name!r} in this engine.")
+    model, account, region = found
+    containers = [model["PrimaryContainer"]] if model.get("PrimaryContainer") else list(model.get("Containers") or [])
+    facts = [("model", escape(str(model.get("ModelName", name)))),
+             ("ARN", f"<code>{escape(str(model.get('ModelArn')))}</code>"),
+             ("created", escape(_time(model.get("CreationTime")))),
+             ("execution role", f"<code>{escape(str(model.get('ExecutionRoleArn') or '-'))}</code>"),
+             ("account, region", escape(f"{account}, {region}"))]
+    body = [f"<h1>Model {escape(name)}</h1>", _facts(facts), "<h2>Containers</h2>"]
+    body.append("".join(_container(c) for c in containers) if containers else "<p>None.</p>")
+    if model.get("VpcConfig"):
+        body.append(f"<h2>VPC</h2><pre>{escape(_json(model['VpcConfig']))}</pre>")
+    return Page("200 OK", _document(f"Model {name}", "".join(body)))
+
+
+def model_package_page(engine: Engine, name: str) -> Page:
+    """``name``: ``<group>/<version>`` (a versioned package, as ARNs name it) or an unversioned package's name."""
+    def request(account: str, region: str) -> dict[str, Any]:
+        # A versioned package is looked up by its ARN (its "name" is the group's); an unversioned one by name.
+        versioned = "/" in name
+        return {"ModelPackageName": engine.arn(region, f"model-package/{name.lower()}", account) if versioned
+                else name}
+
+    found = _describe(engine, "describe_model_package", request)
+    if found is None:
+        return _not_found(f"No model package {name!r} in this engine.")
+    package, account, region = found
+    status = str(package.get("ModelApprovalStatus") or "-")
+    facts = [("group", escape(str(package.get("ModelPackageGroupName") or "-"))),
+             ("version", escape(str(package.get("ModelPackageVersion") or "-"))),
+             ("approval status", _status(status)),
+             ("package status", _status(str(package.get("ModelPackageStatus") or "-"))),
+             ("ARN", f"<code>{escape(str(package.get('ModelPackageArn')))}</code>"),
+             ("created", escape(_time(package.get("CreationTime")))),
+             ("account, region", escape(f"{account}, {region}"))]
+    for label, key in (("description", "ModelPackageDescription"), ("approval note", "ApprovalDescription"),
+                       ("domain", "Domain"), ("task", "Task")):
+        if package.get(key):
+            facts.append((label, escape(str(package[key]))))
+    spec = package.get("InferenceSpecification") or {}
+    body = [f"<h1>Model package {escape(name)}</h1>", _facts(facts), "<h2>Inference specification</h2>"]
+    if spec:
+        formats = [(label, ", ".join(str(v) for v in spec.get(key) or []))
+                   for label, key in (("content types", "SupportedContentTypes"),
+                                      ("response types", "SupportedResponseMIMETypes"),
+                                      ("real-time instances", "SupportedRealtimeInferenceInstanceTypes"),
+                                      ("transform instances", "SupportedTransformInstanceTypes"))]
+        body.append(_facts([(label, escape(value)) for label, value in formats if value]))
+        body.append("".join(_container(c) for c in spec.get("Containers") or []))
+    else:
+        body.append("<p>None.</p>")
+    body.append("<h2>Metrics</h2>" + _metrics(engine, package, account, region))
+    card = package.get("ModelCard")
+    if card:
+        body.append(f"<h2>Model card</h2>{_facts([('status', escape(str(card.get('ModelCardStatus') or '-')))])}"
+                    f"<pre>{escape(_pretty_json(card.get('ModelCardContent')))}</pre>")
+    metadata = package.get("CustomerMetadataProperties") or {}
+    if metadata:
+        body.append("<h2>Metadata</h2>" + _table(["key", "value"], [[escape(str(k)), escape(str(v))]
+                                                                  for k, v in sorted(metadata.items())]))
+    return Page("200 OK", _document(f"Model package {name}", "".join(body)))
+
+
+def _container(container: dict[str, Any]) -> str:
+    data = container.get("ModelDataUrl") or ((container.get("ModelDataSource") or {}).get("S3DataSource") or {}) \
+        .get("S3Uri")
+    facts = [("image", f"<code>{escape(str(container.get('Image') or '-'))}</code>"),
+             ("model data", f"<code>{escape(str(data or '-'))}</code>")]
+    if container.get("ModelPackageName"):
+        package = str(container["ModelPackageName"])
+        page = resource_path_of(package)
+        facts.append(("model package", _a(page, package) if page else f"<code>{escape(package)}</code>"))
+    for label, key in (("hostname", "ContainerHostname"), ("mode", "Mode"), ("framework", "Framework"),
+                       ("framework version", "FrameworkVersion")):
+        if container.get(key):
+            facts.append((label, escape(str(container[key]))))
+    environment = container.get("Environment") or {}
+    env = (_table(["variable", "value"], [[f"<code>{escape(str(k))}</code>", f"<code>{escape(str(v))}</code>"]
+                                          for k, v in sorted(environment.items())])
+           if environment else "<p>Environment: none.</p>")
+    return f'<div class="container">{_facts(facts)}{env}</div>'
+
+
+def _metrics(engine: Engine, package: dict[str, Any], account: str, region: str) -> str:
+    """ModelMetrics (and DriftCheckBaselines): each document's S3 URI, and its content when small and readable."""
+    documents = []
+    for source, field in (("model metrics", "ModelMetrics"), ("drift check baselines", "DriftCheckBaselines")):
+        for category, kinds in sorted((package.get(field) or {}).items()):
+            for kind, value in sorted((kinds or {}).items()):
+                if isinstance(value, dict) and value.get("S3Uri"):
+                    documents.append((f"{category}.{kind}", source, value))
+    if not documents:
+        return "<p>None.</p>"
+    parts = []
+    for label, source, value in documents:
+        uri = str(value["S3Uri"])
+        content = _s3_text(engine, uri, account, region)
+        shown = f"<pre>{escape(_pretty_json(content))}</pre>" if content is not None else \
+            '<p class="note">Not shown: not readable from this engine\'s S3 (missing, or over 64 KiB).</p>'
+        parts.append(f"<h3>{escape(label)} <small>({escape(source)}, {escape(str(value.get('ContentType') or '?'))})"
+                     f"</small></h3><p><code>{escape(uri)}</code></p>{shown}")
+    return "".join(parts)
+
+
+def _s3_text(engine: Engine, uri: str, account: str, region: str) -> str | None:
+    parsed = urllib.parse.urlparse(uri)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        return None
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    s3 = engine.client("s3", region, account)
+    try:
+        head = s3.head_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))
+        if head["ContentLength"] > MAX_METRICS_BYTES:
+            return None
+        body = s3.get_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))["Body"].read()
+    except (ClientError, BotoCoreError):
+        return None
+    return body.decode("utf-8", errors="replace")
+
+
+def _places(engine: Engine) -> list[tuple[str, str]]:
+    """(account, region) pairs to look a resource up in: the engine's own first, then those executions ran in."""
+    with engine.lock:
+        seen = [(ex.pipeline.account_id, ex.region) for ex in engine.executions.values()]
+    return list(dict.fromkeys([(engine.config.account_id, engine.config.region), *seen]))
+
+
+def _describe(engine: Engine, call: str, request: Callable[[str, str], dict[str, Any]],
+              ) -> tuple[dict[str, Any], str, str] | None:
+    """(description, account, region) of the first place that has the resource, through moto's API;
+    ``request(account, region)`` gives the call's arguments there."""
+    from botocore.exceptions import ClientError
+
+    for account, region in _places(engine):
+        try:
+            return getattr(engine.client("sagemaker", region, account), call)(**request(account, region)), \
+                account, region
+        except ClientError:
+            continue  # not there (moto answers ValidationException / ResourceNotFound)
+    return None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+def _pretty_json(value: Any) -> str:
+    """A JSON document (or a string holding one) indented; anything else as it is."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    return _json(value)
+
+
 # -- paths (links.py builds the same ones from ARNs) --------------------------------------------------------
 
 
@@ -218,12 +390,19 @@ def execution_path(execution_id: str) -> str:
     return f"{PREFIX}executions/{urllib.parse.quote(execution_id, safe='')}"
 
 
-def job_path_of(arn: str) -> str | None:
+def resource_path_of(arn: str) -> str | None:
+    """The console page of a job, model or model package ARN (None for anything else)."""
     resource = arn.split(":", 5)[-1] if arn.count(":") >= 5 else ""
     kind, _, name = resource.partition("/")
-    if kind not in JOB_PAGES or not name:
+    if not name:
         return None
-    return f"{PREFIX}jobs/{kind}/{urllib.parse.quote(name, safe='')}"
+    if kind in JOB_PAGES:
+        return f"{PREFIX}jobs/{kind}/{urllib.parse.quote(name, safe='')}"
+    if kind == "model":
+        return f"{PREFIX}models/{urllib.parse.quote(name, safe='')}"
+    if kind == "model-package":  # <group>/<version>, or an unversioned package's name
+        return f"{PREFIX}model-packages/" + "/".join(urllib.parse.quote(p, safe="") for p in name.split("/")[:2])
+    return None
 
 
 # -- HTML ---------------------------------------------------------------------------------------------------
@@ -305,5 +484,7 @@ border-bottom:1px solid #eaeef2}th{color:#57606a;font-weight:600}.facts th{width
 .chip{border:1.5px solid;border-radius:10px;padding:1px 8px;font-size:12px}.reason{color:#c62828;white-space:pre-wrap}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
 pre{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:10px;overflow:auto;max-height:70vh}
+h3{font-size:14px;margin:14px 0 4px}h3 small{font-weight:normal;color:#57606a}
+.container{border-left:3px solid #d0d7de;padding-left:12px;margin:8px 0 14px}.note{font-size:13px;color:#57606a}
 a{color:#0969da}
 """

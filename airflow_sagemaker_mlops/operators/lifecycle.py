@@ -20,6 +20,7 @@ from airflow_sagemaker_mlops.links import (
     local_link_fields,
     region_and_partition,
 )
+from airflow_sagemaker_mlops.operators.failures import one_frame
 from airflow_sagemaker_mlops.operators.runtime import _jsonable
 from airflow_sagemaker_mlops.sensors.pipelines import SageMakerPipelineStepSensor
 
@@ -69,6 +70,7 @@ class _ExecutionOperator(AwsBaseOperator[SageMakerPipelinesHook]):
         return self.execute_complete(context, wait_or_defer(self, self.hook, trigger, deferrable=self.deferrable,
                                                             timeout=timeout))
 
+    @one_frame
     def execute_complete(self, context: Any, event: dict[str, Any]) -> str:
         from airflow_sagemaker_mlops.operators import failures
 
@@ -112,6 +114,7 @@ class SageMakerStartPipelineExecutionOperator(_ExecutionOperator):
         self.max_parallel_steps = max_parallel_steps
         self.selective_execution = selective_execution
 
+    @one_frame  # with wait_for_completion, a failed execution: its message, not the calls
     def execute(self, context: Any) -> Any:
         hook = self.hook
         arn = hook.start_execution(
@@ -137,6 +140,7 @@ class SageMakerRetryPipelineExecutionOperator(_ExecutionOperator):
         self.execution_arn = execution_arn
         self.max_parallel_steps = max_parallel_steps
 
+    @one_frame  # with wait_for_completion, a failed execution: its message, not the calls
     def execute(self, context: Any) -> Any:
         hook = self.hook
         arn = hook.retry_execution(self.execution_arn, client_request_token=_token(hook, context, self.task_id),

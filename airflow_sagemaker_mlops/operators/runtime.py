@@ -45,6 +45,7 @@ from airflow_sagemaker_mlops.links import (
     local_link_fields,
     region_and_partition,
 )
+from airflow_sagemaker_mlops.operators.failures import final, one_frame
 
 if TYPE_CHECKING:
     from airflow_sagemaker_mlops.compiler.group import SageMakerPipelineGroup
@@ -114,6 +115,7 @@ class SageMakerPipelineStartOperator(BaseOperator):
         self.botocore_config = botocore_config
         self.definition_bucket = definition_bucket
 
+    @one_frame
     def execute(self, context: Any) -> dict[str, Any]:
         group = owning_group(self)
         compiled = group.compile()
@@ -173,7 +175,7 @@ def check_parameter_values(values: dict[str, Any], declared: dict[str, Any]) -> 
 
     coerced, problems = check_run_values(values, declared)
     if problems:
-        raise AirflowFailException("\n".join([*problems, _FIX_VALUES]))
+        raise final(AirflowFailException("\n".join([*problems, _FIX_VALUES])))
     return coerced
 
 
@@ -234,6 +236,7 @@ class SageMakerPipelineWaitOperator(BaseOperator):
     def _timeout_seconds(self) -> float | None:
         return self.execution_timeout.total_seconds() if self.execution_timeout else None
 
+    @one_frame
     def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
         from airflow_sagemaker_mlops.operators import failures
 
@@ -419,9 +422,9 @@ def finish_step(op: SageMakerStepOperator, context: Any, step: dict[str, Any] | 
     table = None if designed else outputs_table(outputs)  # a Fail step's only output is its message
     op.log.info("%s%s", step_summary(outputs), f"; outputs (also in XCom):\n{table}" if table else "")
     if designed:  # the pipeline failed itself on purpose: one clear line, no job log to show
-        line, message = failures.designed_failure(op, step, group.start_task_id)
+        line, failure = failures.designed_failure(op, step, group.start_task_id)
         op.log.error("%s", line)
-        raise AirflowFailException(message)
+        raise failure
     tail = ""
     if group.job_logs:  # job log (rest of it), metrics and property files; see operators/observability.py
         from airflow_sagemaker_mlops.operators.observability import report_step

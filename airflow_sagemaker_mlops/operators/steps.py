@@ -36,6 +36,7 @@ from airflow_sagemaker_mlops.definition.steps import (
 from airflow_sagemaker_mlops.exceptions import PipelineCompileError, PipelineDefinitionError
 from airflow_sagemaker_mlops.links import SageMakerStepJobLink
 from airflow_sagemaker_mlops.location import current_dag_and_group, locate_errors, located, user_site
+from airflow_sagemaker_mlops.operators.failures import one_frame
 
 
 def _locating(init: Any) -> Any:
@@ -194,15 +195,25 @@ class SageMakerStepOperator(BaseOperator, metaclass=_StepOperatorMeta):
         self.properties = PropertyPath(self.step_name, (), self.step_type, self)
 
     # -- run time: mirror the step of the group's execution (operators/runtime.py) -------------------
+    # one_frame: a final status (a Fail step, a failed job) shows this frame and its message, not the calls below.
+    @one_frame
     def execute(self, context: Any) -> Any:
         from airflow_sagemaker_mlops.operators.runtime import run_step
 
-        return run_step(self, context)
+        outputs = run_step(self, context)
+        self.step_succeeded(context)
+        return outputs
 
+    @one_frame
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
         from airflow_sagemaker_mlops.operators.runtime import complete_step
 
-        return complete_step(self, context, event)
+        outputs = complete_step(self, context, event)
+        self.step_succeeded(context)
+        return outputs
+
+    def step_succeeded(self, context: Any) -> None:
+        """Called once the task has mirrored a step that succeeded: for subclasses (RegisterModelStep)."""
 
     #: Set while the task waits on a worker (deferrable=False), so on_kill can stop the execution.
     execution_arn: str | None = None
@@ -452,19 +463,10 @@ class RegisterModelStep(SageMakerStepOperator):
         self.request = req
 
     # Run time: after mirroring the step, the outlet's asset event carries the registered version.
-    def execute(self, context: Any) -> Any:
-        outputs = super().execute(context)
+    def step_succeeded(self, context: Any) -> None:
         from airflow_sagemaker_mlops.assets import emit_registration_event
 
         emit_registration_event(self, context)
-        return outputs
-
-    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        outputs = super().execute_complete(context, event)
-        from airflow_sagemaker_mlops.assets import emit_registration_event
-
-        emit_registration_event(self, context)
-        return outputs
 
     def step_values(self) -> dict[str, Any]:
         return {"request": self.request}

@@ -21,6 +21,7 @@ from airflow_sagemaker_mlops.compat import (
 from airflow_sagemaker_mlops.definition.statuses import SUCCEEDED
 from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
 from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, AwsClientSettings, check_task_settings
+from airflow_sagemaker_mlops.operators.failures import one_frame
 from airflow_sagemaker_mlops.operators.runtime import _jsonable, _outcome
 
 
@@ -52,6 +53,7 @@ class _PipelineSensor(AwsBaseSensor[SageMakerPipelinesHook]):
     step_name: str | None = None
     wait_for = "end"
 
+    @one_frame  # a failed execution or step: its message, not the calls (poke, finish) that led there
     def execute(self, context: Any) -> Any:
         if not self.deferrable:  # poke or reschedule mode: BaseSensorOperator calls poke
             return super().execute(context)
@@ -72,6 +74,7 @@ class _PipelineSensor(AwsBaseSensor[SageMakerPipelinesHook]):
             return False
         return PokeReturnValue(is_done=True, xcom_value=self.execute_complete(context, event))
 
+    @one_frame
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
         if event.get("status") == "error":  # polling kept failing: transient, keeps Airflow's retries
             from airflow_sagemaker_mlops.operators.failures import wait_error

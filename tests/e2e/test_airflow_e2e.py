@@ -10,6 +10,7 @@ go to the test's tmp dir; E2E_SCREENSHOT_DIR=docs/screenshots also writes them t
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import json
 import os
 import subprocess
@@ -29,6 +30,8 @@ pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags"
+# DAGs only this test runs (the 50-step pipeline of the tab's picture), loaded beside the examples.
+E2E_DAGS = Path(__file__).resolve().parent / "dags"
 DAG_ID = "churn_training"
 DEPLOY_DAG_ID = "churn_deploy"
 GROUP = "train"
@@ -66,7 +69,7 @@ def cluster(_sagemaker_local_engine_session: Any, tmp_path_factory: pytest.TempP
     engine = _sagemaker_local_engine_session
     require_plugin_entry_point()
     home = tmp_path_factory.mktemp("e2e-airflow")
-    cluster = AirflowCluster(home, DAGS, engine.url, env={
+    cluster = AirflowCluster(home, dag_folder(home / "dags"), engine.url, env={
         # The examples poll every second by default; slower than the scheduler loop (1 s) avoids a trigger
         # firing before the scheduler has processed the deferral (see tests/runtime/test_scheduler.py).
         "EXAMPLES_POLL_INTERVAL": "3",
@@ -83,6 +86,16 @@ def cluster(_sagemaker_local_engine_session: Any, tmp_path_factory: pytest.TempP
         yield cluster
     finally:
         cluster.stop()
+
+
+def dag_folder(folder: Path) -> Path:
+    """The examples and this test's own DAGs in one DAG folder, as links: every file keeps its place beside
+    the modules it imports (the DAG folder is on sys.path), and dags/ itself holds only the examples."""
+    folder.mkdir()
+    for source in [*DAGS.iterdir(), *E2E_DAGS.glob("*.py")]:
+        if source.name != "__pycache__":
+            (folder / source.name).symlink_to(source)
+    return folder
 
 
 def require_plugin_entry_point() -> None:
@@ -265,12 +278,19 @@ def test_pipeline_tab_and_a_step_log(chromium: str, finished: Finished, tmp_path
                                        ".map(g => [g.dataset.step, g.dataset.status]))")
         time.sleep(0.5)
         ok_png = browser.screenshot(tmp_path / "pipeline_tab_succeeded.png")
-        job_url = browser.evaluate(
-            "document.querySelector('g.step[data-step=\"fit\"] a.job-link').getAttribute('href')")
+        job_url, package_url = browser.evaluate(
+            "['fit', 'register'].map(s => document.querySelector(`g.step[data-step=\"${s}\"] a.job-link`)"
+            ".getAttribute('href'))")
         browser.goto(job_url)
         browser.wait_for("document.body.innerText.includes('S3 outputs')", 30, "the engine's job page")
         job_text = browser.text()
         job_png = browser.screenshot(tmp_path / "job_page.png")
+        # The register step's link: the model package it registered, on the engine's console.
+        browser.goto(package_url)
+        browser.wait_for("document.body.innerText.includes('Inference specification')", 30,
+                         "the engine's model package page")
+        package_text = browser.text()
+        package_png = browser.screenshot(tmp_path / "model_package_page.png")
     assert drawn == TAB_STATUSES, drawn
     assert "SageMaker pipeline" in tabs  # the tab's name among the DAG's tabs
     assert run_id in frame_html and "auc_gate" in frame_html and "job \u2197" in frame_html
@@ -281,14 +301,21 @@ def test_pipeline_tab_and_a_step_log(chromium: str, finished: Finished, tmp_path
     assert ok_statuses == {**TAB_STATUSES, "too_weak": "Not run", "register": "Succeeded"}, ok_statuses
     assert "/_local/console/jobs/training-job/" in job_url, job_url
     assert "TrainingJob" in job_text and "train:auc=" in job_text and "model artifacts" in job_text, job_text[:2000]
+    assert "/_local/console/model-packages/churn-models/" in package_url, package_url
+    assert "churn-models" in package_text and "churn logistic regression" in package_text, package_text[:2000]
+    assert "text/csv" in package_text and "model.tar.gz" in package_text, package_text[:2000]
+    # Approved by test_the_registration_schedules_the_deploy_dag_which_deploys_after_approval when it ran first.
+    assert "PendingManualApproval" in package_text or "Approved" in package_text, package_text[:2000]
     for png in (tab_png, log_png, ok_png, job_png):
         assert png.startswith(b"\x89PNG") and len(png) > 30_000, len(png)  # blank pages are a few KB
+    assert package_png.startswith(b"\x89PNG") and len(package_png) > 12_000, len(package_png)  # text only
     if SCREENSHOT_DIR:
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         (SCREENSHOT_DIR / "churn_training_pipeline_tab.png").write_bytes(tab_png)
         (SCREENSHOT_DIR / "churn_training_step_log.png").write_bytes(log_png)
         (SCREENSHOT_DIR / "churn_training_pipeline_tab_succeeded.png").write_bytes(ok_png)
         (SCREENSHOT_DIR / "local_engine_job_page.png").write_bytes(job_png)
+        (SCREENSHOT_DIR / "local_engine_model_package_page.png").write_bytes(package_png)
 def test_step_task_log_in_the_ui(chromium: str, finished: Finished, tmp_path: Path):
     """The fit step task's log page: the training job's own lines (from CloudWatch Logs) and its metrics."""
     cluster = finished.cluster
@@ -311,3 +338,100 @@ def test_step_task_log_in_the_ui(chromium: str, finished: Finished, tmp_path: Pa
     assert "/aws/sagemaker/TrainingJobs" in text and "validation:auc=" in text, text[-3000:]
     # The docs show the same page through the pipeline tab (churn_training_step_log.png).
     assert png.startswith(b"\x89PNG") and len(png) > 20_000, len(png)
+
+
+
+def test_a_designed_failure_reads_as_one_line_in_the_ui(chromium: str, finished: Finished, tmp_path: Path):
+    """The too_weak Fail step task's log: the failure as one ERROR line, then Airflow's report, whose traceback
+    holds a single frame of this package (operators/failures.py's one_frame) before the message."""
+    cluster = finished.cluster
+    run_id = finished.runs["too_weak"]
+    page = (f"{cluster.url}/dags/{DAG_ID}/runs/{urllib.parse.quote(run_id, safe='')}/tasks/"
+            f"{urllib.parse.quote(GROUP + '.too_weak', safe='')}")
+    with Browser(chromium, height=1100) as browser:
+        login(browser, cluster, page)
+        browser.wait_for("document.body.innerText.includes('Next: this is the pipeline')", 90,
+                         "the Fail step task's log with its failure")
+        text = browser.text()
+        time.sleep(0.5)
+        png = browser.screenshot(tmp_path / "fail_step_log.png")
+    assert "Fail step 'too_weak' ended the execution: test AUC" in text, text[-3000:]
+    assert "condition step 'auc_gate' evaluated" in text, text[-3000:]
+    package_frames = [line for line in text.splitlines() if "airflow_sagemaker_mlops/" in line and ".py" in line]
+    assert len(package_frames) == 1 and "operators/failures.py" in package_frames[0], package_frames
+    assert png.startswith(b"\x89PNG") and len(png) > 30_000, len(png)
+    if SCREENSHOT_DIR:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOT_DIR / "churn_training_fail_step_log.png").write_bytes(png)
+
+# Last in the module: its 51 tasks run after the examples' runs, not alongside them.
+FIFTY_DAG_ID = "e2e_fifty_steps"
+
+
+def fifty_step_names() -> list[str]:
+    spec = importlib.util.spec_from_file_location("e2e_fifty_steps", E2E_DAGS / "e2e_fifty_steps.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.STEP_NAMES)
+
+
+def test_a_fifty_step_pipeline_fits_the_tab(chromium: str, finished: Finished, tmp_path: Path,
+                                            _sagemaker_local_engine_session: Any):
+    """A real run of a 50-step pipeline (tests/e2e/dags/e2e_fifty_steps.py), then its tab in Airflow: the graph
+    fits its pane at a readable scale and every step is drawn and named."""
+    cluster, sm = finished.cluster, _sagemaker_local_engine_session.client("sagemaker")
+    names = fifty_step_names()
+    assert len(names) == 50
+    began = time.monotonic()
+    cluster.wait_for_dag(FIFTY_DAG_ID)
+    assert not cluster.unpause(FIFTY_DAG_ID)["is_paused"]
+    run_id = cluster.trigger(FIFTY_DAG_ID, {})
+    # The tab shows the SageMaker execution: once it has ended, the picture is final, while Airflow's 51 tasks
+    # (four at a time on this cluster) are still catching up with it.
+    wait_for(lambda: cluster.task_states(FIFTY_DAG_ID, run_id).get("regions.start") == "success", 180,
+             "the 50-step DAG's start task")
+    arn = cluster.get(f"/api/v2/dags/{FIFTY_DAG_ID}/dagRuns/{urllib.parse.quote(run_id, safe='')}/taskInstances/"
+                      "regions.start/xcomEntries/execution_arn?deserialize=true")["value"]
+    wait_for(lambda: sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"]
+             == "Succeeded", 180, "the 50-step execution")
+    executed = time.monotonic() - began
+    tab = f"{cluster.url}/dags/{FIFTY_DAG_ID}/plugin/sagemaker-pipeline"
+    # 1600x1100, as the tab's other picture: Airflow gives the frame ~1190x860 of it (at 1600x1000, ~1190x760:
+    # 50 px too short for these 8 rows at the smallest readable scale, so the pane would scroll).
+    with Browser(chromium, height=1100) as browser:
+        login(browser, cluster, tab)
+        drawn = browser.wait_for(f"""(() => {{
+            const steps = {FRAME}?.querySelectorAll('g.step') || [];
+            return steps.length === 50 && [...steps].every(g => g.dataset.status === 'Succeeded') &&
+                [...steps].map(g => g.querySelector('text.step-name').textContent);
+        }})()""", 90, "the 50-step graph, all Succeeded, in the tab's frame")
+        time.sleep(0.5)  # the fit happens on load; let the frame settle before measuring and taking the picture
+        fit = browser.evaluate(f"""(() => {{
+            const doc = {FRAME}, canvas = doc.querySelector('.canvas'), svg = canvas.querySelector('svg.pipeline');
+            const box = svg.getBoundingClientRect(), pane = canvas.getBoundingClientRect();
+            return {{scale: +svg.getAttribute('width') / svg.viewBox.baseVal.width,
+                     minimum: +svg.getAttribute('data-min-scale'),
+                     overflowX: canvas.scrollWidth - canvas.clientWidth,
+                     overflowY: canvas.scrollHeight - canvas.clientHeight,
+                     inside: box.left >= pane.left && box.top >= pane.top && box.right <= pane.right &&
+                             box.bottom <= pane.bottom,
+                     frame: [doc.defaultView.innerWidth, doc.defaultView.innerHeight]}};
+        }})()""")
+        text = browser.evaluate(f"{FRAME}.body.textContent")
+        png = browser.screenshot(tmp_path / "fifty_steps.png")
+    pictured = time.monotonic() - began
+    # And Airflow's side of the same run: every step task mirrored its step.
+    assert cluster.wait_for_runs(FIFTY_DAG_ID, [run_id], timeout=600) == {run_id: "success"}, cluster.logs()
+    states = cluster.task_states(FIFTY_DAG_ID, run_id)
+    print(f"50-step run: execution ended {executed:.1f} s after the trigger, picture at {pictured:.1f} s, "
+          f"Airflow run done at {time.monotonic() - began:.1f} s; tab fit {fit}")
+    assert states == {"regions.start": "success", **{f"regions.{n}": "success" for n in names}}, states
+    assert sorted(drawn) == sorted(names), drawn  # every step drawn, with its whole name
+    assert fit["overflowX"] <= 0 and fit["overflowY"] <= 0 and fit["inside"], fit  # no scrolling: it fits
+    assert fit["minimum"] <= fit["scale"] <= 1, fit  # and not below the readable scale
+    assert all(name in text for name in names)  # the step table names them too
+    assert png.startswith(b"\x89PNG") and len(png) > 30_000, len(png)
+    if SCREENSHOT_DIR:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOT_DIR / "pipeline_tab_50_steps.png").write_bytes(png)

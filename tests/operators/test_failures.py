@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import traceback
+
 import pytest
 
 from airflow_sagemaker_mlops import ConditionStep, FailStep, SageMakerPipelineGroup
@@ -70,9 +72,50 @@ def test_a_fail_step_names_its_message_and_the_condition_that_led_there():
         ConditionStep(task_id="gate", condition=C.eq(Execution.PipelineName, "p"), if_false=[weak])
         alone = FailStep(task_id="alone", error_message="no")
     step = {"StepStatus": "Failed", "FailureReason": "x", "Metadata": {"Fail": {"ErrorMessage": "AUC 0.6 < 0.7"}}}
-    line, message = failures.designed_failure(weak, step, "g.start")
+    line, exc = failures.designed_failure(weak, step, "g.start")
     assert line == ("Fail step 'weak' ended the execution: AUC 0.6 < 0.7 (condition step 'gate' evaluated "
                     "Execution.PipelineName == 'p' to False)")
+    message = str(exc)
     assert "\n" not in line and message.startswith(line + "\nNext: ") and "'g.start'" in message
+    assert isinstance(exc, AirflowFailException) and failures.is_final(exc)
     assert failures.designed_failure(alone, step, "g.start")[0] == \
         "Fail step 'alone' ended the execution: AUC 0.6 < 0.7"
+
+
+# -- one_frame: a final status shows the frame of its raise, not the calls that led there ------------------
+
+
+def _deep(exc: BaseException, depth: int = 3) -> None:
+    if depth:
+        _deep(exc, depth - 1)
+    try:
+        raise KeyError("while looking something up")  # an exception being handled: context to hide
+    except KeyError:
+        raise exc  # noqa: B904 - the chained context is what one_frame must drop
+
+
+@failures.one_frame
+def _execute(exc: BaseException) -> None:
+    _deep(exc)
+
+
+def test_a_final_failure_leaves_one_frame_of_ours_and_no_chained_context():
+    with pytest.raises(AirflowFailException) as raised:
+        _execute(failures.execution_failed(ARN, "Failed", "Step failure: fit"))
+    frames = traceback.extract_tb(raised.value.__traceback__)
+    ours = [f for f in frames if f.filename == failures.__file__]
+    assert [f.name for f in ours] == ["wrapper"] and ours[0].line.startswith("raise exc.with_traceback(None) from None")
+    assert not [f for f in frames if f.name in ("_deep", "_execute")]  # the calls below the raise are gone
+    text = "".join(traceback.format_exception(raised.value))
+    assert "KeyError" not in text and "During handling" not in text
+    assert text.rstrip().endswith(str(raised.value).splitlines()[-1])  # the message, Next: line last
+
+
+@pytest.mark.parametrize("exc", [AirflowFailException("not marked final: could be a bug"),
+                                 AirflowException("transient"), KeyError("a bug")])
+def test_other_errors_keep_their_whole_traceback(exc):
+    with pytest.raises(type(exc)) as raised:
+        _execute(exc)
+    names = [f.name for f in traceback.extract_tb(raised.value.__traceback__)]
+    assert names.count("_deep") == 4 and "_execute" in names
+    assert isinstance(raised.value.__context__, KeyError)

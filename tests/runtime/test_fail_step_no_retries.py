@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from pathlib import Path
 
 import pytest
+
+import airflow_sagemaker_mlops
 
 pytestmark = pytest.mark.e2e
 
@@ -29,6 +33,15 @@ def test_a_fail_step_with_retries_fails_once_with_one_clear_line(airflow):
             "evaluated evaluate.metrics['metrics.score'] >= MinScore to False)")
     assert f"[error    ] {line}" in run.output  # logged once as its own line, before Airflow's error report
     assert "AirflowFailException: " + line + "\nNext: this is the pipeline's own decision" in run.output
+    # Airflow still prints a traceback after its "Task failed with exception"; of this package it holds only
+    # the frame that re-raised the final status (operators/failures.py's one_frame), then the message.
+    report = run.output.split("Task failed with exception", 1)[1].split("\nNext: ", 1)[0]
+    package = str(Path(airflow_sagemaker_mlops.__file__).parent)
+    frames = re.findall(r'File "([^"]+)", line \d+, in (\w+)', report)
+    assert frames, report
+    assert [(f, name) for f, name in frames if f.startswith(package)] == \
+        [(f"{package}/operators/failures.py", "wrapper")], report
+    assert "During handling" not in report and "The above exception" not in report
     # The step's outputs are a table, not a dict on one line.
     assert "Step evaluate (Processing) Succeeded in " in run.output
     assert "\nProcessingOutputs.evaluation  s3://rt-data/evaluation/" in run.output

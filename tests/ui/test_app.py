@@ -86,7 +86,8 @@ def test_each_group_is_drawn_and_coloured_by_its_latest_execution(client: TestCl
     console = f"{ui_airflow.engine.url}/_local/console/"
     job = ui_airflow.run.xcom("train.evaluate", "ProcessingJobName")
     assert job and f"{console}jobs/processing-job/{job}" in links, links
-    assert console in links  # the model package: the console's index (it has no page of its own)
+    package = ui_airflow.run.xcom("train.register", "ModelPackageArn")  # the model package's own page
+    assert package and f"{console}model-packages/{package.split('/', 1)[1]}" in links, links
     execution_id = ui_airflow.run.xcom("train.start", "execution_arn").rsplit("/", 1)[1]
     assert f"{console}executions/{execution_id}" in links, links
     assert not any("console.aws.amazon.com" in link for link in links), links

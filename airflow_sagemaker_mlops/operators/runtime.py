@@ -281,6 +281,7 @@ def run_step(op: SageMakerStepOperator, context: Any) -> Any:
     follow = follow_after_clear(op, context, hook, execution_arn_of(op, context), op.step_name)
     arn = op.execution_arn = follow.execution_arn
     xcom_push(context["ti"], EXECUTION_ARN_KEY, arn)  # which execution this task follows
+    _persist_job_link(op, context, hook, None, group.region_name)  # until the step's job is known (deferral)
     trigger = PipelineExecutionTrigger(arn, step_name=op.step_name, **aws.as_kwargs(),
                                        poll_interval=group.poll_interval, stop_on_kill=group.stop_on_kill,
                                        stream_logs=group.job_logs, resumed_from=follow.resumed_from)
@@ -388,6 +389,15 @@ def stop_killed_execution(task: BaseOperator, enabled: bool, execution_arn: str 
         pipelines_hook(aws).stop_execution(execution_arn)
 
 
+def _persist_job_link(op: Any, context: Any, hook: SageMakerPipelinesHook, resource_arn: str | None,
+                      default_region: str | None) -> None:
+    """The step's job link. Also without a job (a condition, a Fail step, a deferring attempt): Airflow 3
+    reads every extra link's XCom when an attempt ends and logs an ERROR for a missing one; no fields, no link."""
+    region, partition = region_and_partition(resource_arn or "", default_region)
+    fields = job_link_fields(resource_arn) | local_link_fields(hook, resource_arn) if resource_arn else {}
+    SageMakerStepJobLink.persist(context=context, operator=op, region_name=region, aws_partition=partition, **fields)
+
+
 def complete_step(op: SageMakerStepOperator, context: Any, event: dict[str, Any]) -> Any:
     if event.get("status") == "error":  # polling kept failing: transient, keeps Airflow's retries
         from airflow_sagemaker_mlops.operators.failures import wait_error
@@ -408,11 +418,7 @@ def finish_step(op: SageMakerStepOperator, context: Any, step: dict[str, Any] | 
     outputs = _jsonable(hook.step_outputs(step))
     for key, value in outputs.items():
         xcom_push(ti, key, value)
-    resource_arn = _resource_arn(step)
-    if resource_arn:
-        region, partition = region_and_partition(resource_arn, group.region_name)
-        SageMakerStepJobLink.persist(context=context, operator=op, region_name=region, aws_partition=partition,
-                                     **job_link_fields(resource_arn), **local_link_fields(hook, resource_arn))
+    _persist_job_link(op, context, hook, _resource_arn(step), group.region_name)
     status = step.get("StepStatus")
     from airflow_sagemaker_mlops.operators import failures
     from airflow_sagemaker_mlops.operators.observability import outputs_table, step_summary

@@ -5,8 +5,10 @@ Read back with a plain boto3 ``logs`` client, as any CloudWatch reader would.
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import tarfile
 import textwrap
 import time
 from typing import Any
@@ -131,9 +133,19 @@ def test_a_failed_processing_job_logs_its_error_to_processing_jobs(engine: Any, 
 
 def test_tuning_trials_log_as_training_jobs_and_are_describable(engine: Any, sm: Any, bucket: str) -> None:
     s3, logs = engine.client("s3"), engine.client("logs")
-    s3.put_object(Bucket=bucket, Key="code/train.py", Body=TRAIN.encode())
+    # A tuning job's trials run in script mode (HyperParameterAlgorithmSpecification has no entry point).
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        info = tarfile.TarInfo("train.py")
+        info.size = len(TRAIN.encode())
+        tar.addfile(info, io.BytesIO(TRAIN.encode()))
+    s3.put_object(Bucket=bucket, Key="code/sourcedir.tar.gz", Body=archive.getvalue())
     s3.put_object(Bucket=bucket, Key="go", Body=b"")  # no waiting in this test
-    definition = {**training_step(bucket)["Arguments"], "StaticHyperParameters": {}}
+    definition = training_step(bucket)["Arguments"]
+    definition["AlgorithmSpecification"].pop("ContainerEntrypoint")
+    definition.pop("InputDataConfig")
+    definition["StaticHyperParameters"] = {"sagemaker_program": '"train.py"',
+                                           "sagemaker_submit_directory": f'"s3://{bucket}/code/sourcedir.tar.gz"'}
     tuning = {"Name": "Tune", "Type": "Tuning", "Arguments": {
         "HyperParameterTuningJobConfig": {
             "Strategy": "Random",

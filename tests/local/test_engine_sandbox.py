@@ -97,13 +97,15 @@ def test_output_symlinks_out_of_the_sandbox_are_not_uploaded(engine: Any, sm: An
                                                               tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("host file")
+    # The host paths travel in the environment: an entry point string is at most 256 characters.
     code = (
-        "import os; os.makedirs('/opt/ml/processing/out', exist_ok=True); "
-        f"os.symlink({str(secret)!r}, '/opt/ml/processing/out/leak.txt'); "
-        f"os.symlink({str(tmp_path)!r}, '/opt/ml/processing/out/leakdir'); "
-        "open('/opt/ml/processing/out/own.txt', 'w').write('mine')"
+        "import os; o = '/opt/ml/processing/out/'; os.makedirs(o, exist_ok=True); e = os.environ; "
+        "os.symlink(e['SECRET'], o + 'leak.txt'); os.symlink(e['HOST_DIR'], o + 'leakdir'); "
+        "open(o + 'own.txt', 'w').write('mine')"
     )
-    status, _ = run(sm, processing_step(code, outputs=[output(bucket)]))
+    step = processing_step(code, outputs=[output(bucket)])
+    step["Arguments"]["Environment"] = {"SECRET": str(secret), "HOST_DIR": str(tmp_path)}
+    status, _ = run(sm, step)
     assert status == "Succeeded"
     keys = [o["Key"] for o in engine.client("s3").list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert keys == ["out/own.txt"]

@@ -94,7 +94,7 @@ def test_tuning_metrics_come_from_the_best_training_job(hook: Any, engine: Any) 
                 "MetricName": "validation:auc", "Value": 0.84}}}, children=trials)
 
     engine.config.job_runners["Tuning"] = tuning
-    arn = start(hook, [job_step("Tune", "Tuning")])
+    arn = start(hook, [job_step("Tune", "Tuning", {"TrainingJobDefinition": {"RoleArn": ROLE}})])
     event = wait_for_step(hook, arn, "Tune", 0.05, timeout=30)
     outputs = hook.step_outputs(event["step"])
     assert step_metrics(outputs, hook) == {"validation:auc": 0.84, "train:auc": 0.89}

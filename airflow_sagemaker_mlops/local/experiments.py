@@ -75,13 +75,20 @@ def start_job(engine: Engine, ex: ExecutionRecord, kind: str, job_name: str, job
     with engine.lock:
         sagemaker.create_trial_component(
             trial_component_name=name, trial_name=trial, status={"PrimaryStatus": "InProgress"},
-            start_time=utcnow(), end_time=None, display_name=display_name, parameters=None, input_artifacts=None,
+            start_time=None, end_time=None, display_name=display_name, parameters=None, input_artifacts=None,
             output_artifacts=None, metadata_properties=None,
         )
         component = sagemaker.trial_components[name]
+        component.start_time = _like_moto(component.creation_time, utcnow())
         component.sources = [{"SourceArn": job_arn, "SourceType": COMPONENT_KINDS[kind][1]}]
         if trial in sagemaker.trials:
             sagemaker.associate_trial_component(trial_name=trial, trial_component_name=name)
+
+
+def _like_moto(reference: Any, when: Any) -> Any:
+    """``when`` in the representation moto gave ``reference`` (a time it set itself): older moto (5.1.10,
+    the [local] minimum) keeps trial component times as strings and json-dumps them as they are."""
+    return when.strftime("%Y-%m-%d %H:%M:%S") if isinstance(reference, str) else when
 
 
 def end_job(engine: Engine, ex: ExecutionRecord, kind: str, job_name: str, status: str) -> None:
@@ -95,4 +102,4 @@ def end_job(engine: Engine, ex: ExecutionRecord, kind: str, job_name: str, statu
         component = sagemaker.trial_components.get(component_name(kind, job_name))
         if component is not None:  # the user may have deleted it meanwhile
             component.status = {"PrimaryStatus": COMPONENT_STATUS.get(status, status)}
-            component.end_time = component.last_modified_time = utcnow()
+            component.end_time = component.last_modified_time = _like_moto(component.creation_time, utcnow())

@@ -133,8 +133,7 @@ class SageMakerPipelineStartOperator(BaseOperator):
                                      str(getattr(ti, "max_tries", 0)))
         execution_arn = hook.start_execution(
             spec.name,
-            parameters=values,
-            declared=spec.definition.parameters,
+            parameters=values,  # checked and coerced above, before any call: not checked twice
             client_request_token=token,
             display_name=_display_name(run_id),
             description=f"Airflow dag_id={dag_id} run_id={run_id} group={group.group_id}",

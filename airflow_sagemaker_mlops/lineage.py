@@ -36,6 +36,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_sagemaker_mlops.definition.step_kinds import resource_of, step_type_of_metadata
+
 log = logging.getLogger(__name__)
 
 Describe = Callable[..., dict[str, Any]]
@@ -120,14 +122,14 @@ def _channels(channels: Iterable[dict[str, Any]] | None) -> list[DatasetRef | No
     return [s3_dataset(((c.get("DataSource") or {}).get("S3DataSource") or {}).get("S3Uri")) for c in channels or []]
 
 
-def _processing(desc: dict[str, Any], lineage: Lineage) -> None:
+def _processing(desc: dict[str, Any], describe: Describe, lineage: Lineage) -> None:
     lineage.add(lineage.inputs, (s3_dataset((i.get("S3Input") or {}).get("S3Uri"))
                                  for i in desc.get("ProcessingInputs") or []))
     lineage.add(lineage.outputs, (s3_dataset((o.get("S3Output") or {}).get("S3Uri"))
                                   for o in (desc.get("ProcessingOutputConfig") or {}).get("Outputs") or []))
 
 
-def _training(desc: dict[str, Any], lineage: Lineage) -> None:
+def _training(desc: dict[str, Any], describe: Describe, lineage: Lineage) -> None:
     lineage.add(lineage.inputs, _channels(desc.get("InputDataConfig")))
     # Script mode's source bundle is an input like any other.
     lineage.add(lineage.inputs, [s3_dataset(str((desc.get("HyperParameters") or {}).get(
@@ -149,7 +151,7 @@ def _tuning(desc: dict[str, Any], describe: Describe, lineage: Lineage) -> None:
                                       for d in definitions))
 
 
-def _transform(desc: dict[str, Any], lineage: Lineage) -> None:
+def _transform(desc: dict[str, Any], describe: Describe, lineage: Lineage) -> None:
     source = ((desc.get("TransformInput") or {}).get("DataSource") or {}).get("S3DataSource") or {}
     lineage.add(lineage.inputs, [s3_dataset(source.get("S3Uri")),
                                  model_dataset(_model_arn(desc.get("TransformJobArn") or "", desc.get("ModelName")))])
@@ -170,7 +172,7 @@ def _model(desc: dict[str, Any], describe: Describe, lineage: Lineage) -> None:
     lineage.add(lineage.outputs, [model_dataset(desc.get("ModelArn"))])
 
 
-def _register(package: dict[str, Any], lineage: Lineage) -> None:
+def _register(package: dict[str, Any], describe: Describe, lineage: Lineage) -> None:
     from airflow_sagemaker_mlops.hooks.registry import metric_references
 
     for container in (package.get("InferenceSpecification") or {}).get("Containers") or []:
@@ -180,34 +182,36 @@ def _register(package: dict[str, Any], lineage: Lineage) -> None:
     lineage.add(lineage.outputs, [model_package_dataset(package)])
 
 
+#: What each step type's Describe response says about its inputs and outputs.
+_READERS: dict[str, Callable[[dict[str, Any], Describe, Lineage], None]] = {
+    "Processing": _processing,
+    "Training": _training,
+    "Tuning": _tuning,
+    "Transform": _transform,
+    "Model": _model,
+    "RegisterModel": _register,
+}
+
+
 def step_lineage(step: dict[str, Any], describe: Describe) -> Lineage:
     """The datasets of one ended step (a ListPipelineExecutionSteps entry); ``describe(operation, **kw)``
     calls SageMaker (SageMakerPipelinesHook._call). A failing call is logged and leaves the lineage partial:
     lineage never fails a task."""
-    from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
-
     lineage = Lineage()
     metadata = step.get("Metadata") or {}
-    step_type = SageMakerPipelinesHook.step_type(step)
+    step_type = step_type_of_metadata(metadata)
     arn = next((v["Arn"] for v in metadata.values() if isinstance(v, dict) and isinstance(v.get("Arn"), str)), None)
     if arn:
         lineage.external_id = (arn, "sagemaker")
     if not arn:
         return lineage
     try:
-        if step_type == "Processing":
-            _processing(describe("describe_processing_job", ProcessingJobName=_name(arn)), lineage)
-        elif step_type == "Training":
-            _training(describe("describe_training_job", TrainingJobName=_name(arn)), lineage)
-        elif step_type == "Tuning":
-            _tuning(describe("describe_hyper_parameter_tuning_job", HyperParameterTuningJobName=_name(arn)),
-                    describe, lineage)
-        elif step_type == "Transform":
-            _transform(describe("describe_transform_job", TransformJobName=_name(arn)), lineage)
-        elif step_type == "Model":
-            _model(describe("describe_model", ModelName=_name(arn)), describe, lineage)
-        elif step_type == "RegisterModel":
-            _register(describe("describe_model_package", ModelPackageName=arn), lineage)
+        reader = _READERS.get(step_type or "")
+        resource = resource_of(step_type or "")
+        if reader is not None and resource is not None:
+            # A model package version is named by its ARN (group/version); the other resources by their name.
+            name = arn if step_type == "RegisterModel" else _name(arn)
+            reader(describe(resource.describe, **{resource.name_field: name}), describe, lineage)
     except Exception as exc:  # see the docstring: lineage never fails a task
         log.warning("OpenLineage: cannot describe %s of step %s: %s", arn, step.get("StepName"), exc)
     return lineage

@@ -17,22 +17,10 @@ from typing import Any
 
 from airflow.providers.amazon.aws.links.base_aws import BASE_AWS_CONSOLE_LINK, BaseAwsLink
 
+from airflow_sagemaker_mlops.definition.step_kinds import resource_of_arn
+
 # The SageMaker Studio pipelines page lives behind a Studio domain; the console page needs none.
 _CONSOLE = BASE_AWS_CONSOLE_LINK + "/sagemaker/home?region={region_name}#"
-
-#: The console path of the job or resource each step type creates, by ARN resource prefix.
-_JOB_PAGES = {
-    "processing-job": "/processing-jobs/{name}",
-    "training-job": "/jobs/{name}",
-    "transform-job": "/transform-jobs/{name}",
-    "hyper-parameter-tuning-job": "/hyper-tuning-jobs/{name}",
-    "model": "/models/{name}",
-    "model-package": "/model-packages/{name}",
-    "automl-job": "/automl-jobs/{name}",
-    "endpoint": "/endpoints/{name}",
-    "endpoint-config": "/endpointConfig/{name}",
-}
-
 
 #: The connection extra naming where a browser reaches the local engine, when not at endpoint_url.
 LOCAL_CONSOLE_EXTRA = "local_console_url"
@@ -72,11 +60,11 @@ def execution_link_fields(execution_arn: str) -> dict[str, str]:
 
 
 def job_link_fields(resource_arn: str | None) -> dict[str, Any]:
-    if not resource_arn or resource_arn.count(":") < 5:
+    found = resource_of_arn(resource_arn)
+    if found is None or not found[0].console_page:
         return {}
-    kind, _, name = resource_arn.split(":", 5)[-1].partition("/")
-    page = _JOB_PAGES.get(kind)
-    return {"job_path": page.format(name=name)} if page and name else {}
+    resource, name = found
+    return {"job_path": resource.console_page.format(name=name)}
 
 
 def region_and_partition(arn: str, default_region: str | None) -> tuple[str | None, str]:

@@ -42,14 +42,6 @@ class StepType:
     FOR_EACH = "ForEach"
 
 
-KNOWN_STEP_TYPES = frozenset(v for k, v in vars(StepType).items() if k.isupper())
-
-#: Step types whose ``Arguments`` SageMaker caches (``CacheConfig``) and retries (``RetryPolicies``).
-CACHEABLE_STEP_TYPES = frozenset({"Processing", "Training", "Tuning", "Transform", "Job", "AutoML", "EMR",
-                                  "EMRServerless", "Callback", "Lambda", "QualityCheck", "ClarifyCheck",
-                                  "EndpointConfig", "Endpoint"})
-RETRYABLE_STEP_TYPES = frozenset({"Processing", "Training", "Tuning", "Transform", "Job", "AutoML",
-                                  "EMRServerless", "EndpointConfig", "Model", "RegisterModel"})
 #: ``DependsOn`` triggers other than the default (the upstream step completed).
 DEPENDS_ON_TRIGGERS = ("Failed", "Stopped", "Any")
 

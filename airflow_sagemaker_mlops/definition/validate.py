@@ -33,11 +33,9 @@ from .limits import limit
 from .limits import problem as limit_problem
 from .pipeline import MAX_INLINE_DEFINITION_BYTES, ExperimentConfig, PipelineDefinition
 from .requests import request_problems
+from .step_kinds import CACHEABLE_STEP_TYPES, KNOWN_STEP_TYPES, RETRYABLE_STEP_TYPES
 from .steps import (
-    CACHEABLE_STEP_TYPES,
     DEPENDS_ON_TRIGGERS,
-    KNOWN_STEP_TYPES,
-    RETRYABLE_STEP_TYPES,
     ConditionStep,
     DependsOnTrigger,
     Step,

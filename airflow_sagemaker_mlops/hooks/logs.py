@@ -25,6 +25,8 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from airflow_sagemaker_mlops.definition.step_kinds import STEP_KINDS
+
 from .pipelines import _RetryingAwsHook
 
 #: Lines logged per read (per poll while a step runs): bounds what one poll costs and adds to a task log.
@@ -40,13 +42,10 @@ _DESCRIBE_PAGES = 4  # 50 streams per page
 #: minutes of backoff like the pipeline calls (DEFAULT_RETRIES), which would hold up the shared poller.
 LOGS_RETRIES: dict[str, Any] = {"mode": "standard", "max_attempts": 3}
 
-# Step type (as in ListPipelineExecutionSteps Metadata) -> Describe call, name field, log group.
+# Metadata key of a ListPipelineExecutionSteps entry -> the job it ran, for the kinds that write a job log.
 _JOBS = {
-    "ProcessingJob": ("describe_processing_job", "ProcessingJobName", "/aws/sagemaker/ProcessingJobs"),
-    "TrainingJob": ("describe_training_job", "TrainingJobName", "/aws/sagemaker/TrainingJobs"),
-    "TransformJob": ("describe_transform_job", "TransformJobName", "/aws/sagemaker/TransformJobs"),
-    "TuningJob": ("describe_hyper_parameter_tuning_job", "HyperParameterTuningJobName",
-                  "/aws/sagemaker/TrainingJobs"),
+    kind.metadata_key: kind.resource for kind in STEP_KINDS.values()
+    if kind.metadata_key and kind.resource is not None and kind.resource.log_group
 }
 
 
@@ -86,20 +85,20 @@ def job_of_step(step: dict[str, Any]) -> tuple[str, str] | None:
 
 def describe_request(kind: str, job_arn: str) -> tuple[str, dict[str, Any]]:
     """The Describe*Job call giving the job's real name (ARNs carry it lower-cased; log streams do not)."""
-    operation, name_field, _ = _JOBS[kind]
-    return operation, {name_field: job_arn.rsplit("/", 1)[-1]}
+    job = _JOBS[kind]
+    return job.describe, {job.name_field: job_arn.rsplit("/", 1)[-1]}
 
 
 def location_for(kind: str, job_name: str) -> JobLogLocation:
     """The log location of a job of ``kind`` (a Metadata key: TrainingJob, ProcessingJob, ...)."""
-    group = _JOBS[kind][2]
+    group = _JOBS[kind].log_group
     if kind == "TuningJob":
         return JobLogLocation(job_name, group, f"{job_name}-", re.escape(job_name) + r"-\d{3}-[0-9a-f]{8}")
     return JobLogLocation(job_name, group, f"{job_name}/")
 
 
 def location_from_description(kind: str, description: dict[str, Any]) -> JobLogLocation | None:
-    name = description.get(_JOBS[kind][1])
+    name = description.get(_JOBS[kind].name_field)
     return location_for(kind, name) if name else None
 
 

@@ -18,7 +18,7 @@ import hashlib
 import json
 import logging
 import math
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -31,6 +31,7 @@ from botocore.exceptions import ClientError
 from airflow_sagemaker_mlops.definition.parameters import PipelineParameter, check_run_values
 from airflow_sagemaker_mlops.definition.pipeline import S3_DEFINITION_THRESHOLD_BYTES, PipelineSpec
 from airflow_sagemaker_mlops.definition.statuses import STOPPABLE
+from airflow_sagemaker_mlops.definition.step_kinds import STEP_KINDS, step_type_of_metadata
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError, SageMakerMlopsError
 
 from .errors import (
@@ -53,27 +54,6 @@ DEFAULT_RETRIES: dict[str, Any] = {"mode": "standard", "max_attempts": 12}
 DEFINITION_HASH_TAG = "sagemaker-mlops:definition-hash"
 #: S3 prefix of content-addressed definitions too large to send inline.
 DEFINITION_PREFIX = "sagemaker-mlops/pipelines"
-
-# Metadata key of a ListPipelineExecutionSteps entry -> step type.
-_METADATA_STEP_TYPES = {
-    "TrainingJob": "Training",
-    "ProcessingJob": "Processing",
-    "TransformJob": "Transform",
-    "TuningJob": "Tuning",
-    "Model": "Model",
-    "RegisterModel": "RegisterModel",
-    "Condition": "Condition",
-    "Callback": "Callback",
-    "Lambda": "Lambda",
-    "Fail": "Fail",
-    "QualityCheck": "QualityCheck",
-    "ClarifyCheck": "ClarifyCheck",
-    "EMR": "EMR",
-    "AutoMLJob": "AutoML",
-    "Endpoint": "Endpoint",
-    "EndpointConfig": "EndpointConfig",
-}
-
 
 def jsonable(value: Any) -> Any:
     """``value`` with datetimes as ISO 8601 strings and botocore's ResponseMetadata dropped."""
@@ -537,10 +517,7 @@ class SageMakerPipelinesHook(SageMakerApiHook):
 
     @staticmethod
     def step_type(step: dict[str, Any]) -> str | None:
-        for key in step.get("Metadata") or {}:
-            if key in _METADATA_STEP_TYPES:
-                return _METADATA_STEP_TYPES[key]
-        return next(iter(step.get("Metadata") or {}), None)
+        return step_type_of_metadata(step.get("Metadata"))
 
     @staticmethod
     def condition_outcome(step: dict[str, Any]) -> bool | None:
@@ -586,26 +563,17 @@ class SageMakerPipelinesHook(SageMakerApiHook):
                 out["Arn"] = entry["Arn"]
                 break
         arn = out["Arn"]
-        try:
-            if step_type == "Training" and arn:
-                self._training_outputs(arn, out)
-            elif step_type == "Processing" and arn:
-                self._processing_outputs(arn, out)
-            elif step_type == "Transform" and arn:
-                desc = self._call("describe_transform_job", TransformJobName=_resource_name(arn))
-                out["TransformJobName"] = desc.get("TransformJobName")
-                out["TransformOutputPath"] = (desc.get("TransformOutput") or {}).get("S3OutputPath")
-            elif step_type == "Tuning" and arn:
-                desc = jsonable(
-                    self._call("describe_hyper_parameter_tuning_job", HyperParameterTuningJobName=_resource_name(arn))
-                )
-                best = desc.get("BestTrainingJob")
-                out["HyperParameterTuningJobName"] = desc.get("HyperParameterTuningJobName")
-                out["BestTrainingJob"] = best
-                out["BestTrainingJobName"] = (best or {}).get("TrainingJobName")
-        except SageMakerApiError as exc:
-            log.warning("cannot describe the job of step %s (%s): %s", out["StepName"], arn, exc)
-            out["DescribeError"] = str(exc)
+        reader = _OUTPUT_READERS.get(step_type or "")
+        if reader is not None and arn:
+            resource = STEP_KINDS[step_type].resource
+            try:
+                desc = jsonable(self._call(resource.describe, **{resource.name_field: _resource_name(arn)}))
+            except SageMakerApiError as exc:
+                log.warning("cannot describe the job of step %s (%s): %s", out["StepName"], arn, exc)
+                out["DescribeError"] = str(exc)
+            else:
+                out[resource.name_field] = desc.get(resource.name_field)
+                reader(desc, out)
         if step_type == "RegisterModel":
             out["ModelPackageArn"] = arn
         elif step_type == "Model":
@@ -622,21 +590,39 @@ class SageMakerPipelinesHook(SageMakerApiHook):
             out["ErrorMessage"] = (metadata.get("Fail") or {}).get("ErrorMessage")
         return out
 
-    def _training_outputs(self, arn: str, out: dict[str, Any]) -> None:
-        desc = jsonable(self._call("describe_training_job", TrainingJobName=_resource_name(arn)))
-        metrics = desc.get("FinalMetricDataList") or []
-        out["TrainingJobName"] = desc.get("TrainingJobName")
-        out["S3ModelArtifacts"] = (desc.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
-        out["FinalMetricDataList"] = metrics
-        out["Metrics"] = {m["MetricName"]: m.get("Value") for m in metrics if "MetricName" in m}
 
-    def _processing_outputs(self, arn: str, out: dict[str, Any]) -> None:
-        desc = self._call("describe_processing_job", ProcessingJobName=_resource_name(arn))
-        outputs = (desc.get("ProcessingOutputConfig") or {}).get("Outputs") or []
-        out["ProcessingJobName"] = desc.get("ProcessingJobName")
-        out["ProcessingOutputs"] = {
-            o["OutputName"]: (o.get("S3Output") or {}).get("S3Uri") for o in outputs if "OutputName" in o
-        }
+
+def _training_outputs(desc: dict[str, Any], out: dict[str, Any]) -> None:
+    metrics = desc.get("FinalMetricDataList") or []
+    out["S3ModelArtifacts"] = (desc.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
+    out["FinalMetricDataList"] = metrics
+    out["Metrics"] = {m["MetricName"]: m.get("Value") for m in metrics if "MetricName" in m}
+
+
+def _processing_outputs(desc: dict[str, Any], out: dict[str, Any]) -> None:
+    outputs = (desc.get("ProcessingOutputConfig") or {}).get("Outputs") or []
+    out["ProcessingOutputs"] = {
+        o["OutputName"]: (o.get("S3Output") or {}).get("S3Uri") for o in outputs if "OutputName" in o
+    }
+
+
+def _transform_outputs(desc: dict[str, Any], out: dict[str, Any]) -> None:
+    out["TransformOutputPath"] = (desc.get("TransformOutput") or {}).get("S3OutputPath")
+
+
+def _tuning_outputs(desc: dict[str, Any], out: dict[str, Any]) -> None:
+    best = desc.get("BestTrainingJob")
+    out["BestTrainingJob"] = best
+    out["BestTrainingJobName"] = (best or {}).get("TrainingJobName")
+
+
+#: What step_outputs reads from the Describe response of the step types whose kind has described_outputs.
+_OUTPUT_READERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], None]] = {
+    "Training": _training_outputs,
+    "Processing": _processing_outputs,
+    "Transform": _transform_outputs,
+    "Tuning": _tuning_outputs,
+}
 
 
 class SageMakerPipelinesAsyncHook(_RetryingAwsHook):

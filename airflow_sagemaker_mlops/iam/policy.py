@@ -32,6 +32,13 @@ from airflow_sagemaker_mlops.definition.pipeline import (
     PipelineDefinition,
     PipelineSpec,
 )
+from airflow_sagemaker_mlops.definition.step_kinds import (
+    PROCESSING_JOB,
+    STEP_KINDS,
+    TRAINING_JOB,
+    TRANSFORM_JOB,
+    StepKind,
+)
 from airflow_sagemaker_mlops.definition.steps import ConditionStep, Step
 from airflow_sagemaker_mlops.definition.validate import Problem
 
@@ -42,59 +49,20 @@ POLICY_VERSION = "2012-10-17"
 PIPELINE = "pipeline"
 AIRFLOW = "airflow"
 
-#: Pipelines names the jobs it starts ``pipelines-<execution id>-<step>-<suffix>``; scoping job ARNs to
-#: that prefix keeps the pipeline role from touching jobs started by anything else.
-PIPELINE_JOB_PREFIX = "pipelines-"
 #: Where the hooks put definitions too large to send inline (see ``hooks.pipelines.DEFINITION_PREFIX``;
 #: repeated here because importing the hooks would import botocore).
 DEFINITION_PREFIX = "sagemaker-mlops/pipelines"
 
 
-# ---- SageMaker job-like step types ----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class JobKind:
-    """A SageMaker resource a step type creates: its ARN resource type, name pattern, actions."""
-
-    sid: str
-    resource_type: str
-    name_pattern: str
-    actions: tuple[str, ...]
-    #: CloudWatch metrics namespace the job writes to (None: it writes none).
-    metrics: bool = True
+# ---- SageMaker job-like step types: definition/step_kinds.py ------------------------------------
+def _kind(step_type: str) -> StepKind:
+    # A type the registry does not know (validation names it) gets no job permissions and a note.
+    return STEP_KINDS.get(step_type) or StepKind(step_type, None)
 
 
-_PROCESSING = JobKind("SageMakerProcessingJobs", "processing-job", PIPELINE_JOB_PREFIX + "*",
-                      ("sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob",
-                       "sagemaker:StopProcessingJob", "sagemaker:AddTags"))
-JOB_KINDS: dict[str, JobKind] = {
-    "Processing": _PROCESSING,
-    # Quality and Clarify checks run as processing jobs (the model monitor and Clarify containers).
-    "QualityCheck": _PROCESSING,
-    "ClarifyCheck": _PROCESSING,
-    "Training": JobKind("SageMakerTrainingJobs", "training-job", PIPELINE_JOB_PREFIX + "*",
-                        ("sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob",
-                         "sagemaker:StopTrainingJob", "sagemaker:AddTags")),
-    # Tuning job names are capped at 32 characters, so Pipelines does not use the pipelines- prefix.
-    "Tuning": JobKind("SageMakerTuningJobs", "hyper-parameter-tuning-job", "*",
-                      ("sagemaker:CreateHyperParameterTuningJob", "sagemaker:DescribeHyperParameterTuningJob",
-                       "sagemaker:StopHyperParameterTuningJob",
-                       "sagemaker:ListTrainingJobsForHyperParameterTuningJob", "sagemaker:AddTags")),
-    "Transform": JobKind("SageMakerTransformJobs", "transform-job", PIPELINE_JOB_PREFIX + "*",
-                         ("sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob",
-                          "sagemaker:StopTransformJob", "sagemaker:AddTags")),
-    "AutoML": JobKind("SageMakerAutoMLJobs", "automl-job", "*",
-                      ("sagemaker:CreateAutoMLJob", "sagemaker:DescribeAutoMLJob", "sagemaker:StopAutoMLJob",
-                       "sagemaker:AddTags")),
-}
 _AUTOML_V2 = ("sagemaker:CreateAutoMLJobV2", "sagemaker:DescribeAutoMLJobV2", "sagemaker:StopAutoMLJob",
               "sagemaker:AddTags")
 
-#: Step types whose S3 values the job reads and writes (other types pass URIs on as payload).
-_DATA_STEP_TYPES = frozenset({"Processing", "QualityCheck", "ClarifyCheck", "Training", "Tuning", "Transform",
-                              "AutoML", "Model"})
-#: Step types that need no permission at all.
-_NO_PERMISSION_TYPES = frozenset({"Condition", "Fail"})
 #: Keys under which a step's arguments hold S3 locations the job writes (everything else is read).
 _WRITE_KEYS = frozenset({"ProcessingOutputConfig", "OutputDataConfig", "TransformOutput", "DebugHookConfig",
                          "ProfilerConfig", "TensorBoardOutputConfig", "OutputConfig", "S3OutputPath"})
@@ -369,7 +337,7 @@ class _Analyser:
     def write_locations(self, step: Step) -> list[tuple[str | None, S3Location]]:
         """Where a step writes: (processing output name or None, location)."""
         found: list[tuple[str | None, S3Location]] = []
-        if step.type not in _DATA_STEP_TYPES:
+        if not _kind(step.type).data:
             return found
         args = step.arguments if isinstance(step.arguments, dict) else {}
         for out in _get(args, "ProcessingOutputConfig", "Outputs") or []:
@@ -480,14 +448,14 @@ class _Analyser:
         name = step.name
         args = step.arguments if isinstance(step.arguments, dict) else {}
         self.json_get_reads(step)
-        if step.type in _NO_PERMISSION_TYPES:
+        if not _kind(step.type).needs_permissions:
             return
-        kind = JOB_KINDS.get(step.type)
-        if kind is not None:
-            actions = kind.actions
+        job = _kind(step.type).resource
+        if job is not None and job.iam_sid:
+            actions = job.iam_actions
             if step.type == "AutoML" and "AutoMLProblemTypeConfig" in args:
                 actions = _AUTOML_V2
-            a.add(PIPELINE, kind.sid, actions, [a.sm(f"{kind.resource_type}/{kind.name_pattern}")],
+            a.add(PIPELINE, job.iam_sid, actions, [a.sm(f"{job.arn_type}/{job.iam_name_pattern}")],
                   f"{step.type} step {name}: start, watch and stop its job (Pipelines tags every job it starts)",
                   name)
             self.job_permissions(step)
@@ -594,8 +562,8 @@ class _Analyser:
         a.note(role, f"step {step.name}: Autopilot starts processing, training and transform jobs as the AutoML "
                      "role; the generated statements cover them, but AWS documents broader Autopilot "
                      "permissions: check them with enforcement before relying on this policy")
-        for kind in (_PROCESSING, JOB_KINDS["Training"], JOB_KINDS["Transform"]):
-            a.add(role, f"AutoML{kind.sid}", kind.actions, [a.sm(f"{kind.resource_type}/*")],
+        for job in (PROCESSING_JOB, TRAINING_JOB, TRANSFORM_JOB):
+            a.add(role, f"AutoML{job.iam_sid}", job.iam_actions, [a.sm(f"{job.arn_type}/*")],
                   f"AutoML step {step.name}: Autopilot runs its candidates as this role", step.name)
 
     def model_package_group_read(self, step: Step, group: Any) -> None:
@@ -881,16 +849,13 @@ def _airflow(a: _Analysis, spec: PipelineSpec, assets: list[Any], definition_buc
           "the api-server's pipeline tab draws the definition the latest execution ran with (it also uses "
           "DescribePipeline, DescribePipelineExecution and ListPipelineExecutionSteps, granted above)")
     types = {s.type for s in spec.definition.all_steps()}
-    described = [
-        ("Training", "sagemaker:DescribeTrainingJob", f"training-job/{PIPELINE_JOB_PREFIX}*"),
-        ("Processing", "sagemaker:DescribeProcessingJob", f"processing-job/{PIPELINE_JOB_PREFIX}*"),
-        ("Transform", "sagemaker:DescribeTransformJob", f"transform-job/{PIPELINE_JOB_PREFIX}*"),
-        ("Tuning", "sagemaker:DescribeHyperParameterTuningJob", "hyper-parameter-tuning-job/*"),
-    ]
-    for step_type, action, resource in described:
-        if step_type in types:
+    for step_type, kind in STEP_KINDS.items():
+        job = kind.resource
+        if kind.described_outputs and job is not None and step_type in types:
+            action = f"sagemaker:Describe{job.noun}"
+            resource = f"{job.arn_type}/{job.iam_name_pattern}"
             a.add(AIRFLOW, f"StepOutputs{step_type}", (action,), [a.sm(resource)],
-                  f"step tasks push the outputs of {step_type} steps to XCom (one {action.split(':')[1]} each)")
+                  f"step tasks push the outputs of {step_type} steps to XCom (one Describe{job.noun} each)")
     if "Model" in types:
         a.add(AIRFLOW, "StepOutputsModel", ("sagemaker:DescribeModel",), [a.sm("model/*")],
               "CreateModel step tasks describe the model for their OpenLineage facets (model names are chosen "

@@ -16,6 +16,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from airflow_sagemaker_mlops.definition.step_kinds import LOCAL_JOB_TYPES, STEP_KINDS
+
 from .errors import AccessDeniedError, ResourceNotFound, ValidationError
 from .executor import Engine
 from .identity import Caller
@@ -148,9 +150,9 @@ class Api:
             return entry[0].arn if entry else "*"
         if body.get("ResourceArn"):
             return str(body["ResourceArn"])
-        for field_name, resource in _JOB_NAME_FIELDS.items():
+        for field_name, job in _JOB_NAME_FIELDS.items():
             if body.get(field_name):
-                return self.engine.arn(region, f"{resource}/{str(body[field_name]).lower()}", caller.account_id)
+                return self.engine.arn(region, f"{job.arn_type}/{str(body[field_name]).lower()}", caller.account_id)
         return registry_resource(self.engine, body, region, caller.account_id)
 
     def _shared(self, pipeline: PipelineRecord) -> PipelineRecord:
@@ -539,24 +541,25 @@ class Api:
 
     # ---- jobs the steps created -------------------------------------------------------------------
 
-    def _describe_job(self, kind: str, name_field: str, body: dict[str, Any], region: str) -> dict[str, Any]:
-        _require(body, name_field)
-        description = self.engine.get_job(kind, region, body[name_field])
+    def _describe_job(self, step_type: str, body: dict[str, Any], region: str) -> dict[str, Any]:
+        job = STEP_KINDS[step_type].resource
+        _require(body, job.name_field)
+        description = self.engine.get_job(job.noun, region, body[job.name_field])
         if description is None:
             raise NotHandled  # maybe a job created directly in moto
         return dict(description)
 
     def describe_processing_job(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        return self._describe_job("ProcessingJob", "ProcessingJobName", body, region)
+        return self._describe_job("Processing", body, region)
 
     def describe_training_job(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        return self._describe_job("TrainingJob", "TrainingJobName", body, region)
+        return self._describe_job("Training", body, region)
 
     def describe_transform_job(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        return self._describe_job("TransformJob", "TransformJobName", body, region)
+        return self._describe_job("Transform", body, region)
 
     def describe_hyper_parameter_tuning_job(self, body: dict[str, Any], region: str) -> dict[str, Any]:
-        return self._describe_job("HyperParameterTuningJob", "HyperParameterTuningJobName", body, region)
+        return self._describe_job("Tuning", body, region)
 
     def _list_jobs(
         self, kind: str, body: dict[str, Any], region: str, summary_key: str, fields: tuple[str, ...]
@@ -711,12 +714,8 @@ def registry_resource(engine: Engine, body: dict[str, Any], region: str, account
 
 
 
-_JOB_NAME_FIELDS = {
-    "ProcessingJobName": "processing-job",
-    "TrainingJobName": "training-job",
-    "TransformJobName": "transform-job",
-    "HyperParameterTuningJobName": "hyper-parameter-tuning-job",
-}
+#: Request field naming a job the engine runs -> the job's resource (for the resource of an IAM check).
+_JOB_NAME_FIELDS = {STEP_KINDS[t].resource.name_field: STEP_KINDS[t].resource for t in LOCAL_JOB_TYPES}
 
 OPERATIONS = (
     "CreatePipeline",

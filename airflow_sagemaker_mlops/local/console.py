@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from airflow_sagemaker_mlops.definition.step_kinds import LOCAL_JOB_TYPES, STEP_KINDS
+
 if TYPE_CHECKING:
     from .executor import Engine
     from .state import ExecutionRecord, StepRecord
@@ -39,14 +41,8 @@ if TYPE_CHECKING:
 PREFIX = "/_local/console/"
 #: Every console answer carries it: how ``links.is_local_engine`` recognises the engine.
 HEADER = "X-Local-Engine-Console"
-#: ARN resource type -> (engine job kind, status field, name field).
-JOB_PAGES = {
-    "processing-job": ("ProcessingJob", "ProcessingJobStatus", "ProcessingJobName"),
-    "training-job": ("TrainingJob", "TrainingJobStatus", "TrainingJobName"),
-    "transform-job": ("TransformJob", "TransformJobStatus", "TransformJobName"),
-    "hyper-parameter-tuning-job": ("HyperParameterTuningJob", "HyperParameterTuningJobStatus",
-                                   "HyperParameterTuningJobName"),
-}
+#: ARN resource type -> the jobs the engine runs (and keeps), which have a job page.
+JOB_PAGES = {STEP_KINDS[t].resource.arn_type: STEP_KINDS[t].resource for t in LOCAL_JOB_TYPES}
 #: Log lines a job page shows (the last ones); the rest is in the engine's CloudWatch Logs.
 MAX_LOG_LINES = 2000
 #: Longest request a job page prints, in characters.
@@ -156,7 +152,8 @@ def _step_row(record: StepRecord) -> list[str]:
 
 
 def job_page(engine: Engine, resource: str, name: str) -> Page:
-    kind, status_field, name_field = JOB_PAGES[resource]
+    job = JOB_PAGES[resource]
+    kind, status_field, name_field = job.noun, job.status_field, job.name_field
     with engine.lock:
         found = [d for (k, _, n), d in engine.jobs.items() if k == kind and n == name.lower()]
         description = dict(found[0]) if found else None

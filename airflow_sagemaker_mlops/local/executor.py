@@ -23,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from airflow_sagemaker_mlops.definition.step_kinds import LOCAL_JOB_TYPES, STEP_KINDS
+
 from . import experiments
 from . import steps as step_runners
 from .definition import PipelineGraph, StepSpec, parse_definition
@@ -54,7 +56,8 @@ from .state import (
 
 log = logging.getLogger(__name__)
 
-CACHEABLE_TYPES = ("Processing", "Training", "Transform", "Tuning")
+#: The engine caches the jobs it runs (SageMaker also caches Callback/Lambda/... steps, which it does not).
+CACHEABLE_TYPES = tuple(t for t in LOCAL_JOB_TYPES if STEP_KINDS[t].cacheable)
 INTERNAL_ACCESS_KEY = "LOCALENGINEINTERNAL"
 
 

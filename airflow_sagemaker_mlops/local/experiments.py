@@ -13,17 +13,19 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from airflow_sagemaker_mlops.definition.step_kinds import STEP_KINDS
+
 if TYPE_CHECKING:
     from .executor import Engine
     from .state import ExecutionRecord
 
 log = logging.getLogger(__name__)
 
-#: Job kind -> the trial component's suffix and ``Source.SourceType``, as SageMaker names them.
+#: Job kind -> the trial component's suffix and ``Source.SourceType``, as SageMaker names them, for the
+#: jobs whose request takes an ExperimentConfig.
 COMPONENT_KINDS = {
-    "ProcessingJob": ("aws-processing-job", "SageMakerProcessingJob"),
-    "TrainingJob": ("aws-training-job", "SageMakerTrainingJob"),
-    "TransformJob": ("aws-transform-job", "SageMakerTransformJob"),
+    kind.resource.noun: (f"aws-{kind.resource.arn_type}", f"SageMaker{kind.resource.noun}")
+    for kind in STEP_KINDS.values() if kind.experiment_config and kind.resource is not None
 }
 #: Job status -> the trial component's PrimaryStatus.
 COMPONENT_STATUS = {"Completed": "Completed", "Failed": "Failed", "Stopped": "Stopped", "InProgress": "InProgress"}

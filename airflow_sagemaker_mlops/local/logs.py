@@ -27,13 +27,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_sagemaker_mlops.definition.step_kinds import STEP_KINDS
+
 log = logging.getLogger(__name__)
 
-LOG_GROUPS = {
-    "ProcessingJob": "/aws/sagemaker/ProcessingJobs",
-    "TrainingJob": "/aws/sagemaker/TrainingJobs",
-    "TransformJob": "/aws/sagemaker/TransformJobs",
-}
+#: The jobs that write a log of their own (a tuning job does not: its training jobs do).
+LOG_GROUPS = {STEP_KINDS[t].resource.noun: STEP_KINDS[t].resource.log_group for t in ("Processing", "Training",
+                                                                                       "Transform")}
 #: Seconds between background flushes of a stream: how far the CloudWatch copy lags the process.
 FLUSH_INTERVAL = 0.5
 # PutLogEvents limits: 10,000 events and 1,048,576 bytes per call, each event counting its UTF-8 size

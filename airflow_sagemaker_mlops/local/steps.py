@@ -19,6 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from airflow_sagemaker_mlops.definition.step_kinds import (
+    LOCAL_JOB_TYPES,
+    LOCAL_STEP_TYPES,
+    RESOURCES_BY_NOUN,
+    STEP_KINDS,
+)
+
 from . import experiments
 from .errors import AccessDeniedError
 from .expressions import ExpressionError, Resolver, to_text
@@ -30,41 +37,25 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-JOB_KINDS = {
-    # step type: (job kind used in Describe<Kind>Job, metadata key, name field, arn field)
-    "Processing": ("ProcessingJob", "ProcessingJob", "ProcessingJobName", "ProcessingJobArn"),
-    "Training": ("TrainingJob", "TrainingJob", "TrainingJobName", "TrainingJobArn"),
-    "Transform": ("TransformJob", "TransformJob", "TransformJobName", "TransformJobArn"),
-    "Tuning": (
-        "HyperParameterTuningJob",
-        "TuningJob",
-        "HyperParameterTuningJobName",
-        "HyperParameterTuningJobArn",
-    ),
-}
-JOB_ARN_RESOURCE = {
-    "ProcessingJob": "processing-job",
-    "TrainingJob": "training-job",
-    "TransformJob": "transform-job",
-    "HyperParameterTuningJob": "hyper-parameter-tuning-job",
-}
-JOB_STATUS_FIELD = {
-    "ProcessingJob": "ProcessingJobStatus",
-    "TrainingJob": "TrainingJobStatus",
-    "TransformJob": "TransformJobStatus",
-    "HyperParameterTuningJob": "HyperParameterTuningJobStatus",
-}
-SUPPORTED_TYPES = ("Condition", "Fail", "Callback", "Lambda", "Model", "RegisterModel", *JOB_KINDS)
+def _job(step_type: str) -> tuple[str, str, str, str]:
+    """(resource noun as in Describe<noun>, metadata key, name field, ARN field) of a job step type."""
+    kind = STEP_KINDS[step_type]
+    job = kind.resource
+    return job.noun, kind.metadata_key, job.name_field, job.arn_field
+
+
+def _status_field(noun: str) -> str:
+    return RESOURCES_BY_NOUN[noun].status_field
 
 
 def run_step(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
     runner = _RUNNERS.get(record.spec.type)
     if runner is None:
-        if record.spec.type in JOB_KINDS:
+        if record.spec.type in LOCAL_JOB_TYPES:
             return run_job(engine, ex, record, resolver)
         return StepOutcome.failed(
             f"ClientError: the local SageMaker engine cannot run steps of type {record.spec.type} "
-            f"(step {record.name}); it runs {', '.join(SUPPORTED_TYPES)}."
+            f"(step {record.name}); it runs {', '.join(LOCAL_STEP_TYPES)}."
         )
     return runner(engine, ex, record, resolver)
 
@@ -364,13 +355,7 @@ def _job_runner(engine: Engine, step_type: str) -> Callable[..., Any]:
         return custom
     from . import jobs  # imported lazily: the runners are heavier than the engine
 
-    attr = {
-        "Processing": "run_processing_job",
-        "Training": "run_training_job",
-        "Transform": "run_transform_job",
-        "Tuning": "run_tuning_job",
-    }[step_type]
-    runner = getattr(jobs, attr, None)
+    runner = getattr(jobs, STEP_KINDS[step_type].local_runner or "", None)
     if runner is None:
         raise _LambdaMissing(f"ClientError: the local engine has no runner for {step_type} jobs yet")
     return runner
@@ -387,20 +372,17 @@ def _classify_job_failure(reason: str | None) -> str | None:
     return None
 
 
-#: Job types whose Create*Job request takes an ExperimentConfig (tuning jobs do not).
-EXPERIMENT_JOB_TYPES = ("Processing", "Training", "Transform")
-
-
 def run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
-    kind, meta_key, name_field, arn_field = JOB_KINDS[record.spec.type]
+    kind, meta_key, name_field, arn_field = _job(record.spec.type)
+    with_experiment = STEP_KINDS[record.spec.type].experiment_config
     request = resolver.resolve(record.spec.arguments)
     if not isinstance(request, dict):
         raise ExpressionError(f"{record.spec.type} step {record.name} Arguments must be an object")
     name = job_name(ex, record)
-    if ex.experiment_config and record.spec.type in EXPERIMENT_JOB_TYPES and "ExperimentConfig" not in request:
+    if ex.experiment_config and with_experiment and "ExperimentConfig" not in request:
         # As SageMaker does: each job becomes a run (trial component) of the execution's trial.
         request = {**request, "ExperimentConfig": {**ex.experiment_config, "TrialComponentDisplayName": record.name}}
-    arn = engine.arn(ex.region, f"{JOB_ARN_RESOURCE[kind]}/{name.lower()}", ex.pipeline.account_id)
+    arn = engine.arn(ex.region, f"{RESOURCES_BY_NOUN[kind].arn_type}/{name.lower()}", ex.pipeline.account_id)
     metadata = {meta_key: {"Arn": arn}}
     from .state import utcnow
 
@@ -408,28 +390,28 @@ def run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: R
         **request,
         name_field: name,
         arn_field: arn,
-        JOB_STATUS_FIELD[kind]: "InProgress",
+        _status_field(kind): "InProgress",
         "CreationTime": utcnow(),
         "LastModifiedTime": utcnow(),
     }
     engine.put_job(kind, ex.region, name, provisional)
     with engine.lock:
         record.metadata = metadata
-    if record.spec.type in EXPERIMENT_JOB_TYPES:
+    if with_experiment:
         experiments.start_job(engine, ex, kind, name, arn, display_name=record.name)
     try:
         return _run_job(engine, ex, record, kind, name, arn, request, provisional, metadata)
     finally:
-        if record.spec.type in EXPERIMENT_JOB_TYPES:
+        if with_experiment:
             described = engine.get_job(kind, ex.region, name) or {}
-            experiments.end_job(engine, ex, kind, name, described.get(JOB_STATUS_FIELD[kind], "Failed"))
+            experiments.end_job(engine, ex, kind, name, described.get(_status_field(kind), "Failed"))
 
 
 def _run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, kind: str, name: str, arn: str,
              request: dict[str, Any], provisional: dict[str, Any], metadata: dict[str, Any]) -> StepOutcome:
     from .jobs.base import JobContext
 
-    _, meta_key, name_field, arn_field = JOB_KINDS[record.spec.type]
+    _, meta_key, name_field, arn_field = _job(record.spec.type)
     try:
         runner = _job_runner(engine, record.spec.type)
     except _LambdaMissing as exc:
@@ -438,7 +420,7 @@ def _run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, kind: str,
         job_role = authorize_job(engine, ex, record, kind, name, arn, request)
     except AccessDeniedError as exc:
         reason = f"AccessDenied: {exc.message}"
-        failed = {**provisional, JOB_STATUS_FIELD[kind]: "Failed", "FailureReason": reason}
+        failed = {**provisional, _status_field(kind): "Failed", "FailureReason": reason}
         engine.put_job(kind, ex.region, name, failed)
         return StepOutcome.failed(reason, metadata=metadata)
     account = ex.pipeline.account_id
@@ -472,7 +454,7 @@ def _run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, kind: str,
         result = runner(name, request, ctx)
     except Exception as exc:
         log.exception("job runner for step %s raised", record.name)
-        description = {**provisional, JOB_STATUS_FIELD[kind]: "Failed", "FailureReason": str(exc)}
+        description = {**provisional, _status_field(kind): "Failed", "FailureReason": str(exc)}
         engine.put_job(kind, ex.region, name, description)
         return StepOutcome.failed(
             f"InternalServerError: job runner error: {type(exc).__name__}: {exc}",
@@ -487,7 +469,7 @@ def _run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, kind: str,
     description = dict(result.description or {})
     description.setdefault(name_field, name)
     description.setdefault(arn_field, arn)
-    description.setdefault(JOB_STATUS_FIELD[kind], result.status)
+    description.setdefault(_status_field(kind), result.status)
     description.setdefault("CreationTime", provisional["CreationTime"])
     if result.failure_reason and "FailureReason" not in description:
         description["FailureReason"] = result.failure_reason
@@ -509,12 +491,6 @@ def _run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, kind: str,
 
 # ---- what SageMaker does as the pipeline role and as the job role (checked with IAM enforcement on) --
 
-_JOB_LOG_GROUPS = {
-    "ProcessingJob": "ProcessingJobs",
-    "TrainingJob": "TrainingJobs",
-    "TransformJob": "TransformJobs",
-    "HyperParameterTuningJob": "TrainingJobs",
-}
 _ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)")
 
 
@@ -592,7 +568,7 @@ def authorize_job(
         pass_role(engine, ex, record, str(role))
     as_pipeline_role(engine, ex, record, f"sagemaker:Describe{operation}", arn)
     if ex.experiment_config:
-        component = f"{name}-aws-{JOB_ARN_RESOURCE[kind]}".lower()
+        component = f"{name}-aws-{RESOURCES_BY_NOUN[kind].arn_type}".lower()
         as_pipeline_role(
             engine, ex, record, "sagemaker:AssociateTrialComponent",
             engine.arn(ex.region, f"experiment-trial-component/{component}", account),
@@ -606,7 +582,7 @@ def authorize_job(
         raise AccessDeniedError(f"SageMaker cannot assume role {role}: its trust policy does not name "
                                 "sagemaker.amazonaws.com (or the role does not exist)")
     where = f"{ex.pipeline.name}/{ex.id}/{record.name} job {name}"
-    group = f"/aws/sagemaker/{_JOB_LOG_GROUPS[kind]}"
+    group = RESOURCES_BY_NOUN[kind].log_group
     group_arn = f"arn:aws:logs:{ex.region}:{account}:log-group:{group}"
     as_role(engine, role, "logs:CreateLogGroup", group_arn, where)
     as_role(engine, role, "logs:DescribeLogStreams", group_arn, where)

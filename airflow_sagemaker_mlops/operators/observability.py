@@ -44,14 +44,6 @@ PROPERTY_FILES_KEY = "property_files"
 #: A property file larger than this is not read into XCom (SageMaker's JsonGet reads small JSON files too).
 MAX_PROPERTY_FILE_BYTES = 1_048_576
 
-_OUTPUT_NAME_FIELDS = {
-    "TrainingJob": "TrainingJobName",
-    "ProcessingJob": "ProcessingJobName",
-    "TransformJob": "TransformJobName",
-    "TuningJob": "HyperParameterTuningJobName",
-}
-
-
 def logs_hook(aws: AwsClientSettings) -> SageMakerJobLogsHook:
     return aws.hook(SageMakerJobLogsHook)
 
@@ -145,8 +137,7 @@ def _drain(op: Any, step: dict[str, Any], outputs: dict[str, Any], job: tuple[st
             location = JobLogLocation.from_json(job_log["location"])
         cursor = LogCursor.from_json(job_log.get("cursor"))
     if location is None:
-        name = outputs.get(_OUTPUT_NAME_FIELDS[kind])
-        location = location_from_description(kind, {_OUTPUT_NAME_FIELDS[kind]: name}) if name else None
+        location = location_from_description(kind, outputs)  # outputs carry the job's name field
     if location is None:
         return None
     try:

@@ -570,6 +570,8 @@ def _type_specific_problems(step: Step) -> Iterator[Problem]:
         elif isinstance(arn, str) and not LAMBDA_FUNCTION_ARN.match(arn):
             yield Problem(f"{arn!r} is not a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:"
                           "<name>[:<version or alias>])", step=name, field="FunctionArn")
+    if step.type == StepType.EMR_SERVERLESS:
+        yield from _emr_serverless_problems(step)
     outputs = step.extra.get("OutputParameters", [])
     seen: set[str] = set()
     if isinstance(outputs, list) and len(outputs) > limit("OutputParameters")["max"]:
@@ -589,6 +591,42 @@ def _type_specific_problems(step: Step) -> Iterator[Problem]:
         if out_type not in ("String", "Integer", "Float", "Boolean"):
             yield Problem(f"output parameter type {out_type!r} is not String, Integer, Float or Boolean",
                           step=name, field=f"OutputParameters[{i}]")
+
+
+def _emr_serverless_problems(step: Step) -> Iterator[Problem]:
+    """SageMaker's EMRServerless Arguments: ExecutionRoleArn, JobConfig (EMR Serverless's StartJobRun fields,
+    camelCase, with jobDriver) and ApplicationId or ApplicationConfig, exactly one."""
+    args = step.arguments if isinstance(step.arguments, dict) else {}
+    if not args.get("ExecutionRoleArn"):
+        yield Problem("an EMRServerless step needs an execution role", step=step.name,
+                      field="Arguments.ExecutionRoleArn")
+    if ("ApplicationId" in args) == ("ApplicationConfig" in args):
+        yield Problem("an EMRServerless step runs on an existing application (ApplicationId) or on one it "
+                      "creates (ApplicationConfig): give exactly one", step=step.name, field="Arguments.ApplicationId")
+    config = args.get("ApplicationConfig")
+    if config is not None and not isinstance(config, dict):
+        yield Problem(f"ApplicationConfig must be an object (an EMR Serverless CreateApplication request), got "
+                      f"{type(config).__name__}", step=step.name, field="Arguments.ApplicationConfig")
+    job = args.get("JobConfig")
+    if not isinstance(job, dict):
+        yield Problem("an EMRServerless step needs a JobConfig object with a jobDriver", step=step.name,
+                      field="Arguments.JobConfig")
+        return
+    driver = job.get("jobDriver")
+    if not isinstance(driver, dict) or len(driver) != 1 or not set(driver) <= {"sparkSubmit", "hive"}:
+        yield Problem("jobDriver takes one of sparkSubmit or hive", step=step.name,
+                      field="Arguments.JobConfig.jobDriver")
+    elif "sparkSubmit" in driver and not (driver["sparkSubmit"] or {}).get("entryPoint"):
+        yield Problem("a sparkSubmit job driver needs an entryPoint", step=step.name,
+                      field="Arguments.JobConfig.jobDriver.sparkSubmit.entryPoint")
+    timeout = job.get("executionTimeoutMinutes")
+    if timeout is not None and not isinstance(timeout, Expression) and (
+            not isinstance(timeout, int) or isinstance(timeout, bool) or not 0 <= timeout <= 1_000_000):
+        yield Problem(f"executionTimeoutMinutes must be a whole number of minutes (0 to 1000000), got {timeout!r}",
+                      step=step.name, field="Arguments.JobConfig.executionTimeoutMinutes")
+    tags = job.get("tags")
+    if tags is not None and not (isinstance(tags, dict) and all(isinstance(k, str) for k in tags)):
+        yield Problem("tags must map tag names to values", step=step.name, field="Arguments.JobConfig.tags")
 
 
 def validate(definition: PipelineDefinition) -> list[Problem]:

@@ -538,7 +538,8 @@ class SageMakerPipelinesHook(SageMakerApiHook):
         ``ProcessingOutputs`` ({output name: S3 URI}); Transform ``TransformOutputPath``; Tuning
         ``BestTrainingJob``, ``BestTrainingJobName``; RegisterModel ``ModelPackageArn``; Model
         ``ModelArn``, ``ModelName``; Callback/Lambda ``OutputParameters`` ({name: value string});
-        Condition ``Outcome`` (bool); Fail ``ErrorMessage``. A failed Describe*Job call is logged and
+        Condition ``Outcome`` (bool); Fail ``ErrorMessage``; EMRServerless ``ApplicationId``, ``JobRunId``,
+        ``JobRunName``, ``LogFilePath``. A failed Describe*Job call is logged and
         reported as ``DescribeError`` instead of failing: outputs are a courtesy, the status is the fact.
         """
         step = jsonable(step)
@@ -588,6 +589,9 @@ class SageMakerPipelinesHook(SageMakerApiHook):
             out["Outcome"] = self.condition_outcome(step)
         elif step_type == "Fail":
             out["ErrorMessage"] = (metadata.get("Fail") or {}).get("ErrorMessage")
+        elif step_type == "EMRServerless":
+            entry = metadata.get("EMRServerless") or {}
+            out.update({k: entry.get(k) for k in ("ApplicationId", "JobRunId", "JobRunName", "LogFilePath")})
         return out
 
 

@@ -8,6 +8,7 @@ pipeline expression: a parameter (``group.parameter("X")``), a step property (``
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
@@ -84,14 +85,17 @@ class PropertyPath(StepProperty):
     """``step.properties.ModelArtifacts.S3ModelArtifacts``: builds a step property reference.
 
     Attribute access appends a property name, ``["key"]`` a map key and ``[0]`` a list index.
-    SageMaker property names start with a capital letter; anything else is a normal attribute lookup.
+    SageMaker property names start with a capital letter, except in the camelCase responses of other services
+    (EMR Serverless's ``jobRun.state``), which the property schema knows; anything else is a normal attribute
+    lookup.
     """
 
     def __getattr__(self, name: str) -> PropertyPath:
         if not name[:1].isupper():
             if name.startswith("_"):  # Python's and libraries' protocol probes (__deepcopy__, _repr_html_, ...)
                 raise AttributeError(name)
-            raise _property_name_error(self, name)
+            if name not in _members(self):
+                raise _property_name_error(self, name)
         return PropertyPath(self.step_name, (*self.path, name), self.step_type, self.origin)
 
     def __getitem__(self, key: str | int) -> PropertyPath:
@@ -122,15 +126,23 @@ class PropertyNameError(PipelineCompileError, AttributeError):
     Also an AttributeError, so ``hasattr``/``getattr(..., default)`` on a properties object keep working."""
 
 
-def _property_name_error(prop: PropertyPath, name: str) -> PropertyNameError:
+def _members(prop: PropertyPath) -> list[str]:
     from airflow_sagemaker_mlops.definition.properties import property_members
 
+    return property_members(prop.step_type or "", prop.path) or []
+
+
+def _property_name_error(prop: PropertyPath, name: str) -> PropertyNameError:
     where = f"{prop.step_name}.properties{'.' + prop.path_text if prop.path else ''}.{name}"
-    members = property_members(prop.step_type or "", prop.path) or []
-    close = [m for m in members if m.lower() == name.lower()]
+    members = _members(prop)
+    if any(m[:1].islower() for m in members):  # a camelCase response (EMR Serverless): a typo, not a case slip
+        close = difflib.get_close_matches(name, members, n=1)
+        problem = f"{prop.step_type} step properties have no {name!r} here"
+    else:
+        close = [m for m in members if m.lower() == name.lower()]
+        problem = f"SageMaker property names start with a capital letter, {name!r} does not"
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    error = located(f"SageMaker property names start with a capital letter, {name!r} does not{hint}", field=where,
-                    site=user_site())
+    error = located(problem + hint, field=where, site=user_site())
     named = PropertyNameError(error.problem, dag_file=error.dag_file, lineno=error.lineno, dag_id=error.dag_id,
                               group_id=error.group_id, field=error.field)
     return named
@@ -583,9 +595,97 @@ class LambdaStep(_OutputStep):
         return {"FunctionArn": self.function_arn, "OutputParameters": self.outputs}
 
 
+class EMRServerlessStep(SageMakerStepOperator):
+    """An EMR Serverless step: one job run on an EMR Serverless application, an existing one
+    (``application_id``) or one SageMaker creates for the run from ``application_config`` (a CreateApplication
+    request of EMR Serverless; exactly one of the two).
+
+    :param execution_role_arn: the role the job run assumes (SageMaker passes it to
+        emr-serverless.amazonaws.com).
+    :param entry_point: a Spark job's script or jar (``s3://...``); with ``entry_point_arguments`` and
+        ``spark_submit_parameters`` it is EMR Serverless's ``sparkSubmit`` job driver.
+    :param job_driver: the whole ``jobDriver`` instead (``{"sparkSubmit": {...}}`` or ``{"hive": {...}}``).
+    :param configuration_overrides: ``configurationOverrides`` (application configuration, monitoring).
+    :param execution_timeout_minutes: ``executionTimeoutMinutes`` of the job run.
+    :param job_run_name: ``name`` of the job run.
+    :param job_run_tags: ``tags`` of the job run.
+
+    Its properties are EMR Serverless's GetJobRun response (``step.properties.jobRun.state``). The local
+    engine does not run EMR Serverless jobs: such a step fails there, naming the step type.
+    """
+
+    step_type = StepType.EMR_SERVERLESS
+    argument_names: ClassVar[dict[str, str]] = {
+        "Arguments.ExecutionRoleArn": "execution_role_arn",
+        "Arguments.ApplicationId": "application_id",
+        "Arguments.ApplicationConfig": "application_config",
+        "Arguments.JobConfig.jobDriver": "job_driver",
+        "Arguments.JobConfig.configurationOverrides": "configuration_overrides",
+        "Arguments.JobConfig.executionTimeoutMinutes": "execution_timeout_minutes",
+        "Arguments.JobConfig.name": "job_run_name",
+        "Arguments.JobConfig.tags": "job_run_tags",
+        "Arguments.JobConfig.executionRoleArn": "execution_role_arn",
+        "Arguments.JobConfig.applicationId": "application_id",
+        "Arguments": "arguments",
+    }
+
+    def __init__(
+        self,
+        *,
+        execution_role_arn: Any,
+        application_id: Any = None,
+        application_config: dict[str, Any] | None = None,
+        entry_point: Any = None,
+        entry_point_arguments: Iterable[Any] | None = None,
+        spark_submit_parameters: Any = None,
+        job_driver: dict[str, Any] | None = None,
+        configuration_overrides: dict[str, Any] | None = None,
+        execution_timeout_minutes: Any = None,
+        job_run_name: Any = None,
+        job_run_tags: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if (entry_point is None) == (job_driver is None):
+            raise PipelineDefinitionError("give entry_point (a Spark job) or job_driver, exactly one",
+                                          field="entry_point" if entry_point is None else "job_driver")
+        if job_driver is None:
+            spark: dict[str, Any] = {"entryPoint": entry_point}
+            if entry_point_arguments is not None:
+                spark["entryPointArguments"] = _list(entry_point_arguments, "entry_point_arguments")
+            if spark_submit_parameters is not None:
+                spark["sparkSubmitParameters"] = spark_submit_parameters
+            job_driver = {"sparkSubmit": spark}
+        elif entry_point_arguments is not None or spark_submit_parameters is not None:
+            raise PipelineDefinitionError("entry_point_arguments and spark_submit_parameters go with entry_point; "
+                                          "with job_driver put them in its sparkSubmit",
+                                          field="entry_point_arguments" if entry_point_arguments is not None
+                                          else "spark_submit_parameters")
+        job: dict[str, Any] = {"executionRoleArn": execution_role_arn, "jobDriver": job_driver}
+        if application_id is not None:
+            job["applicationId"] = application_id
+        for key, value in (("configurationOverrides", configuration_overrides),
+                           ("executionTimeoutMinutes", execution_timeout_minutes),
+                           ("name", job_run_name), ("tags", job_run_tags)):
+            if value is not None:
+                job[key] = value
+        # Key order as SageMaker SDK v3's EMRServerlessStep writes it.
+        self.arguments: dict[str, Any] = {"ExecutionRoleArn": execution_role_arn, "JobConfig": job}
+        if application_id is not None:
+            self.arguments["ApplicationId"] = application_id
+        if application_config is not None:
+            self.arguments["ApplicationConfig"] = application_config
+
+    def step_values(self) -> dict[str, Any]:
+        return {"arguments": self.arguments}
+
+    def step_arguments(self) -> Any:
+        return self.arguments
+
+
 class RawStep(SageMakerStepOperator):
     """Any other step type, with its ``Arguments`` (and extra top-level keys) as SageMaker takes them:
-    EMR, EMRServerless, QualityCheck, ClarifyCheck, AutoML, EndpointConfig, Endpoint, ..."""
+    EMR, QualityCheck, ClarifyCheck, AutoML, EndpointConfig, Endpoint, ..."""
 
     argument_names: ClassVar[dict[str, str]] = {"Arguments": "arguments"}
 

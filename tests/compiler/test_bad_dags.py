@@ -28,7 +28,8 @@ from airflow_sagemaker_mlops.compat import DAG, TaskGroup, task
 from airflow_sagemaker_mlops.compat import EmptyOperator
 
 from airflow_sagemaker_mlops import (
-    CacheConfig, CallbackStep, ConditionStep, CreateModelStep, ExperimentConfig, FailStep, JsonGet, LambdaStep,
+    CacheConfig, CallbackStep, ConditionStep, CreateModelStep, EMRServerlessStep, ExperimentConfig, FailStep, JsonGet,
+    LambdaStep,
     PipelineParameter, ProcessingStep, PropertyFile, RawStep, RegisterModelStep, RetryPolicy,
     SageMakerPipelineGroup, TrainingStep, TransformStep, TuningStep,
 )
@@ -309,6 +310,25 @@ CASES = [
     T("missing_job", "ProcessingStep(task_id='p')  #<", "g.p", None, "job"),
     T("unsupported_step_type", "RawStep(task_id='r', step_type='Notebook', arguments={})  #<", "g.r", "step_type",
       "unsupported step type"),
+    # -- EMRServerlessStep ------------------------------------------------------------------------------
+    T("emr_serverless_no_application", "EMRServerlessStep(task_id='e', execution_role_arn=ROLE, "
+      "entry_point='s3://b/job.py')  #<", "g.e", "application_id", "give exactly one"),
+    T("emr_serverless_two_applications", "EMRServerlessStep(task_id='e', execution_role_arn=ROLE, application_id='a', "
+      "application_config={'type': 'SPARK'}, entry_point='s3://b/job.py')  #<", "g.e", "application_id",
+      "give exactly one"),
+    T("emr_serverless_entry_point_and_driver", "EMRServerlessStep(task_id='e', execution_role_arn=ROLE, "
+      "application_id='a', entry_point='s3://b/job.py', job_driver={'hive': {}})  #<", "g.e", "job_driver",
+      "exactly one"),
+    T("emr_serverless_unknown_driver", "EMRServerlessStep(task_id='e', execution_role_arn=ROLE, application_id='a', "
+      "job_driver={'pig': {}})  #<", "g.e", "job_driver", "sparkSubmit or hive"),
+    T("emr_serverless_no_role", "EMRServerlessStep(task_id='e', execution_role_arn='', application_id='a', "
+      "entry_point='s3://b/job.py')  #<", "g.e", "execution_role_arn", "execution role"),
+    T("emr_serverless_timeout_string", "EMRServerlessStep(task_id='e', execution_role_arn=ROLE, application_id='a', "
+      "entry_point='s3://b/job.py', execution_timeout_minutes='60')  #<", "g.e", "execution_timeout_minutes",
+      "whole number"),
+    T("emr_serverless_property_typo", "e = EMRServerlessStep(task_id='e', execution_role_arn=ROLE, application_id='a', "
+      "entry_point='s3://b/job.py')\nFailStep(task_id='f', error_message=e.properties.jobRun.stat)  #<", None,
+      "e.properties.jobRun.stat", "did you mean 'state'"),
     # -- values inside step arguments ------------------------------------------------------------------
     T("nan_in_arguments", "RawStep(task_id='r', step_type='EMR', arguments={'X': math.nan})  #<", "g.r",
       "arguments.X", "not a number JSON"),

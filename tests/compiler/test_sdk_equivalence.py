@@ -351,10 +351,49 @@ def _sdk_job_name_variables(sdk: _Sdk) -> dict[str, Any]:
     return sdk.definition("sdk-job-names", [], [step, fail])
 
 
+def _sdk_emr_serverless(sdk: _Sdk) -> dict[str, Any]:
+    from sagemaker.mlops.workflow.emr_serverless_step import EMRServerlessJobConfig, EMRServerlessStep
+
+    role = "arn:aws:iam::111122223333:role/EmrServerlessJob"
+    app_id = sdk.P.ParameterString("ApplicationId", "00fabc1234567890")
+    features = EMRServerlessStep(
+        name="features", display_name=None, description=None, application_id=app_id,
+        job_config=EMRServerlessJobConfig(
+            job_driver={"sparkSubmit": {
+                "entryPoint": "s3://bucket/code/features.py",
+                "entryPointArguments": ["--input", "s3://bucket/raw/", "--output", "s3://bucket/features/"],
+                "sparkSubmitParameters": "--conf spark.executor.cores=2"}},
+            execution_role_arn=role, execution_timeout_minutes=60, name="features"),
+        retry_policies=[sdk.retry.StepRetryPolicy(exception_types=[sdk.retry.StepExceptionTypeEnum.SERVICE_FAULT],
+                                                  max_attempts=3)],
+        cache_config=sdk.steps.CacheConfig(enable_caching=True, expire_after="P1D"),
+    )
+    report = EMRServerlessStep(
+        name="report", display_name=None, description=None, application_id=None,
+        application_config={"name": "report-app", "releaseLabel": "emr-7.2.0", "type": "SPARK"},
+        job_config=EMRServerlessJobConfig(
+            job_driver={"sparkSubmit": {"entryPoint": "s3://bucket/code/report.py"}}, execution_role_arn=role,
+            configuration_overrides={"monitoringConfiguration": {
+                "s3MonitoringConfiguration": {"logUri": "s3://bucket/logs/"}}},
+            tags={"team": "ml"}),
+    )
+    # SDK v3 loads no emr-serverless shapes, so ``features.properties.jobRun`` raises AttributeError there; the
+    # reference is built by hand (ours resolves it against GetJobRunResponse).
+    from sagemaker.core.workflow.properties import Properties
+
+    state = Properties(step_name="features", path="jobRun.state", step=features)
+    gate = sdk.ConditionStep(
+        name="gate", conditions=[sdk.C.ConditionEquals(left=state, right="SUCCESS")],
+        if_steps=[report], else_steps=[sdk.FailStep(name="failed", error_message="feature job did not succeed")],
+    )
+    return sdk.definition("sdk-emr-serverless", [app_id], [features, gate])
+
+
 #: DAG file stem under sdk_dags/ -> the SDK builder of the same pipeline.
 SDK_BUILDERS: dict[str, Callable[[_Sdk], dict[str, Any]]] = {
     "callbacks": _sdk_callbacks,
     "churn": _sdk_churn,
+    "emr_serverless": _sdk_emr_serverless,
     "gates": _sdk_gates,
     "register_helper": _sdk_register_helper,
 }

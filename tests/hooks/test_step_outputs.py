@@ -236,3 +236,15 @@ def test_job_outputs_survive_a_failing_describe(hook: Any) -> None:
     assert outputs["StepType"] == "Training"
     assert outputs["Arn"].endswith("/gone")
     assert "DescribeError" in outputs
+
+
+def test_emr_serverless_outputs_come_from_the_step_metadata() -> None:
+    """No Describe call: SageMaker's EMRServerless metadata names the application and job run."""
+    hook = SageMakerPipelinesHook.__new__(SageMakerPipelinesHook)  # step_outputs makes no call for this type
+    step = {"StepName": "features", "StepStatus": "Succeeded", "Metadata": {"EMRServerless": {
+        "ApplicationId": "00fabc", "JobRunId": "00fjr1", "JobRunName": "features",
+        "LogFilePath": "s3://logs/applications/00fabc/jobs/00fjr1"}}}
+    outputs = hook.step_outputs(step)
+    assert outputs["StepType"] == "EMRServerless"
+    assert (outputs["ApplicationId"], outputs["JobRunId"], outputs["JobRunName"]) == ("00fabc", "00fjr1", "features")
+    assert outputs["LogFilePath"].endswith("/00fjr1") and outputs["Arn"] is None

@@ -334,6 +334,22 @@ def test_step_role_gets_its_own_policy():
         policy_for_group(spec(fit), "arn:aws:iam::111122223333:role/Other")
 
 
+def test_emr_serverless_step_gets_its_job_run_actions_and_pass_role():
+    emr_role = "arn:aws:iam::111122223333:role/EmrJob"
+    step = Step("features", "EMRServerless", {
+        "ExecutionRoleArn": emr_role, "ApplicationId": "00fabc",
+        "JobConfig": {"executionRoleArn": emr_role, "applicationId": "00fabc",
+                      "jobDriver": {"sparkSubmit": {"entryPoint": "s3://code/job.py"}}}})
+    document = analyse(spec(step), region="eu-west-1")["pipeline"].document
+    statements = {s["Sid"]: s for s in document["Statement"]}
+    jobs = statements["EmrServerlessJobs"]
+    assert jobs["Action"] == ["emr-serverless:CancelJobRun", "emr-serverless:GetJobRun", "emr-serverless:StartJobRun"]
+    assert "arn:aws:emr-serverless:eu-west-1:111122223333:/applications/00fabc/jobruns/*" in jobs["Resource"]
+    passed = statements["PassRoleToEmrServerless"]
+    assert passed["Resource"] == emr_role
+    assert passed["Condition"] == {"StringEquals": {"iam:PassedToService": "emr-serverless.amazonaws.com"}}
+
+
 def test_unknown_locations_are_noted_and_extra_uris_added():
     lam = Step("lam", "Lambda", {}, extra={"FunctionArn": "arn:aws:lambda:eu-west-1:111122223333:function:f",
                                            "OutputParameters": [{"OutputName": "uri", "OutputType": "String"}]})

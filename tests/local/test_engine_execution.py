@@ -762,9 +762,16 @@ def test_model_and_register_model_steps_create_moto_resources(
     assert len(packages) == 2
 
 
-@pytest.mark.parametrize("step_type", ["EMR", "QualityCheck", "ClarifyCheck", "AutoML", "EndpointConfig"])
+EMR_SERVERLESS = {"ExecutionRoleArn": "arn:aws:iam::123456789012:role/Emr", "ApplicationId": "00f1",
+                  "JobConfig": {"executionRoleArn": "arn:aws:iam::123456789012:role/Emr", "applicationId": "00f1",
+                                "jobDriver": {"sparkSubmit": {"entryPoint": "s3://b/job.py"}}}}
+
+
+@pytest.mark.parametrize("step_type", ["EMR", "EMRServerless", "QualityCheck", "ClarifyCheck", "AutoML",
+                                       "EndpointConfig"])
 def test_unsupported_step_types_fail_saying_so(sm: Any, make_pipeline: Any, step_type: str) -> None:
-    arn, desc = run(sm, make_pipeline, [{"Name": "X", "Type": step_type, "Arguments": {}}])
+    arguments = EMR_SERVERLESS if step_type == "EMRServerless" else {}
+    arn, desc = run(sm, make_pipeline, [{"Name": "X", "Type": step_type, "Arguments": arguments}])
     assert desc["PipelineExecutionStatus"] == "Failed"
     reason = steps_of(sm, arn)["X"]["FailureReason"]
     assert f"cannot run steps of type {step_type}" in reason

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from airflow_sagemaker_mlops.definition.expressions import Expression
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
+from airflow_sagemaker_mlops.location import locate_init_errors, user_site
 
 DEFAULT_PREFIX = "airflow-sagemaker-mlops/code"
 
@@ -52,6 +53,7 @@ def _files(root: str) -> Iterator[str]:
                 yield os.path.join(directory, name)
 
 
+@locate_init_errors
 @dataclass(frozen=True, eq=False)
 class CodeAsset(Expression):
     """A local script or directory, as the S3 URI it is uploaded to (see the module docstring).
@@ -68,7 +70,9 @@ class CodeAsset(Expression):
     value_type: ClassVar[str | None] = "String"
 
     def __init__(self, path: str, *, bucket: str, prefix: str = DEFAULT_PREFIX) -> None:
-        base = os.path.dirname(os.path.abspath(sys._getframe(1).f_code.co_filename))
+        # The DAG file (or the user's module) that creates the asset: the first frame that is not ours.
+        site = user_site()
+        base = os.path.dirname(os.path.abspath(site[0] if site else sys._getframe(1).f_code.co_filename))
         local = path if os.path.isabs(path) else os.path.join(base, path)
         content, name = package(local)
         digest = hashlib.sha256(content).hexdigest()

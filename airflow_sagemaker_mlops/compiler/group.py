@@ -15,7 +15,7 @@ from airflow_sagemaker_mlops.exceptions import (
     PipelineDefinitionWarning,
 )
 from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings, check_client_settings
-from airflow_sagemaker_mlops.location import current_dag_and_group, located, user_site
+from airflow_sagemaker_mlops.location import current_dag_and_group, located, unknown_operator_keywords, user_site
 
 from .compile import CompiledPipeline, compile_group
 
@@ -118,12 +118,14 @@ class SageMakerPipelineGroup(TaskGroup):
         #: which record no line of their own).
         self.added_at: dict[str, tuple[str, int] | None] = {}
         try:
+            if unknown := unknown_operator_keywords(type(self), kwargs):  # with a did-you-mean, before Airflow's
+                raise unknown
             super().__init__(group_id=group_id, **kwargs)
         except Exception as exc:  # Airflow's own: a duplicate group id, an invalid id, an unknown argument
             dag = kwargs.get("dag") or current_dag_and_group()[0]
             error = located(exc, site=self.definition_site, dag=dag)
             raise PipelineCompileError(error.problem, dag_file=error.dag_file, lineno=error.lineno,
-                                       dag_id=error.dag_id, group_id=str(group_id)) from exc
+                                       dag_id=error.dag_id, group_id=str(group_id), field=error.field) from exc
         for what, value in (("parameters", parameters), ("parameter_values", parameter_values),
                             ("pipeline_tags", pipeline_tags)):
             if value is not None and not isinstance(value, dict):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
-from airflow_sagemaker_mlops.location import locate_init_errors
+from airflow_sagemaker_mlops.location import locate_errors, locate_init_errors
 
 from .expressions import PARAMETER_TYPES
 from .limits import limit
@@ -92,18 +92,22 @@ class PipelineParameter:
             object.__setattr__(self, "enum_values", tuple(self.enum_values))
 
     @classmethod
+    @locate_errors
     def string(cls, default: str | None = None, enum_values: list[str] | None = None) -> PipelineParameter:
         return cls("String", default, enum_values)  # type: ignore[arg-type]  # a list becomes a tuple
 
     @classmethod
+    @locate_errors
     def integer(cls, default: int | None = None) -> PipelineParameter:
         return cls("Integer", default)
 
     @classmethod
+    @locate_errors
     def float(cls, default: float | None = None) -> PipelineParameter:
         return cls("Float", default)
 
     @classmethod
+    @locate_errors
     def boolean(cls, default: bool | None = None) -> PipelineParameter:
         return cls("Boolean", default)
 

@@ -20,6 +20,7 @@ from airflow_sagemaker_mlops.links import (
     local_link_fields,
     region_and_partition,
 )
+from airflow_sagemaker_mlops.location import locate_keyword_errors
 from airflow_sagemaker_mlops.operators.failures import one_frame
 from airflow_sagemaker_mlops.operators.runtime import _jsonable
 from airflow_sagemaker_mlops.sensors.pipelines import SageMakerPipelineStepSensor
@@ -89,6 +90,7 @@ class _ExecutionOperator(AwsBaseOperator[SageMakerPipelinesHook]):
             self.hook.stop_execution(self._execution_arn)
 
 
+@locate_keyword_errors
 class SageMakerStartPipelineExecutionOperator(_ExecutionOperator):
     """Start an execution of ``pipeline`` (a name, or the ARN of a pipeline in another account shared through
     AWS RAM, reached with a connection that assumes a role there).
@@ -130,6 +132,7 @@ class SageMakerStartPipelineExecutionOperator(_ExecutionOperator):
         return self._started(context, arn)  # the hook logged the start
 
 
+@locate_keyword_errors
 class SageMakerRetryPipelineExecutionOperator(_ExecutionOperator):
     """Retry a failed execution: SageMaker resumes it from the failed steps (succeeded steps are kept)."""
 
@@ -149,6 +152,7 @@ class SageMakerRetryPipelineExecutionOperator(_ExecutionOperator):
         return self._started(context, arn)
 
 
+@locate_keyword_errors
 class SageMakerStopPipelineExecutionOperator(AwsBaseOperator[SageMakerPipelinesHook]):
     """Stop an execution (a no-op when it has already ended)."""
 
@@ -165,6 +169,7 @@ class SageMakerStopPipelineExecutionOperator(AwsBaseOperator[SageMakerPipelinesH
         return self.execution_arn
 
 
+@locate_keyword_errors
 class SageMakerPipelineCallbackOperator(SageMakerPipelineStepSensor):
     """Answer a Callback step from Airflow.
 

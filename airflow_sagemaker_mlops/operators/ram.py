@@ -15,9 +15,10 @@ from airflow_sagemaker_mlops.compat import AirflowException
 from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
 from airflow_sagemaker_mlops.hooks.ram import SageMakerPipelineShareHook, permission_arn
 from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, AwsClientSettings, check_task_settings
-from airflow_sagemaker_mlops.location import located
+from airflow_sagemaker_mlops.location import locate_keyword_errors, located
 
 
+@locate_keyword_errors
 class SageMakerSharePipelineOperator(AwsBaseOperator[SageMakerPipelineShareHook]):
     """Share ``pipeline`` (name or ARN) with AWS accounts through the RAM resource share ``share_name``.
 
@@ -65,6 +66,7 @@ class SageMakerSharePipelineOperator(AwsBaseOperator[SageMakerPipelineShareHook]
         return self.hook.share(name, arn, list(self.principals), self.permission)
 
 
+@locate_keyword_errors
 class SageMakerAcceptPipelineShareOperator(AwsBaseOperator[SageMakerPipelineShareHook]):
     """Accept the RAM invitation(s) to a pipeline share, in the consumer account.
 

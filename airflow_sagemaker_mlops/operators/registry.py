@@ -13,7 +13,7 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow_sagemaker_mlops.compat import AirflowException
 from airflow_sagemaker_mlops.hooks.registry import APPROVAL_STATUSES, SageMakerModelRegistryHook
 from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, check_task_settings
-from airflow_sagemaker_mlops.location import located
+from airflow_sagemaker_mlops.location import locate_keyword_errors, located
 
 
 class _RegistryOperator(AwsBaseOperator[SageMakerModelRegistryHook]):
@@ -28,6 +28,7 @@ class _RegistryOperator(AwsBaseOperator[SageMakerModelRegistryHook]):
         check_task_settings(self)
 
 
+@locate_keyword_errors
 class SageMakerListModelPackageVersionsOperator(_RegistryOperator):
     """List the versions of ``model_package_group`` (templated), newest first; XCom: the list of summaries.
 
@@ -58,6 +59,7 @@ class SageMakerListModelPackageVersionsOperator(_RegistryOperator):
         return versions
 
 
+@locate_keyword_errors
 class SageMakerUpdateModelPackageApprovalOperator(_RegistryOperator):
     """Set a version's ModelApprovalStatus (``Approved``, ``Rejected`` or ``PendingManualApproval``) with an
     optional ApprovalDescription; XCom: the version's summary afterwards.
@@ -88,6 +90,7 @@ class SageMakerUpdateModelPackageApprovalOperator(_RegistryOperator):
         return version
 
 
+@locate_keyword_errors
 class SageMakerApproveModelPackageOperator(SageMakerUpdateModelPackageApprovalOperator):
     """Approve a model package version (see :class:`SageMakerUpdateModelPackageApprovalOperator`)."""
 
@@ -96,6 +99,7 @@ class SageMakerApproveModelPackageOperator(SageMakerUpdateModelPackageApprovalOp
                          approval_description=approval_description, **kwargs)
 
 
+@locate_keyword_errors
 class SageMakerRejectModelPackageOperator(SageMakerUpdateModelPackageApprovalOperator):
     """Reject a model package version (see :class:`SageMakerUpdateModelPackageApprovalOperator`)."""
 

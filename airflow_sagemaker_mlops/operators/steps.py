@@ -35,7 +35,14 @@ from airflow_sagemaker_mlops.definition.steps import (
 )
 from airflow_sagemaker_mlops.exceptions import PipelineCompileError, PipelineDefinitionError
 from airflow_sagemaker_mlops.links import SageMakerStepJobLink
-from airflow_sagemaker_mlops.location import current_dag_and_group, locate_errors, located, user_site
+from airflow_sagemaker_mlops.location import (
+    current_dag_and_group,
+    locate_errors,
+    locate_init_errors,
+    located,
+    unknown_operator_keywords,
+    user_site,
+)
 from airflow_sagemaker_mlops.operators.failures import one_frame
 
 
@@ -46,6 +53,9 @@ def _locating(init: Any) -> Any:
 
     @functools.wraps(init)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+        # Wrong keywords: checked once, by the class being built (not by the super().__init__ calls below it).
+        if type(self).__init__ is wrapper and (unknown := unknown_operator_keywords(type(self), kwargs)):
+            raise _construction_error(self, unknown, kwargs)
         try:
             init(self, *args, **kwargs)
         except PipelineCompileError:
@@ -607,6 +617,7 @@ class RawStep(SageMakerStepOperator):
         return self.fields
 
 
+@locate_init_errors
 class ConditionBranch:
     """``gate.if_true`` / ``gate.if_false``: the steps of one branch, and a handle for Airflow tasks.
 

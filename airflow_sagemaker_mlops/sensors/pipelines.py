@@ -21,6 +21,7 @@ from airflow_sagemaker_mlops.compat import (
 from airflow_sagemaker_mlops.definition.statuses import SUCCEEDED
 from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
 from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, AwsClientSettings, check_task_settings
+from airflow_sagemaker_mlops.location import locate_keyword_errors
 from airflow_sagemaker_mlops.operators.failures import one_frame
 from airflow_sagemaker_mlops.operators.runtime import _jsonable, _outcome
 
@@ -91,6 +92,7 @@ class _PipelineSensor(AwsBaseSensor[SageMakerPipelinesHook]):
             self.hook.stop_execution(self.execution_arn)
 
 
+@locate_keyword_errors
 class SageMakerPipelineExecutionSensor(_PipelineSensor):
     """Wait until a pipeline execution ends; fail unless it succeeded (``fail_on``: statuses that fail it)."""
 
@@ -110,6 +112,7 @@ class SageMakerPipelineExecutionSensor(_PipelineSensor):
         return _jsonable(execution)
 
 
+@locate_keyword_errors
 class SageMakerPipelineStepSensor(_PipelineSensor):
     """Wait for one step of an execution; push its outputs to XCom; fail with its FailureReason.
 
@@ -143,6 +146,7 @@ class SageMakerPipelineStepSensor(_PipelineSensor):
         return outputs
 
 
+@locate_keyword_errors
 class SageMakerPipelineConditionBranchOperator(SageMakerPipelineStepSensor, BranchMixIn):
     """Wait for a ConditionStep of any execution and follow ``if_true`` or ``if_false`` (task ids)."""
 

@@ -19,8 +19,10 @@ from airflow_sagemaker_mlops.compat import (
 )
 from airflow_sagemaker_mlops.hooks.registry import SageMakerModelRegistryHook
 from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, AwsClientSettings, check_task_settings
+from airflow_sagemaker_mlops.location import locate_keyword_errors
 
 
+@locate_keyword_errors
 class SageMakerModelPackageApprovalSensor(AwsBaseSensor[SageMakerModelRegistryHook]):
     """Wait until ``model_package_arn`` (templated) is Approved; fail if it is Rejected.
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,11 @@ from mkdocs.structure.files import File, Files
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+# The checkout's package, whatever the venv has installed (mkdocstrings reads it from `paths: [.]` too).
+sys.path.insert(0, str(ROOT))
 # [text](target) and ![alt](target); a target with a space or a title is not one of ours.
 _LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^()\s]+)\)")
 _FENCE = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
-_CODE_SPAN = re.compile(r"`[^`\n]+`")
 
 
 def on_files(files: Files, config: Any) -> Files:
@@ -52,23 +54,13 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
             return f"{bang}[{text}]({new})"
         return text  # a file of the repository, not a page of the site
 
-    # Code blocks and code spans hold examples, not links.
+    # Code blocks hold examples, not links (a code span's look-alike never names an existing file).
     out, last = [], 0
     for block in _FENCE.finditer(markdown):
-        out.append(_fix_text(markdown[last:block.start()], fix))
+        out.append(_LINK.sub(fix, markdown[last:block.start()]))
         out.append(block.group(0))
         last = block.end()
-    out.append(_fix_text(markdown[last:], fix))
-    return "".join(out)
-
-
-def _fix_text(text: str, fix: Any) -> str:
-    out, last = [], 0
-    for span in _CODE_SPAN.finditer(text):
-        out.append(_LINK.sub(fix, text[last:span.start()]))
-        out.append(span.group(0))
-        last = span.end()
-    out.append(_LINK.sub(fix, text[last:]))
+    out.append(_LINK.sub(fix, markdown[last:]))
     return "".join(out)
 
 

@@ -58,9 +58,10 @@ def _files(root: str) -> Iterator[str]:
 class CodeAsset(Expression):
     """A local script or directory, as the S3 URI it is uploaded to (see the module docstring).
 
-    :param path: relative to the DAG file that creates the asset, or absolute.
-    :param bucket: the S3 bucket to upload to (known at parse time, so the definition is static).
-    :param prefix: key prefix; the key is ``<prefix>/<sha256>/<file name>``.
+    Args:
+        path: relative to the DAG file that creates the asset, or absolute.
+        bucket: the S3 bucket to upload to (known at parse time, so the definition is static).
+        prefix: key prefix; the key is ``<prefix>/<sha256>/<file name>``.
     """
 
     local_path: str
@@ -83,9 +84,11 @@ class CodeAsset(Expression):
 
     @property
     def s3_uri(self) -> str:
+        """``s3://<bucket>/<prefix>/<sha256>/<file name>``: where the start task uploads the asset."""
         return f"s3://{self.bucket}/{self.key}"
 
     def to_request(self) -> Any:
+        """The asset in the definition: its S3 URI (a literal string)."""
         return self.s3_uri
 
     def __eq__(self, other: object) -> bool:

@@ -32,9 +32,11 @@ class _RegistryOperator(AwsBaseOperator[SageMakerModelRegistryHook]):
 class SageMakerListModelPackageVersionsOperator(_RegistryOperator):
     """List the versions of ``model_package_group`` (templated), newest first; XCom: the list of summaries.
 
-    :param approval_status: only versions with this ModelApprovalStatus.
-    :param max_versions: at most this many (the newest).
-    :param load_metrics: also read the JSON documents ``ModelMetrics`` points at into ``Metrics``.
+    Args:
+        approval_status: only versions with this ModelApprovalStatus.
+        max_versions: at most this many (the newest).
+        load_metrics: also read the JSON documents ``ModelMetrics`` points at into ``Metrics``.
+        model_package_group: the model package group's name (or ARN). Templated.
     """
 
     template_fields = (*AWS_TEMPLATE_FIELDS, "model_package_group", "approval_status")
@@ -66,6 +68,11 @@ class SageMakerUpdateModelPackageApprovalOperator(_RegistryOperator):
 
     ``model_package_arn`` and ``approval_description`` are templated: the ARN typically comes from a
     RegisterModelStep's XCom or from the triggering asset event.
+
+    Args:
+        model_package_arn: the version to update. Templated.
+        approval_status: ``Approved``, ``Rejected`` or ``PendingManualApproval`` (checked at parse time).
+        approval_description: ``ApprovalDescription``. Templated.
     """
 
     template_fields = (*AWS_TEMPLATE_FIELDS, "model_package_arn", "approval_description")
@@ -92,7 +99,12 @@ class SageMakerUpdateModelPackageApprovalOperator(_RegistryOperator):
 
 @locate_keyword_errors
 class SageMakerApproveModelPackageOperator(SageMakerUpdateModelPackageApprovalOperator):
-    """Approve a model package version (see :class:`SageMakerUpdateModelPackageApprovalOperator`)."""
+    """Approve a model package version (see :class:`SageMakerUpdateModelPackageApprovalOperator`).
+
+    Args:
+        model_package_arn: the version. Templated.
+        approval_description: ``ApprovalDescription``. Templated.
+    """
 
     def __init__(self, *, model_package_arn: str, approval_description: str | None = None, **kwargs: Any) -> None:
         super().__init__(model_package_arn=model_package_arn, approval_status="Approved",
@@ -101,7 +113,12 @@ class SageMakerApproveModelPackageOperator(SageMakerUpdateModelPackageApprovalOp
 
 @locate_keyword_errors
 class SageMakerRejectModelPackageOperator(SageMakerUpdateModelPackageApprovalOperator):
-    """Reject a model package version (see :class:`SageMakerUpdateModelPackageApprovalOperator`)."""
+    """Reject a model package version (see :class:`SageMakerUpdateModelPackageApprovalOperator`).
+
+    Args:
+        model_package_arn: the version. Templated.
+        approval_description: ``ApprovalDescription``. Templated.
+    """
 
     def __init__(self, *, model_package_arn: str, approval_description: str | None = None, **kwargs: Any) -> None:
         super().__init__(model_package_arn=model_package_arn, approval_status="Rejected",

@@ -197,10 +197,10 @@ def keyword_error(
     for name in unknown:
         close = difflib.get_close_matches(name, [*accepted, *also], n=1, cutoff=0.6)
         parts.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
-    noun = "keyword argument" if len(unknown) == 1 else "keyword arguments"
+    noun = "an unexpected keyword argument" if len(unknown) == 1 else "unexpected keyword arguments"
     takes = ", ".join(accepted) or "no keyword arguments"
     tail = f", and {also_from} arguments" if also and also_from else ""
-    return PipelineDefinitionError(f"{what} got an unexpected {noun} {', '.join(parts)}; it takes {takes}{tail}",
+    return PipelineDefinitionError(f"{what} got {noun} {', '.join(parts)}; it takes {takes}{tail}",
                                    field=unknown[0])
 
 
@@ -242,7 +242,17 @@ def unknown_operator_keywords(cls: type, kwargs: Mapping[str, Any]) -> PipelineD
             own.extend(names)
     # The nearest Airflow base stands for the others (AwsBaseOperator's arguments include BaseOperator's).
     label = f"Airflow's {airflow_classes[0]}" if airflow_classes else ""
-    return keyword_error(kwargs, own, what=cls.__name__, also=airflow, also_from=label)
+    error = keyword_error(kwargs, own, what=cls.__name__, also=airflow, also_from=label)
+    if error is not None and airflow_classes and _illegal_arguments_allowed():
+        return None  # Airflow 2 with [operators] allow_illegal_arguments: Airflow warns and drops them
+    return error
+
+
+def _illegal_arguments_allowed() -> bool:
+    """Airflow 2's ``[operators] allow_illegal_arguments`` (Airflow 3 removed it: unknown arguments fail)."""
+    from airflow_sagemaker_mlops.compat import AIRFLOW_V3, conf
+
+    return not AIRFLOW_V3 and conf.getboolean("operators", "allow_illegal_arguments", fallback=False)
 
 
 def locate_keyword_errors(cls: type) -> type:

@@ -111,7 +111,7 @@ class PipelineParameter:
     @classmethod
     @locate_errors
     def integer(cls, default: int | None = None) -> PipelineParameter:
-        """A Integer parameter, e.g. ``PipelineParameter.integer(5000)``.
+        """An Integer parameter, e.g. ``PipelineParameter.integer(5000)``.
 
         Args:
             default: the default value (None: every run must give one).

@@ -137,7 +137,14 @@ services:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server >/dev/null; }; } || \
 		echo "note: postgresql/redis-server not installed (needs root and apt-get); the PostgreSQL + Celery run will fail"
 
-test: lint test-af3 test-af2 test-mwaa test-minimums
+test: lint docs test-af3 test-af2 test-mwaa test-minimums
+
+# The reference site (mkdocs.yml, tools/mkdocs_hooks.py) from the docstrings, docs/*.md and the README, into
+# site/. Strict: any warning fails it (a broken link or anchor between pages, a docstring naming a parameter
+# that does not exist). Not -q: MkDocs counts warnings only when it logs them.
+.PHONY: docs
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 # The churn_training example end to end on the local engine, once per branch, with a summary (tools/demo.py).
 demo: $(VENV)/.demo-installed

@@ -48,7 +48,11 @@ def model_package_group_uri(group: str) -> str:
 
 
 def model_package_group_asset(group: str) -> Asset:
-    """The Airflow Asset of a model package group (name or ARN), for ``schedule=`` and ``outlets=``."""
+    """The Airflow Asset of a model package group (name or ARN), for ``schedule=`` and ``outlets=``.
+
+    Args:
+        group: the model package group's name or ARN.
+    """
     from airflow_sagemaker_mlops.compat import Asset
 
     # uri= only: Airflow 3 names the asset after it, and Airflow 2's Dataset takes nothing else.

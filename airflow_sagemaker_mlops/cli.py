@@ -347,17 +347,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("compile", help="print the pipeline definition JSON of a DAG file's pipeline groups")
-    p.add_argument("dag_file")
+    p.add_argument("dag_file", help="the DAG file (imported as Airflow imports it)")
     p.add_argument("--group", help="group id (or dag_id.group_id); without it, all groups keyed by dag_id.group_id")
     p.set_defaults(func=cmd_compile)
 
     p = sub.add_parser("validate", help="compile every pipeline group of DAG files or DAG folders and report "
                                         "every problem, one line each (exit 2 when there is any)")
-    p.add_argument("paths", nargs="+", metavar="DAG_FILE_OR_FOLDER")
+    p.add_argument("paths", nargs="+", metavar="DAG_FILE_OR_FOLDER",
+                   help="DAG files, or folders searched for them as Airflow's DAG folder is")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("iam-policy", help="print a least-privilege IAM policy for a group's pipeline or Airflow role")
-    p.add_argument("dag_file")
+    p.add_argument("dag_file", help="the DAG file holding the group")
     p.add_argument("--group", help="group id (or dag_id.group_id); needed when the DAG file has several groups")
     p.add_argument("--role", required=True,
                    help="pipeline | airflow | the ARN of a step role that differs from the pipeline role")
@@ -382,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     local = sub.add_parser("local", help="the local SageMaker Pipelines engine")
     local_sub = local.add_subparsers(dest="local_command", required=True)
     p = local_sub.add_parser("serve", help="serve the SageMaker API (pipelines + moto) on a loopback address")
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
     p.add_argument("--allow-non-loopback", action="store_true",
                    help="allow binding a non-loopback address (the engine has no authentication)")

@@ -12,7 +12,9 @@ class SageMakerMlopsError(Exception):
 class PipelineDefinitionError(SageMakerMlopsError, ValueError):
     """A pipeline definition SageMaker would reject, or that cannot be built at all.
 
-    ``field`` names the argument or request field at fault when the raiser knows it.
+    Args:
+        message: the problem.
+        field: the argument or request field at fault, when the raiser knows it.
     """
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
@@ -25,6 +27,15 @@ class PipelineCompileError(PipelineDefinitionError):
 
     The message names the DAG file (and line of the task when known), the DAG, the group, the task and
     the field, so a DAG import error in the Airflow UI points straight at the cause.
+
+    Args:
+        message: the problem (made one line).
+        dag_file: the DAG file.
+        dag_id: the DAG's id.
+        group_id: the pipeline group's id.
+        task_id: the task's id.
+        field: the argument or request field at fault (``job.ProcessingInputs[0].S3Input.S3Uri``).
+        lineno: the line of the DAG file.
     """
 
     def __init__(

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from airflow_sagemaker_mlops.definition.expressions import Expression
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
+from airflow_sagemaker_mlops.location import locate_init_errors, user_site
 
 DEFAULT_PREFIX = "airflow-sagemaker-mlops/code"
 
@@ -52,13 +53,15 @@ def _files(root: str) -> Iterator[str]:
                 yield os.path.join(directory, name)
 
 
+@locate_init_errors
 @dataclass(frozen=True, eq=False)
 class CodeAsset(Expression):
     """A local script or directory, as the S3 URI it is uploaded to (see the module docstring).
 
-    :param path: relative to the DAG file that creates the asset, or absolute.
-    :param bucket: the S3 bucket to upload to (known at parse time, so the definition is static).
-    :param prefix: key prefix; the key is ``<prefix>/<sha256>/<file name>``.
+    Args:
+        path: relative to the DAG file that creates the asset, or absolute.
+        bucket: the S3 bucket to upload to (known at parse time, so the definition is static).
+        prefix: key prefix; the key is ``<prefix>/<sha256>/<file name>``.
     """
 
     local_path: str
@@ -68,7 +71,9 @@ class CodeAsset(Expression):
     value_type: ClassVar[str | None] = "String"
 
     def __init__(self, path: str, *, bucket: str, prefix: str = DEFAULT_PREFIX) -> None:
-        base = os.path.dirname(os.path.abspath(sys._getframe(1).f_code.co_filename))
+        # The DAG file (or the user's module) that creates the asset: the first frame that is not ours.
+        site = user_site()
+        base = os.path.dirname(os.path.abspath(site[0] if site else sys._getframe(1).f_code.co_filename))
         local = path if os.path.isabs(path) else os.path.join(base, path)
         content, name = package(local)
         digest = hashlib.sha256(content).hexdigest()
@@ -79,9 +84,11 @@ class CodeAsset(Expression):
 
     @property
     def s3_uri(self) -> str:
+        """``s3://<bucket>/<prefix>/<sha256>/<file name>``: where the start task uploads the asset."""
         return f"s3://{self.bucket}/{self.key}"
 
     def to_request(self) -> Any:
+        """The asset in the definition: its S3 URI (a literal string)."""
         return self.s3_uri
 
     def __eq__(self, other: object) -> bool:

@@ -51,7 +51,15 @@ ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]{1,512}$")
 
 @dataclass
 class CompiledPipeline:
-    """A compiled group: what to upsert (``spec``) and what to start it with (``parameter_values``)."""
+    """A compiled group: what to upsert (``spec``) and what to start it with (``parameter_values``).
+
+    Args:
+        spec: the pipeline: its definition and CreatePipeline's other fields (role, parallelism, tags, ...).
+        parameter_values: the group's per-run values (literals, Jinja strings, XComArgs), rendered by the start task.
+        step_tasks: step name -> the Airflow task id that mirrors it.
+        warnings: problems that do not stop the compile (a definition that must go through S3, ...).
+        code_assets: the local code the start task uploads before the upsert.
+    """
 
     spec: PipelineSpec
     parameter_values: dict[str, Any]
@@ -63,6 +71,7 @@ class CompiledPipeline:
 
     @property
     def definition(self) -> PipelineDefinition:
+        """The pipeline definition (``spec.definition``)."""
         return self.spec.definition
 
 

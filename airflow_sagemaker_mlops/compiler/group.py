@@ -15,7 +15,7 @@ from airflow_sagemaker_mlops.exceptions import (
     PipelineDefinitionWarning,
 )
 from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings, check_client_settings
-from airflow_sagemaker_mlops.location import current_dag_and_group, located, user_site
+from airflow_sagemaker_mlops.location import current_dag_and_group, located, unknown_operator_keywords, user_site
 
 from .compile import CompiledPipeline, compile_group
 
@@ -32,36 +32,38 @@ class SageMakerPipelineGroup(TaskGroup):
     ``with`` block compiles them, so a mistake fails the DAG import with a message naming the DAG file, the
     group and the task.
 
-    :param pipeline_name: the SageMaker pipeline's name.
-    :param role_arn: the pipeline execution role (passed to CreatePipeline/UpdatePipeline).
-    :param parameters: typed pipeline parameters, by name (:class:`PipelineParameter`).
-    :param parameter_values: per-run values, by parameter name: literals, Jinja strings or XComArgs.
-        They are checked against the declared types and sent with StartPipelineExecution; they never
-        enter the definition.
-    :param dag_params: expose every parameter not in ``parameter_values`` as a DAG Param (same default, type
-        and allowed values), so the trigger form in the Airflow UI sets it for the run.
-    :param max_parallel_steps: ``ParallelismConfiguration.MaxParallelExecutionSteps``.
-    :param experiment_config: ``PipelineExperimentConfig``; ``None`` leaves it out; by default experiment
-        and trial are named after the pipeline and the execution, as SageMaker SDK v3 does.
-    :param mlflow_config: ``MlflowConfig`` (``{"MlflowResourceArn": ..., "MlflowExperimentName": ...}``): the
-        SageMaker managed MLflow tracking server the pipeline's runs are logged to.
-    :param pipeline_description: ``PipelineDescription``.
-    :param pipeline_display_name: ``PipelineDisplayName``.
-    :param pipeline_tags: tags for CreatePipeline.
-    :param aws_conn_id: the Airflow connection to reach SageMaker with (run time).
-    :param region_name: AWS region override (run time).
-    :param verify: TLS certificate verification of the AWS clients: False, or a CA bundle path (run time).
-    :param botocore_config: ``botocore.config.Config`` options for the AWS clients, e.g. proxies or timeouts
-        (run time; checked at parse time). All four AWS settings are the Amazon provider operators' own.
-    :param mirror_steps: one Airflow task per step that waits for its step (default); False: a single
-        ``<group>.wait`` task waits for the execution and the step tasks resolve from its result.
-    :param deferrable: step tasks wait in the triggerer (default) or poll on a worker.
-    :param poll_interval: seconds between status polls (one poll per execution serves all its steps).
-    :param stop_on_kill: stop the execution when a user kills a waiting step task (marks it or its run failed,
-        or clears it), deferred or not.
-    :param definition_bucket: S3 bucket for definitions over 100 KiB (default ``sagemaker-<region>-<account>``).
-    :param job_logs: step tasks show their job's log (CloudWatch Logs) while it runs and when it ends.
-    :param job_log_tail_lines: lines of the job log a failed step task adds to its error (0: none).
+    Args:
+        group_id: the TaskGroup's id (the prefix of its tasks' ids).
+        pipeline_name: the SageMaker pipeline's name.
+        role_arn: the pipeline execution role (passed to CreatePipeline/UpdatePipeline).
+        parameters: typed pipeline parameters, by name (:class:`PipelineParameter`).
+        parameter_values: per-run values, by parameter name: literals, Jinja strings or XComArgs.
+            They are checked against the declared types and sent with StartPipelineExecution; they never
+            enter the definition.
+        dag_params: expose every parameter not in ``parameter_values`` as a DAG Param (same default, type
+            and allowed values), so the trigger form in the Airflow UI sets it for the run.
+        max_parallel_steps: ``ParallelismConfiguration.MaxParallelExecutionSteps``.
+        experiment_config: ``PipelineExperimentConfig``; ``None`` leaves it out; by default experiment
+            and trial are named after the pipeline and the execution, as SageMaker SDK v3 does.
+        mlflow_config: ``MlflowConfig`` (``{"MlflowResourceArn": ..., "MlflowExperimentName": ...}``): the
+            SageMaker managed MLflow tracking server the pipeline's runs are logged to.
+        pipeline_description: ``PipelineDescription``.
+        pipeline_display_name: ``PipelineDisplayName``.
+        pipeline_tags: tags for CreatePipeline.
+        aws_conn_id: the Airflow connection to reach SageMaker with (run time).
+        region_name: AWS region override (run time).
+        verify: TLS certificate verification of the AWS clients: False, or a CA bundle path (run time).
+        botocore_config: ``botocore.config.Config`` options for the AWS clients, e.g. proxies or timeouts
+            (run time; checked at parse time). All four AWS settings are the Amazon provider operators' own.
+        mirror_steps: one Airflow task per step that waits for its step (default); False: a single
+            ``<group>.wait`` task waits for the execution and the step tasks resolve from its result.
+        deferrable: step tasks wait in the triggerer (default) or poll on a worker.
+        poll_interval: seconds between status polls (one poll per execution serves all its steps).
+        stop_on_kill: stop the execution when a user kills a waiting step task (marks it or its run failed,
+            or clears it), deferred or not.
+        definition_bucket: S3 bucket for definitions over 100 KiB (default ``sagemaker-<region>-<account>``).
+        job_logs: step tasks show their job's log (CloudWatch Logs) while it runs and when it ends.
+        job_log_tail_lines: lines of the job log a failed step task adds to its error (0: none).
     """
 
     #: Task ids of the tasks the group adds itself (relative to the group).
@@ -70,10 +72,12 @@ class SageMakerPipelineGroup(TaskGroup):
 
     @property
     def start_task_id(self) -> str:
+        """The task id of the group's start task (``<group>.start``)."""
         return self.child_id(self.START_TASK)
 
     @property
     def wait_task_id(self) -> str:
+        """The task id of the group's wait task (``<group>.wait``, only with ``mirror_steps=False``)."""
         return self.child_id(self.WAIT_TASK)
 
     @property
@@ -118,12 +122,14 @@ class SageMakerPipelineGroup(TaskGroup):
         #: which record no line of their own).
         self.added_at: dict[str, tuple[str, int] | None] = {}
         try:
+            if unknown := unknown_operator_keywords(type(self), kwargs):  # with a did-you-mean, before Airflow's
+                raise unknown
             super().__init__(group_id=group_id, **kwargs)
         except Exception as exc:  # Airflow's own: a duplicate group id, an invalid id, an unknown argument
             dag = kwargs.get("dag") or current_dag_and_group()[0]
             error = located(exc, site=self.definition_site, dag=dag)
             raise PipelineCompileError(error.problem, dag_file=error.dag_file, lineno=error.lineno,
-                                       dag_id=error.dag_id, group_id=str(group_id)) from exc
+                                       dag_id=error.dag_id, group_id=str(group_id), field=error.field) from exc
         for what, value in (("parameters", parameters), ("parameter_values", parameter_values),
                             ("pipeline_tags", pipeline_tags)):
             if value is not None and not isinstance(value, dict):
@@ -194,7 +200,14 @@ class SageMakerPipelineGroup(TaskGroup):
             self.parameter_values[name] = "{{ params[" + repr(name) + "] }}"
 
     def parameter(self, name: str) -> ParameterRef:
-        """The pipeline parameter ``name`` as a value for step arguments and conditions."""
+        """The pipeline parameter ``name`` as a value for step arguments and conditions.
+
+        Args:
+            name: a parameter declared in ``parameters``; another name fails the DAG import.
+
+        Returns:
+            ``{"Get": "Parameters.<name>"}``, typed as the parameter is.
+        """
         param = self.parameters.get(name) if isinstance(name, str) else None
         if param is None:
             known = ", ".join(sorted(self.parameters)) or "none"
@@ -209,7 +222,13 @@ class SageMakerPipelineGroup(TaskGroup):
         return super().add(task)
 
     def error(self, message: str, *, site: tuple[str, int] | None = None, **where: Any) -> PipelineCompileError:
-        """A PipelineCompileError about this group, at ``site`` (default: the line that creates the group)."""
+        """A PipelineCompileError about this group, at ``site`` (default: the line that creates the group).
+
+        Args:
+            message: the problem.
+            site: ``(file, line)`` to name instead of the group's own line.
+            **where: ``task_id`` and ``field``, as PipelineCompileError takes them.
+        """
         site = site or getattr(self, "definition_site", None)
         dag = getattr(self, "dag", None)
         return PipelineCompileError(

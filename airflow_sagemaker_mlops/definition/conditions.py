@@ -119,31 +119,67 @@ def _check(condition: Any, where: str) -> Condition:
 
 @locate_errors
 def eq(left: Any, right: Any) -> Comparison:
+    """``Equals``: holds when ``left`` is equal ``right``.
+
+    Args:
+        left: a literal or an expression (parameter, step property, ``JsonGet``, execution variable).
+        right: a literal or an expression; both sides must be able to have the same type.
+    """
     return Comparison("Equals", left, right)
 
 
 @locate_errors
 def gt(left: Any, right: Any) -> Comparison:
+    """``GreaterThan``: holds when ``left`` is greater than ``right`` (numbers).
+
+    Args:
+        left: a literal or an expression (parameter, step property, ``JsonGet``, execution variable).
+        right: a literal or an expression; both sides must be able to have the same type.
+    """
     return Comparison("GreaterThan", left, right)
 
 
 @locate_errors
 def ge(left: Any, right: Any) -> Comparison:
+    """``GreaterThanOrEqualTo``: holds when ``left`` is greater than or equal to ``right`` (numbers).
+
+    Args:
+        left: a literal or an expression (parameter, step property, ``JsonGet``, execution variable).
+        right: a literal or an expression; both sides must be able to have the same type.
+    """
     return Comparison("GreaterThanOrEqualTo", left, right)
 
 
 @locate_errors
 def lt(left: Any, right: Any) -> Comparison:
+    """``LessThan``: holds when ``left`` is less than ``right`` (numbers).
+
+    Args:
+        left: a literal or an expression (parameter, step property, ``JsonGet``, execution variable).
+        right: a literal or an expression; both sides must be able to have the same type.
+    """
     return Comparison("LessThan", left, right)
 
 
 @locate_errors
 def le(left: Any, right: Any) -> Comparison:
+    """``LessThanOrEqualTo``: holds when ``left`` is less than or equal to ``right`` (numbers).
+
+    Args:
+        left: a literal or an expression (parameter, step property, ``JsonGet``, execution variable).
+        right: a literal or an expression; both sides must be able to have the same type.
+    """
     return Comparison("LessThanOrEqualTo", left, right)
 
 
 @locate_errors
 def in_(value: Any, values: list[Any] | tuple[Any, ...]) -> In:
+    """``In``: holds when ``value`` is one of ``values``.
+
+    Args:
+        value: a literal or an expression (``QueryValue``).
+        values: the literals or expressions to look it up in (``Values``; at least one).
+    """
     if isinstance(values, Expression | str | bytes | dict) or not isinstance(values, list | tuple | set | frozenset):
         raise PipelineDefinitionError("in_() needs a list of values to look the query value up in",
                                       field="in_")
@@ -154,11 +190,21 @@ def in_(value: Any, values: list[Any] | tuple[Any, ...]) -> In:
 
 @locate_errors
 def not_(condition: Condition) -> Not:
+    """``Not``: holds when ``condition`` does not.
+
+    Args:
+        condition: a condition built with these functions.
+    """
     return Not(_check(condition, "not_()"))
 
 
 @locate_errors
 def or_(*conditions: Condition) -> Or:
+    """``Or``: holds when at least one of ``conditions`` does.
+
+    Args:
+        *conditions: conditions built with these functions (at least one).
+    """
     if not conditions:
         raise PipelineDefinitionError("or_() needs at least one condition", field="or_")
     return Or(tuple(_check(c, "or_()") for c in conditions))
@@ -166,6 +212,12 @@ def or_(*conditions: Condition) -> Or:
 
 @locate_errors
 def and_(*conditions: Condition) -> And:
+    """All of ``conditions``. SageMaker has no ``And``: at the top of a ConditionStep it is flattened into the
+    step's list of conditions, inside ``or_``/``not_`` it is rewritten with De Morgan's law.
+
+    Args:
+        *conditions: conditions built with these functions (at least one).
+    """
     if not conditions:
         raise PipelineDefinitionError("and_() needs at least one condition", field="and_")
     return And(tuple(_check(c, "and_()") for c in conditions))

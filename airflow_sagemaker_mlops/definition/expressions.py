@@ -100,7 +100,20 @@ class ExecutionVariable(Expression):
 
 
 class Execution:
-    """The execution variables, spelled as attributes: ``Execution.PipelineExecutionId``."""
+    """The execution variables, spelled as attributes: ``Execution.PipelineExecutionId``.
+
+    Each is ``{"Get": "Execution.<name>"}``, a String resolved when the step runs.
+
+    Attributes:
+        PipelineExecutionId: the execution's id (the last part of its ARN).
+        PipelineExecutionArn: the execution's ARN.
+        PipelineName: the pipeline's name.
+        PipelineArn: the pipeline's ARN.
+        StartDateTime: when the execution started.
+        CurrentDateTime: when the step that reads it runs.
+        TrainingJobName: the name of the step's own training job (in a Training step's arguments).
+        ProcessingJobName: the name of the step's own processing job (in a Processing step's arguments).
+    """
 
     PipelineExecutionId = ExecutionVariable("PipelineExecutionId")
     PipelineExecutionArn = ExecutionVariable("PipelineExecutionArn")
@@ -192,7 +205,12 @@ class PropertyFileRef:
 @locate_init_errors
 @dataclass(frozen=True)
 class Join(Expression):
-    """``{"Std:Join": {"On": on, "Values": [...]}}``: string concatenation at run time."""
+    """``{"Std:Join": {"On": on, "Values": [...]}}``: string concatenation at run time.
+
+    Args:
+        values: the parts: strings, numbers, parameters, step properties, other expressions.
+        on: the separator (default: none).
+    """
 
     values: tuple[Any, ...]
     on: str = ""
@@ -207,6 +225,7 @@ class Join(Expression):
         object.__setattr__(self, "on", on)
 
     def to_request(self) -> dict[str, Any]:
+        """The expression as the definition JSON has it."""
         return {"Std:Join": {"On": self.on, "Values": [render(v) for v in self.values]}}
 
     def children(self) -> Iterator[Any]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
-from airflow_sagemaker_mlops.location import locate_init_errors
+from airflow_sagemaker_mlops.location import locate_errors, locate_init_errors
 
 from .expressions import PARAMETER_TYPES
 from .limits import limit
@@ -73,7 +73,13 @@ def coerce_value(type_: str, value: Any) -> Any:
 class PipelineParameter:
     """A parameter declaration: type, default value and, for strings, the allowed values.
 
-    The name comes from the key it is declared under (``parameters={"MinAuc": ...}``).
+    The name comes from the key it is declared under (``parameters={"MinAuc": ...}``). The class methods
+    ``string``, ``integer``, ``float`` and ``boolean`` are the usual way to build one.
+
+    Args:
+        type: ``String``, ``Integer``, ``Float`` or ``Boolean``.
+        default: the ``DefaultValue`` (None: every run must give a value).
+        enum_values: for a String, the allowed values (``EnumValues``).
     """
 
     type: str
@@ -92,19 +98,44 @@ class PipelineParameter:
             object.__setattr__(self, "enum_values", tuple(self.enum_values))
 
     @classmethod
+    @locate_errors
     def string(cls, default: str | None = None, enum_values: list[str] | None = None) -> PipelineParameter:
+        """A String parameter, e.g. ``PipelineParameter.string('s3://bucket/raw/')``.
+
+        Args:
+            default: the default value (None: every run must give one).
+            enum_values: the allowed values (``EnumValues``).
+        """
         return cls("String", default, enum_values)  # type: ignore[arg-type]  # a list becomes a tuple
 
     @classmethod
+    @locate_errors
     def integer(cls, default: int | None = None) -> PipelineParameter:
+        """An Integer parameter, e.g. ``PipelineParameter.integer(5000)``.
+
+        Args:
+            default: the default value (None: every run must give one).
+        """
         return cls("Integer", default)
 
     @classmethod
+    @locate_errors
     def float(cls, default: float | None = None) -> PipelineParameter:
+        """A Float parameter, e.g. ``PipelineParameter.float(0.8)``.
+
+        Args:
+            default: the default value (None: every run must give one).
+        """
         return cls("Float", default)
 
     @classmethod
+    @locate_errors
     def boolean(cls, default: bool | None = None) -> PipelineParameter:
+        """A Boolean parameter, e.g. ``PipelineParameter.boolean(True)``.
+
+        Args:
+            default: the default value (None: every run must give one).
+        """
         return cls("Boolean", default)
 
     def problems(self) -> list[str]:
@@ -134,6 +165,11 @@ class PipelineParameter:
         return out
 
     def to_request(self, name: str) -> dict[str, Any]:
+        """The declaration as the definition's ``Parameters`` entry.
+
+        Args:
+            name: the parameter's name.
+        """
         request: dict[str, Any] = {"Name": name, "Type": self.type}
         if self.default is not None:
             request["DefaultValue"] = self.default
@@ -143,6 +179,14 @@ class PipelineParameter:
 
     @classmethod
     def from_request(cls, request: dict[str, Any]) -> tuple[str, PipelineParameter]:
+        """Read a definition's ``Parameters`` entry.
+
+        Args:
+            request: ``{"Name": ..., "Type": ..., "DefaultValue": ..., "EnumValues": [...]}``.
+
+        Returns:
+            The name and the declaration.
+        """
         enum = request.get("EnumValues")
         return request["Name"], cls(request["Type"], request.get("DefaultValue"), tuple(enum) if enum else None)
 

@@ -28,16 +28,26 @@ class ExperimentConfig:
     """``PipelineExperimentConfig``: which SageMaker experiment and trial a run's jobs are recorded under.
 
     The default names them after the pipeline and the execution, as SageMaker SDK v3 does.
+
+    Args:
+        experiment_name: ``ExperimentName``: a string or an expression (default ``Execution.PipelineName``).
+        trial_name: ``TrialName``: a string or an expression (default ``Execution.PipelineExecutionId``).
     """
 
     experiment_name: Any = Execution.PipelineName
     trial_name: Any = Execution.PipelineExecutionId
 
     def to_request(self) -> dict[str, Any]:
+        """The ``PipelineExperimentConfig`` of the definition."""
         return {"ExperimentName": render(self.experiment_name), "TrialName": render(self.trial_name)}
 
     @classmethod
     def from_request(cls, request: dict[str, Any]) -> ExperimentConfig:
+        """Read a definition's ``PipelineExperimentConfig``.
+
+        Args:
+            request: ``{"ExperimentName": ..., "TrialName": ...}``.
+        """
         return cls(parse_value(request["ExperimentName"]), parse_value(request["TrialName"]))
 
 

@@ -61,6 +61,14 @@ class RetryPolicy:
     ``exception_types`` are ``Step.SERVICE_FAULT``/``Step.THROTTLING`` (retries of the step's own service
     calls) and/or ``SageMaker.JOB_INTERNAL_ERROR``/``CAPACITY_ERROR``/``RESOURCE_LIMIT`` (retries of the job).
     Give ``max_attempts`` or ``expire_after_minutes``, not both.
+
+    Args:
+        exception_types: the exception types this policy retries (``ExceptionType``), e.g.
+            ``["SageMaker.CAPACITY_ERROR"]``.
+        interval_seconds: seconds before the first retry (``IntervalSeconds``, 0-43200; default 1).
+        backoff_rate: factor the interval grows by per retry (``BackoffRate``; default 2.0).
+        max_attempts: at most this many retries (``MaxAttempts``, 1-20).
+        expire_after_minutes: retry for at most this many minutes (``ExpireAfterMin``, 0-14400).
     """
 
     exception_types: tuple[str, ...]
@@ -75,6 +83,7 @@ class RetryPolicy:
             object.__setattr__(self, "exception_types", tuple(self.exception_types))
 
     def problems(self) -> list[str]:
+        """What SageMaker would reject in this setting, one message each (empty: valid)."""
         out = []
         known = STEP_EXCEPTION_TYPES + JOB_EXCEPTION_TYPES
         if not isinstance(self.exception_types, tuple):
@@ -104,6 +113,7 @@ class RetryPolicy:
         return out
 
     def to_request(self) -> dict[str, Any]:
+        """The setting as the step's definition JSON has it."""
         # Key order as SageMaker SDK v3 writes it.
         request: dict[str, Any] = {"BackoffRate": self.backoff_rate, "IntervalSeconds": self.interval_seconds}
         if self.max_attempts is not None:
@@ -115,6 +125,11 @@ class RetryPolicy:
 
     @classmethod
     def from_request(cls, request: dict[str, Any]) -> RetryPolicy:
+        """Read the setting from a step's definition JSON.
+
+        Args:
+            request: the JSON object, as ``to_request`` writes it.
+        """
         return cls(
             tuple(request["ExceptionType"]),
             request.get("IntervalSeconds", 1),
@@ -137,13 +152,17 @@ ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\
 class CacheConfig:
     """``CacheConfig``: reuse a previous successful run of the step with the same arguments.
 
-    ``expire_after`` is an ISO 8601 duration (``P30D``, ``PT12H``).
+    Args:
+        enabled: cache the step (``Enabled``; default True).
+        expire_after: how long a cached result is reused: an ISO 8601 duration (``P30D``, ``PT12H``); None:
+            no expiry.
     """
 
     enabled: bool = True
     expire_after: str | None = None
 
     def problems(self) -> list[str]:
+        """What SageMaker would reject in this setting, one message each (empty: valid)."""
         out = []
         if not isinstance(self.enabled, bool):
             out.append(f"CacheConfig enabled must be True or False, got {self.enabled!r}")
@@ -153,6 +172,7 @@ class CacheConfig:
         return out
 
     def to_request(self) -> dict[str, Any]:
+        """The setting as the step's definition JSON has it."""
         request: dict[str, Any] = {"Enabled": self.enabled}
         if self.expire_after is not None:
             request["ExpireAfter"] = self.expire_after
@@ -160,23 +180,40 @@ class CacheConfig:
 
     @classmethod
     def from_request(cls, request: dict[str, Any]) -> CacheConfig:
+        """Read the setting from a step's definition JSON.
+
+        Args:
+            request: the JSON object, as ``to_request`` writes it.
+        """
         return cls(request.get("Enabled", False), request.get("ExpireAfter"))
 
 
 @locate_init_errors
 @dataclass(frozen=True)
 class PropertyFile:
-    """A JSON file a Processing step writes to one of its outputs, readable with ``JsonGet``."""
+    """A JSON file a Processing step writes to one of its outputs, readable with ``JsonGet``.
+
+    Args:
+        name: the property file's name (``PropertyFileName``), as ``JsonGet`` names it.
+        output_name: the processing output (``ProcessingOutputConfig.Outputs[].OutputName``) that holds it.
+        path: the file's path inside that output (``evaluation.json``).
+    """
 
     name: str
     output_name: str
     path: str
 
     def to_request(self) -> dict[str, Any]:
+        """The setting as the step's definition JSON has it."""
         return {"PropertyFileName": self.name, "OutputName": self.output_name, "FilePath": self.path}
 
     @classmethod
     def from_request(cls, request: dict[str, Any]) -> PropertyFile:
+        """Read the setting from a step's definition JSON.
+
+        Args:
+            request: the JSON object, as ``to_request`` writes it.
+        """
         return cls(request["PropertyFileName"], request["OutputName"], request["FilePath"])
 
 

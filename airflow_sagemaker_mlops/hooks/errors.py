@@ -16,7 +16,12 @@ from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError, SageMake
 class SageMakerApiError(SageMakerMlopsError):
     """A SageMaker (or S3) call that failed for good: retries are done or the error is permanent.
 
-    ``code`` is AWS's error code (``ValidationException``, ``ResourceNotFound``, ...), ``message`` its text.
+    Args:
+        message: AWS's error text.
+        code: AWS's error code (``ValidationException``, ``ResourceNotFound``, ...).
+        operation: the API operation (``StartPipelineExecution``).
+        status_code: the HTTP status.
+        request_id: AWS's request id, for support cases.
     """
 
     def __init__(

@@ -87,6 +87,14 @@ def format_value(value: Any) -> str:
 
 @dataclass(frozen=True)
 class UpsertResult:
+    """What an upsert did.
+
+    Args:
+        pipeline_arn: the pipeline's ARN.
+        action: ``created``, ``updated`` or ``unchanged`` (the definition hash matched: no UpdatePipeline call).
+        definition_hash: sha256 of the canonical definition JSON.
+    """
+
     pipeline_arn: str
     action: Literal["created", "updated", "unchanged"]
     definition_hash: str
@@ -207,7 +215,11 @@ class SageMakerPipelinesHook(SageMakerApiHook):
     # ---- pipelines --------------------------------------------------------------------------------
 
     def describe_pipeline(self, pipeline: str) -> dict[str, Any] | None:
-        """DescribePipeline, or None when the pipeline does not exist."""
+        """DescribePipeline, or None when the pipeline does not exist.
+
+        Args:
+            pipeline: the pipeline's name or ARN.
+        """
         try:
             return self._call("describe_pipeline", PipelineName=pipeline)
         except SageMakerResourceNotFoundError:
@@ -219,6 +231,11 @@ class SageMakerPipelinesHook(SageMakerApiHook):
         Unchanged (no UpdatePipeline call) means the deployed definition has the same content hash and
         every pipeline setting the spec gives (role, description, display name, parallelism) matches;
         settings the spec leaves as None are left as deployed.
+
+        Args:
+            spec: the pipeline (a compiled group's ``spec``).
+            definition_bucket: the S3 bucket for definitions of 100 KiB or more (default
+                ``sagemaker-<region>-<account>``).
         """
         digest = spec.definition.content_hash()
         body = spec.definition.to_json()
@@ -324,6 +341,11 @@ class SageMakerPipelinesHook(SageMakerApiHook):
         The key is ``<prefix>/<sha256>/<file name>`` (``sourcedir.tar.gz`` for a directory), so equal
         content always maps to the same URI (a definition that references it stays unchanged) and an
         existing key is not uploaded again.
+
+        Args:
+            local_path: the file or directory to upload (a directory goes up as ``sourcedir.tar.gz``).
+            bucket: the S3 bucket.
+            prefix: the key prefix (the key is ``<prefix>/<sha256>/<file name>``).
         """
         from airflow_sagemaker_mlops.compiler.assets import package
 
@@ -358,6 +380,10 @@ class SageMakerPipelinesHook(SageMakerApiHook):
 
         Values are coerced to the declared type (``"0.8"`` -> 0.8 for a Float); None means "use the
         default". Raises PipelineParameterError naming every bad value; nothing is sent.
+
+        Args:
+            parameters: the run's values by name.
+            declared: the pipeline's declarations; None: the values are sent as given.
         """
         parameters = dict(parameters or {})
         if declared is not None:
@@ -387,6 +413,16 @@ class SageMakerPipelinesHook(SageMakerApiHook):
         ``pipeline`` is a name or an ARN (an ARN works for a pipeline shared from another account).
         The same ``client_request_token`` returns the execution already started with it, which is how a
         retried start task reattaches instead of starting a second execution.
+
+        Args:
+            pipeline: the pipeline's name or ARN.
+            parameters: the run's parameter values by name.
+            declared: the pipeline's declarations to check ``parameters`` against (see ``pipeline_parameters``).
+            client_request_token: the idempotency token: a repeated call with the same token returns the same execution.
+            display_name: ``PipelineExecutionDisplayName``.
+            description: ``PipelineExecutionDescription``.
+            max_parallel_steps: ``ParallelismConfiguration.MaxParallelExecutionSteps``.
+            selective_execution: ``SelectiveExecutionConfig``: run only the selected steps.
         """
         request: dict[str, Any] = {
             "PipelineName": pipeline,
@@ -407,16 +443,29 @@ class SageMakerPipelinesHook(SageMakerApiHook):
         return arn
 
     def describe_execution(self, execution_arn: str) -> dict[str, Any]:
+        """DescribePipelineExecution's response.
+
+        Args:
+            execution_arn: the execution.
+        """
         return jsonable(self._call("describe_pipeline_execution", PipelineExecutionArn=execution_arn))
 
     def execution_definition(self, execution_arn: str) -> str:
         """The definition JSON the execution ran with (DescribePipelineDefinitionForExecution): what the
-        pipeline looked like then, even if it has been updated since."""
+        pipeline looked like then, even if it has been updated since.
+
+        Args:
+            execution_arn: the execution.
+        """
         reply = self._call("describe_pipeline_definition_for_execution", PipelineExecutionArn=execution_arn)
         return reply["PipelineDefinition"]
 
     def list_steps(self, execution_arn: str) -> list[dict[str, Any]]:
-        """Every step entry of the execution (all pages), oldest first."""
+        """Every step entry of the execution (all pages), oldest first.
+
+        Args:
+            execution_arn: the execution.
+        """
         steps: list[dict[str, Any]] = []
         paginator = self.conn.get_paginator("list_pipeline_execution_steps")
         try:
@@ -431,7 +480,12 @@ class SageMakerPipelinesHook(SageMakerApiHook):
         return jsonable(steps)
 
     def list_executions(self, pipeline: str, *, limit: int | None = None) -> list[dict[str, Any]]:
-        """ListPipelineExecutions of a pipeline (name or ARN), newest first, at most ``limit`` (None: all)."""
+        """ListPipelineExecutions of a pipeline (name or ARN), newest first, at most ``limit`` (None: all).
+
+        Args:
+            pipeline: the pipeline's name or ARN.
+            limit: at most this many (default: all).
+        """
         summaries: list[dict[str, Any]] = []
         paginator = self.conn.get_paginator("list_pipeline_executions")
         page_size = 100 if limit is None else max(1, min(limit, 100))
@@ -447,7 +501,11 @@ class SageMakerPipelinesHook(SageMakerApiHook):
 
     def execution_parameters(self, execution_arn: str) -> dict[str, str]:
         """The parameter values an execution ran with (ListPipelineParametersForExecution, all pages), by name,
-        as the strings SageMaker reports."""
+        as the strings SageMaker reports.
+
+        Args:
+            execution_arn: the execution.
+        """
         values: dict[str, str] = {}
         paginator = self.conn.get_paginator("list_pipeline_parameters_for_execution")
         try:
@@ -458,7 +516,11 @@ class SageMakerPipelinesHook(SageMakerApiHook):
         return values
 
     def stop_execution(self, execution_arn: str) -> None:
-        """StopPipelineExecution; a no-op when the execution is already stopping or has ended."""
+        """StopPipelineExecution; a no-op when the execution is already stopping or has ended.
+
+        Args:
+            execution_arn: the execution.
+        """
         try:
             self._call(
                 "stop_pipeline_execution",
@@ -479,6 +541,11 @@ class SageMakerPipelinesHook(SageMakerApiHook):
         """RetryPipelineExecution: resume a Failed or Stopped execution from its failed steps.
 
         If the execution is already Executing (this retry was sent before a crash), its ARN is returned.
+
+        Args:
+            execution_arn: the failed execution.
+            client_request_token: the idempotency token.
+            max_parallel_steps: ``ParallelismConfiguration.MaxParallelExecutionSteps`` for the retry.
         """
         request: dict[str, Any] = {"PipelineExecutionArn": execution_arn, "ClientRequestToken": client_request_token}
         if max_parallel_steps is not None:
@@ -495,7 +562,13 @@ class SageMakerPipelinesHook(SageMakerApiHook):
     def send_step_success(
         self, callback_token: str, outputs: dict[str, Any] | None = None, *, client_request_token: str | None = None
     ) -> None:
-        """Answer a Callback step: success, with output parameters (values sent as strings)."""
+        """Answer a Callback step: success, with output parameters (values sent as strings).
+
+        Args:
+            callback_token: the token of the Callback step's message.
+            outputs: the step's output parameters by name.
+            client_request_token: the idempotency token.
+        """
         output_list = [{"Name": k, "Value": format_value(v)} for k, v in (outputs or {}).items()]
         if len(output_list) > 50:
             raise SageMakerValidationError(
@@ -507,7 +580,13 @@ class SageMakerPipelinesHook(SageMakerApiHook):
         self._call("send_pipeline_execution_step_success", **request)
 
     def send_step_failure(self, callback_token: str, reason: str, *, client_request_token: str | None = None) -> None:
-        """Answer a Callback step: failure with ``reason`` (the step's FailureReason)."""
+        """Answer a Callback step: failure with ``reason`` (the step's FailureReason).
+
+        Args:
+            callback_token: the token of the Callback step's message.
+            reason: the failure reason the step reports.
+            client_request_token: the idempotency token.
+        """
         request: dict[str, Any] = {"CallbackToken": callback_token, "FailureReason": reason[:256]}
         if client_request_token:
             request["ClientRequestToken"] = client_request_token
@@ -517,11 +596,20 @@ class SageMakerPipelinesHook(SageMakerApiHook):
 
     @staticmethod
     def step_type(step: dict[str, Any]) -> str | None:
+        """The step's type (``Training``, ``Condition``, ...) as its metadata names it, or None.
+
+        Args:
+            step: a ListPipelineExecutionSteps entry.
+        """
         return step_type_of_metadata(step.get("Metadata"))
 
     @staticmethod
     def condition_outcome(step: dict[str, Any]) -> bool | None:
-        """A Condition step's outcome, or None when it has none (not a condition, or not evaluated)."""
+        """A Condition step's outcome, or None when it has none (not a condition, or not evaluated).
+
+        Args:
+            step: a ListPipelineExecutionSteps entry.
+        """
         outcome = ((step.get("Metadata") or {}).get("Condition") or {}).get("Outcome")
         if outcome is None:
             return None
@@ -541,6 +629,9 @@ class SageMakerPipelinesHook(SageMakerApiHook):
         Condition ``Outcome`` (bool); Fail ``ErrorMessage``; EMRServerless ``ApplicationId``, ``JobRunId``,
         ``JobRunName``, ``LogFilePath``. A failed Describe*Job call is logged and
         reported as ``DescribeError`` instead of failing: outputs are a courtesy, the status is the fact.
+
+        Args:
+            step: a ListPipelineExecutionSteps entry.
         """
         step = jsonable(step)
         metadata: dict[str, Any] = step.get("Metadata") or {}

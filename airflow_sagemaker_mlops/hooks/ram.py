@@ -44,7 +44,14 @@ class SageMakerPipelineShareHook(AwsBaseHook):
         super().__init__(*args, **kwargs)
 
     def share(self, name: str, pipeline_arn: str, principals: list[str], permission: str) -> str:
-        """Create the share ``name`` (or add the pipeline and principals to the owner's share of that name)."""
+        """Create the share ``name`` (or add the pipeline and principals to the owner's share of that name).
+
+        Args:
+            name: the resource share's name.
+            pipeline_arn: the pipeline's ARN.
+            principals: the AWS account IDs to share with.
+            permission: the RAM permission's ARN.
+        """
         permission = permission_arn(permission)
         try:
             existing = [
@@ -75,7 +82,13 @@ class SageMakerPipelineShareHook(AwsBaseHook):
     def accept(
         self, share_arn: str | None = None, sender_account: str | None = None, share_name: str | None = None
     ) -> list[str]:
-        """Accept the pending invitations that match; returns the share ARNs now accepted (also earlier ones)."""
+        """Accept the pending invitations that match; returns the share ARNs now accepted (also earlier ones).
+
+        Args:
+            share_arn: only the invitation to this share.
+            sender_account: only invitations from this account.
+            share_name: only invitations to a share of this name.
+        """
         try:
             request = {"resourceShareArns": [share_arn]} if share_arn else {}
             invitations = self.conn.get_resource_share_invitations(**request)["resourceShareInvitations"]

@@ -65,7 +65,11 @@ class SageMakerModelRegistryHook(SageMakerApiHook):
     """Synchronous Model Registry calls."""
 
     def describe_version(self, model_package_arn: str) -> dict[str, Any]:
-        """The version's summary (DescribeModelPackage)."""
+        """The version's summary (DescribeModelPackage).
+
+        Args:
+            model_package_arn: the version's ARN.
+        """
         return version_summary(self._call("describe_model_package", ModelPackageName=model_package_arn))
 
     def list_versions(
@@ -77,7 +81,14 @@ class SageMakerModelRegistryHook(SageMakerApiHook):
         load_metrics: bool = False,
     ) -> list[dict[str, Any]]:
         """The group's versions, newest first (ListModelPackages, then one DescribeModelPackage each for the
-        metrics and descriptions the list leaves out)."""
+        metrics and descriptions the list leaves out).
+
+        Args:
+            group: the model package group's name or ARN.
+            approval_status: only versions with this ``ModelApprovalStatus``.
+            max_versions: at most this many, newest first.
+            load_metrics: also read the JSON documents ``ModelMetrics`` points at.
+        """
         kwargs: dict[str, Any] = {"ModelPackageGroupName": group, "SortBy": "CreationTime",
                                   "SortOrder": "Descending"}
         if approval_status is not None:
@@ -100,7 +111,11 @@ class SageMakerModelRegistryHook(SageMakerApiHook):
 
     def load_metrics(self, references: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """The JSON metrics documents the references point at (others, and unreadable ones, are left out
-        with a log line: metrics are a courtesy, the version is the fact)."""
+        with a log line: metrics are a courtesy, the version is the fact).
+
+        Args:
+            references: ``ModelMetrics`` (its ``S3Uri`` entries are read).
+        """
         s3 = self.get_session(region_name=self.region_name).client(
             "s3", endpoint_url=self.conn_config.get_service_endpoint_url("s3"), config=self._get_config(),
             verify=self.verify)
@@ -120,7 +135,13 @@ class SageMakerModelRegistryHook(SageMakerApiHook):
         return loaded
 
     def set_approval(self, model_package_arn: str, status: str, description: str | None = None) -> dict[str, Any]:
-        """UpdateModelPackage with ``ModelApprovalStatus`` (and ``ApprovalDescription``); the version after it."""
+        """UpdateModelPackage with ``ModelApprovalStatus`` (and ``ApprovalDescription``); the version after it.
+
+        Args:
+            model_package_arn: the version.
+            status: ``Approved``, ``Rejected`` or ``PendingManualApproval``.
+            description: ``ApprovalDescription``.
+        """
         kwargs: dict[str, Any] = {"ModelPackageArn": model_package_arn,
                                   "ModelApprovalStatus": check_approval_status(status)}
         if description is not None:

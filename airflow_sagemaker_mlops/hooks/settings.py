@@ -24,7 +24,14 @@ AWS_TEMPLATE_FIELDS = ("aws_conn_id", "region_name", "verify")
 
 @dataclass(frozen=True)
 class AwsClientSettings:
-    """Connection, region, TLS verification and botocore options of a task's AWS clients."""
+    """Connection, region, TLS verification and botocore options of a task's AWS clients.
+
+    Args:
+        aws_conn_id: the Airflow connection (default ``aws_default``; None: the AWS environment).
+        region_name: the region (default: the connection's).
+        verify: TLS verification: False, or a CA bundle path (default: botocore's).
+        botocore_config: ``botocore.config.Config`` options (``{"connect_timeout": 5, "proxies": {...}}``).
+    """
 
     aws_conn_id: str | None = "aws_default"
     region_name: str | None = None
@@ -33,12 +40,20 @@ class AwsClientSettings:
 
     @classmethod
     def of(cls, obj: Any) -> AwsClientSettings:
-        """The settings an operator, sensor, group or trigger holds as attributes (after templating)."""
+        """The settings an operator, sensor, group or trigger holds as attributes (after templating).
+
+        Args:
+            obj: anything with ``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config`` attributes.
+        """
         return cls(getattr(obj, "aws_conn_id", "aws_default"), getattr(obj, "region_name", None),
                    getattr(obj, "verify", None), getattr(obj, "botocore_config", None))
 
     def hook(self, hook_class: type[_H]) -> _H:
-        """An AwsBaseHook subclass built with these settings (a dict config is what the provider passes too)."""
+        """An AwsBaseHook subclass built with these settings (a dict config is what the provider passes too).
+
+        Args:
+            hook_class: the hook class to build.
+        """
         return hook_class(aws_conn_id=self.aws_conn_id, region_name=self.region_name,  # type: ignore[call-arg]
                           verify=self.verify,
                           config=dict(self.botocore_config) if self.botocore_config else None)

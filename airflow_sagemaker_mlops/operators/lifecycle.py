@@ -20,6 +20,7 @@ from airflow_sagemaker_mlops.links import (
     local_link_fields,
     region_and_partition,
 )
+from airflow_sagemaker_mlops.location import locate_keyword_errors
 from airflow_sagemaker_mlops.operators.failures import one_frame
 from airflow_sagemaker_mlops.operators.runtime import _jsonable
 from airflow_sagemaker_mlops.sensors.pipelines import SageMakerPipelineStepSensor
@@ -89,6 +90,7 @@ class _ExecutionOperator(AwsBaseOperator[SageMakerPipelinesHook]):
             self.hook.stop_execution(self._execution_arn)
 
 
+@locate_keyword_errors
 class SageMakerStartPipelineExecutionOperator(_ExecutionOperator):
     """Start an execution of ``pipeline`` (a name, or the ARN of a pipeline in another account shared through
     AWS RAM, reached with a connection that assumes a role there).
@@ -96,6 +98,21 @@ class SageMakerStartPipelineExecutionOperator(_ExecutionOperator):
     Parameter values are checked against ``declared_parameters`` (when given) before any call. An automatic
     retry of this task reattaches to the execution it started (same ClientRequestToken); a cleared task starts
     a new one. Returns the execution ARN (also in XCom under ``execution_arn``).
+
+    Args:
+        pipeline: the pipeline's name, or its ARN (a pipeline shared from another account). Templated.
+        parameters: per-run parameter values by name (StartPipelineExecution's ``PipelineParameters``). Templated.
+        declared_parameters: the pipeline's parameter declarations (:class:`PipelineParameter` by name); when given,
+            ``parameters`` are checked and converted to the declared types before the call.
+        display_name: ``PipelineExecutionDisplayName``. Templated.
+        description: ``PipelineExecutionDescription`` (default: the DAG id and run id). Templated.
+        max_parallel_steps: ``ParallelismConfiguration.MaxParallelExecutionSteps`` for this execution.
+        selective_execution: ``SelectiveExecutionConfig`` (``{"SourcePipelineExecutionArn": ..., "SelectedSteps":
+            [...]}``): run only these steps, reusing the source execution's other results.
+        wait_for_completion: wait until the execution ends and fail unless it succeeded (default: return once started).
+        deferrable: with ``wait_for_completion``, wait in the triggerer (default) or poll on the worker.
+        poll_interval: seconds between status polls while waiting.
+        stop_on_kill: stop the execution when the waiting task is killed (marked failed, cleared).
     """
 
     template_fields = (*AWS_TEMPLATE_FIELDS, "pipeline", "parameters", "display_name", "description")
@@ -130,8 +147,18 @@ class SageMakerStartPipelineExecutionOperator(_ExecutionOperator):
         return self._started(context, arn)  # the hook logged the start
 
 
+@locate_keyword_errors
 class SageMakerRetryPipelineExecutionOperator(_ExecutionOperator):
-    """Retry a failed execution: SageMaker resumes it from the failed steps (succeeded steps are kept)."""
+    """Retry a failed execution: SageMaker resumes it from the failed steps (succeeded steps are kept).
+
+    Args:
+        execution_arn: the failed execution to retry. Templated.
+        max_parallel_steps: ``ParallelismConfiguration.MaxParallelExecutionSteps`` for the retry.
+        wait_for_completion: wait until the execution ends and fail unless it succeeded (default: return once started).
+        deferrable: with ``wait_for_completion``, wait in the triggerer (default) or poll on the worker.
+        poll_interval: seconds between status polls while waiting.
+        stop_on_kill: stop the execution when the waiting task is killed (marked failed, cleared).
+    """
 
     template_fields = (*AWS_TEMPLATE_FIELDS, "execution_arn")
 
@@ -149,8 +176,13 @@ class SageMakerRetryPipelineExecutionOperator(_ExecutionOperator):
         return self._started(context, arn)
 
 
+@locate_keyword_errors
 class SageMakerStopPipelineExecutionOperator(AwsBaseOperator[SageMakerPipelinesHook]):
-    """Stop an execution (a no-op when it has already ended)."""
+    """Stop an execution (a no-op when it has already ended).
+
+    Args:
+        execution_arn: the execution to stop. Templated.
+    """
 
     aws_hook_class = SageMakerPipelinesHook
     template_fields = (*AWS_TEMPLATE_FIELDS, "execution_arn")
@@ -165,6 +197,7 @@ class SageMakerStopPipelineExecutionOperator(AwsBaseOperator[SageMakerPipelinesH
         return self.execution_arn
 
 
+@locate_keyword_errors
 class SageMakerPipelineCallbackOperator(SageMakerPipelineStepSensor):
     """Answer a Callback step from Airflow.
 
@@ -172,6 +205,10 @@ class SageMakerPipelineCallbackOperator(SageMakerPipelineStepSensor):
     ``python_callable(arguments, context)`` (``arguments``: the step's inputs, read from the step's SQS message
     when ``read_queue`` is True) and sends SendPipelineExecutionStepSuccess with the returned dict as output
     parameters, or SendPipelineExecutionStepFailure with the exception's message (and fails the task).
+
+    Args:
+        python_callable: ``f(arguments, context) -> dict | None``: the output parameters to send back.
+        read_queue: read the step's arguments from its SQS message (default); False: ``arguments`` is ``{}``.
     """
 
     wait_for = "callback"
@@ -184,6 +221,15 @@ class SageMakerPipelineCallbackOperator(SageMakerPipelineStepSensor):
         self.read_queue = read_queue
 
     def finish(self, context: Any, event: dict[str, Any]) -> Any:
+        """Answer the step once it waits for its callback (the sensor's result handler).
+
+        Args:
+            context: the task's Airflow context.
+            event: the wait's result: the execution and the step as ListPipelineExecutionSteps has it.
+
+        Returns:
+            The output parameters sent.
+        """
         step = event.get("step")
         callback = (step or {}).get("Metadata", {}).get("Callback", {})
         token = callback.get("CallbackToken")

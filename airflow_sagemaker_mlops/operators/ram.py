@@ -15,9 +15,10 @@ from airflow_sagemaker_mlops.compat import AirflowException
 from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
 from airflow_sagemaker_mlops.hooks.ram import SageMakerPipelineShareHook, permission_arn
 from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, AwsClientSettings, check_task_settings
-from airflow_sagemaker_mlops.location import located
+from airflow_sagemaker_mlops.location import locate_keyword_errors, located
 
 
+@locate_keyword_errors
 class SageMakerSharePipelineOperator(AwsBaseOperator[SageMakerPipelineShareHook]):
     """Share ``pipeline`` (name or ARN) with AWS accounts through the RAM resource share ``share_name``.
 
@@ -25,6 +26,12 @@ class SageMakerSharePipelineOperator(AwsBaseOperator[SageMakerPipelineShareHook]
     ``"execution"`` (AWSRAMPermissionSageMakerPipelineAllowExecution: also start, stop, retry), or either ARN.
     Idempotent: an existing active share of that name gets the pipeline and principals added. Returns the
     share's ARN.
+
+    Args:
+        pipeline: the pipeline's name or ARN. Templated.
+        principals: the 12-digit AWS account IDs to share with. Templated.
+        permission: ``"read-only"``, ``"execution"`` or a RAM permission ARN.
+        share_name: the resource share's name (default ``sagemaker-pipeline-<pipeline name>``). Templated.
     """
 
     aws_hook_class = SageMakerPipelineShareHook
@@ -65,12 +72,18 @@ class SageMakerSharePipelineOperator(AwsBaseOperator[SageMakerPipelineShareHook]
         return self.hook.share(name, arn, list(self.principals), self.permission)
 
 
+@locate_keyword_errors
 class SageMakerAcceptPipelineShareOperator(AwsBaseOperator[SageMakerPipelineShareHook]):
     """Accept the RAM invitation(s) to a pipeline share, in the consumer account.
 
     Narrow by ``share_arn`` (e.g. the share task's XCom), ``sender_account`` or ``share_name``; at least one
     is required. Already accepted invitations count as success; none at all fails the task (the share may
     not exist yet, or was sent to another account). Returns the accepted share ARNs.
+
+    Args:
+        share_arn: accept only the invitation to this share. Templated.
+        sender_account: accept only invitations from this account. Templated.
+        share_name: accept only invitations to a share of this name. Templated.
     """
 
     aws_hook_class = SageMakerPipelineShareHook

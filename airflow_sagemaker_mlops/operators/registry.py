@@ -13,7 +13,7 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow_sagemaker_mlops.compat import AirflowException
 from airflow_sagemaker_mlops.hooks.registry import APPROVAL_STATUSES, SageMakerModelRegistryHook
 from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, check_task_settings
-from airflow_sagemaker_mlops.location import located
+from airflow_sagemaker_mlops.location import locate_keyword_errors, located
 
 
 class _RegistryOperator(AwsBaseOperator[SageMakerModelRegistryHook]):
@@ -28,12 +28,15 @@ class _RegistryOperator(AwsBaseOperator[SageMakerModelRegistryHook]):
         check_task_settings(self)
 
 
+@locate_keyword_errors
 class SageMakerListModelPackageVersionsOperator(_RegistryOperator):
     """List the versions of ``model_package_group`` (templated), newest first; XCom: the list of summaries.
 
-    :param approval_status: only versions with this ModelApprovalStatus.
-    :param max_versions: at most this many (the newest).
-    :param load_metrics: also read the JSON documents ``ModelMetrics`` points at into ``Metrics``.
+    Args:
+        approval_status: only versions with this ModelApprovalStatus.
+        max_versions: at most this many (the newest).
+        load_metrics: also read the JSON documents ``ModelMetrics`` points at into ``Metrics``.
+        model_package_group: the model package group's name (or ARN). Templated.
     """
 
     template_fields = (*AWS_TEMPLATE_FIELDS, "model_package_group", "approval_status")
@@ -58,12 +61,18 @@ class SageMakerListModelPackageVersionsOperator(_RegistryOperator):
         return versions
 
 
+@locate_keyword_errors
 class SageMakerUpdateModelPackageApprovalOperator(_RegistryOperator):
     """Set a version's ModelApprovalStatus (``Approved``, ``Rejected`` or ``PendingManualApproval``) with an
     optional ApprovalDescription; XCom: the version's summary afterwards.
 
     ``model_package_arn`` and ``approval_description`` are templated: the ARN typically comes from a
     RegisterModelStep's XCom or from the triggering asset event.
+
+    Args:
+        model_package_arn: the version to update. Templated.
+        approval_status: ``Approved``, ``Rejected`` or ``PendingManualApproval`` (checked at parse time).
+        approval_description: ``ApprovalDescription``. Templated.
     """
 
     template_fields = (*AWS_TEMPLATE_FIELDS, "model_package_arn", "approval_description")
@@ -88,16 +97,28 @@ class SageMakerUpdateModelPackageApprovalOperator(_RegistryOperator):
         return version
 
 
+@locate_keyword_errors
 class SageMakerApproveModelPackageOperator(SageMakerUpdateModelPackageApprovalOperator):
-    """Approve a model package version (see :class:`SageMakerUpdateModelPackageApprovalOperator`)."""
+    """Approve a model package version (see :class:`SageMakerUpdateModelPackageApprovalOperator`).
+
+    Args:
+        model_package_arn: the version. Templated.
+        approval_description: ``ApprovalDescription``. Templated.
+    """
 
     def __init__(self, *, model_package_arn: str, approval_description: str | None = None, **kwargs: Any) -> None:
         super().__init__(model_package_arn=model_package_arn, approval_status="Approved",
                          approval_description=approval_description, **kwargs)
 
 
+@locate_keyword_errors
 class SageMakerRejectModelPackageOperator(SageMakerUpdateModelPackageApprovalOperator):
-    """Reject a model package version (see :class:`SageMakerUpdateModelPackageApprovalOperator`)."""
+    """Reject a model package version (see :class:`SageMakerUpdateModelPackageApprovalOperator`).
+
+    Args:
+        model_package_arn: the version. Templated.
+        approval_description: ``ApprovalDescription``. Templated.
+    """
 
     def __init__(self, *, model_package_arn: str, approval_description: str | None = None, **kwargs: Any) -> None:
         super().__init__(model_package_arn=model_package_arn, approval_status="Rejected",

@@ -36,7 +36,14 @@ from airflow_sagemaker_mlops.definition.steps import (
 )
 from airflow_sagemaker_mlops.exceptions import PipelineCompileError, PipelineDefinitionError
 from airflow_sagemaker_mlops.links import SageMakerStepJobLink
-from airflow_sagemaker_mlops.location import current_dag_and_group, locate_errors, located, user_site
+from airflow_sagemaker_mlops.location import (
+    current_dag_and_group,
+    locate_errors,
+    locate_init_errors,
+    located,
+    unknown_operator_keywords,
+    user_site,
+)
 from airflow_sagemaker_mlops.operators.failures import one_frame
 
 
@@ -47,6 +54,9 @@ def _locating(init: Any) -> Any:
 
     @functools.wraps(init)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+        # Wrong keywords: checked once, by the class being built (not by the super().__init__ calls below it).
+        if type(self).__init__ is wrapper and (unknown := unknown_operator_keywords(type(self), kwargs)):
+            raise _construction_error(self, unknown, kwargs)
         try:
             init(self, *args, **kwargs)
         except PipelineCompileError:
@@ -112,6 +122,7 @@ class PropertyPath(StepProperty):
         raise TypeError(f"step properties of {self.step_name!r} cannot be iterated at parse time")
 
     def to_request(self) -> dict[str, Any]:
+        """``{"Get": "Steps.<step>.<path>"}``."""
         if not self.path:
             raise PipelineDefinitionError(
                 f"step {self.step_name!r}: use a property of the step (step.properties.Name...), "
@@ -151,13 +162,15 @@ def _property_name_error(prop: PropertyPath, name: str) -> PropertyNameError:
 class SageMakerStepOperator(BaseOperator, metaclass=_StepOperatorMeta):
     """Base class of the step operators.
 
-    :param step_name: the step's name in SageMaker (default: the task id without the group prefix).
-    :param display_name: ``DisplayName`` shown in SageMaker Studio.
-    :param step_description: the step's ``Description``.
-    :param retry_policies: ``RetryPolicies`` (list of :class:`RetryPolicy`).
-    :param cache: ``CacheConfig``: True, an ISO 8601 expiry such as ``"P30D"``, or a CacheConfig.
-    :param run_after_outcome: ``[(step, "Failed" | "Stopped" | "Any")]``: run after another step of the
-        group ends with that outcome instead of succeeding (SageMaker's ``DependsOn`` triggers).
+    Args:
+        step_name: the step's name in SageMaker (default: the task id without the group prefix).
+        display_name: ``DisplayName`` shown in SageMaker Studio.
+        step_description: the step's ``Description``.
+        retry_policies: ``RetryPolicies`` (list of :class:`RetryPolicy`).
+        cache: ``CacheConfig``: True, an ISO 8601 expiry such as ``"P30D"``, or a CacheConfig.
+        run_after_outcome: ``[(step, "Failed" | "Stopped" | "Any")]``: run after another step of the
+            group ends with that outcome instead of succeeding (SageMaker's ``DependsOn`` triggers).
+        task_id: the Airflow task id (inside the group; the group's prefix is added as usual).
     """
 
     step_type: ClassVar[str]
@@ -225,7 +238,11 @@ class SageMakerStepOperator(BaseOperator, metaclass=_StepOperatorMeta):
         return outputs
 
     def step_succeeded(self, context: Any) -> None:
-        """Called once the task has mirrored a step that succeeded: for subclasses (RegisterModelStep)."""
+        """Called once the task has mirrored a step that succeeded: for subclasses (RegisterModelStep).
+
+        Args:
+            context: the task's Airflow context.
+        """
 
     #: Set while the task waits on a worker (deferrable=False), so on_kill can stop the execution.
     execution_arn: str | None = None
@@ -252,7 +269,14 @@ class SageMakerStepOperator(BaseOperator, metaclass=_StepOperatorMeta):
 
     # -- what the compiler reads --------------------------------------------------------------
     def argument_name(self, field: str | None) -> str | None:
-        """The operator argument a definition field comes from (``Arguments.X`` -> ``job.X``)."""
+        """The operator argument a definition field comes from (``Arguments.X`` -> ``job.X``).
+
+        Args:
+            field: a field path as validation names it (``Arguments.ProcessingInputs[0]``).
+
+        Returns:
+            The path as the user wrote it (``job.ProcessingInputs[0]``); unknown paths unchanged.
+        """
         if not field:
             return field
         names = {**self._COMMON_ARGUMENT_NAMES, **self.argument_names}
@@ -266,15 +290,26 @@ class SageMakerStepOperator(BaseOperator, metaclass=_StepOperatorMeta):
         return {}
 
     def step_arguments(self) -> Any:
+        """The step's ``Arguments`` in the definition (a request shape, with expressions inside)."""
         return {}
 
     def step_extra(self) -> dict[str, Any]:
+        """The step's type-specific top-level keys (``SqsQueueUrl``, ``FunctionArn``, ``OutputParameters``)."""
         return {}
 
     def property_files(self) -> list[PropertyFile]:
+        """The step's ``PropertyFiles`` (only Processing steps have any)."""
         return []
 
     def build_step(self, depends_on: list[str | DependsOnTrigger]) -> Step:
+        """The step as the definition model has it (the compiler calls this when the group closes).
+
+        Args:
+            depends_on: the step's ``DependsOn``: step names, or triggers for another outcome than success.
+
+        Returns:
+            The definition's Step.
+        """
         return Step(
             name=self.step_name,
             type=self.step_type,
@@ -344,7 +379,10 @@ class _JobStep(SageMakerStepOperator):
 class ProcessingStep(_JobStep):
     """A Processing step: ``job`` is a CreateProcessingJob request.
 
-    :param property_files: JSON files written to an output, readable downstream with ``JsonGet``.
+    Args:
+        job: the CreateProcessingJob request without ``ProcessingJobName`` (SageMaker names each execution's
+            job); any value may be a pipeline expression.
+        property_files: JSON files written to an output, readable downstream with ``JsonGet``.
     """
 
     step_type = StepType.PROCESSING
@@ -362,12 +400,20 @@ class ProcessingStep(_JobStep):
         return list(self._property_files)
 
     def property_file(self, name: str) -> PropertyFileRef:
-        """This step's property file ``name`` as a value for ``JsonGet``."""
+        """This step's property file ``name`` as a value for ``JsonGet``.
+
+        Args:
+            name: the ``PropertyFile``'s name.
+        """
         return PropertyFileRef(self.step_name, name, origin=self)
 
 
 class TrainingStep(_JobStep):
-    """A Training step: ``job`` is a CreateTrainingJob request."""
+    """A Training step: ``job`` is a CreateTrainingJob request.
+
+    Args:
+        job: the CreateTrainingJob request without ``TrainingJobName``; any value may be a pipeline expression.
+    """
 
     step_type = StepType.TRAINING
     name_key = "TrainingJobName"
@@ -375,21 +421,34 @@ class TrainingStep(_JobStep):
 
 class TuningStep(_JobStep):
     """A Tuning step: ``job`` is a CreateHyperParameterTuningJob request
-    (``HyperParameterTuningJobConfig``, ``TrainingJobDefinition`` or ``TrainingJobDefinitions``, ...)."""
+    (``HyperParameterTuningJobConfig``, ``TrainingJobDefinition`` or ``TrainingJobDefinitions``, ...).
+
+    Args:
+        job: the CreateHyperParameterTuningJob request without ``HyperParameterTuningJobName``; any value may
+            be a pipeline expression.
+    """
 
     step_type = StepType.TUNING
     name_key = "HyperParameterTuningJobName"
 
 
 class TransformStep(_JobStep):
-    """A Transform step: ``job`` is a CreateTransformJob request."""
+    """A Transform step: ``job`` is a CreateTransformJob request.
+
+    Args:
+        job: the CreateTransformJob request without ``TransformJobName``; any value may be a pipeline expression.
+    """
 
     step_type = StepType.TRANSFORM
     name_key = "TransformJobName"
 
 
 class CreateModelStep(SageMakerStepOperator):
-    """A CreateModel step (SageMaker type ``Model``): ``model`` is a CreateModel request."""
+    """A CreateModel step (SageMaker type ``Model``): ``model`` is a CreateModel request.
+
+    Args:
+        model: the CreateModel request without ``ModelName`` (SageMaker names each execution's model).
+    """
 
     step_type = StepType.CREATE_MODEL
     argument_names: ClassVar[dict[str, str]] = {"Arguments": "model"}
@@ -413,6 +472,23 @@ class RegisterModelStep(SageMakerStepOperator):
 
     Either give ``request`` (a CreateModelPackage request) or the common fields, from which the request
     is built: ``model_package_group``, ``image_uri``, ``model_data`` and the optional rest.
+
+    Args:
+        model_package_group: ``ModelPackageGroupName``: the group the version is registered in.
+        image_uri: the inference image (``InferenceSpecification.Containers[0].Image``).
+        model_data: the model artifact's S3 URI (``ModelDataUrl``), typically
+            ``fit.properties.ModelArtifacts.S3ModelArtifacts``.
+        content_types: ``SupportedContentTypes`` (e.g. ``["text/csv"]``).
+        response_types: ``SupportedResponseMIMETypes``.
+        inference_instances: ``SupportedRealtimeInferenceInstanceTypes``.
+        transform_instances: ``SupportedTransformInstanceTypes``.
+        approval_status: ``ModelApprovalStatus`` (default ``PendingManualApproval``; None leaves it out).
+        model_package_description: ``ModelPackageDescription``.
+        environment: the container's ``Environment``.
+        model_metrics: ``ModelMetrics`` (e.g. ``{"ModelQuality": {"Statistics": {"ContentType": ..., "S3Uri": ...}}}``).
+        customer_metadata: ``CustomerMetadataProperties``.
+        skip_model_validation: ``SkipModelValidation`` (default ``"None"``, written out as SDK v3 does).
+        request: a whole CreateModelPackage request instead of the fields above.
     """
 
     step_type = StepType.REGISTER_MODEL
@@ -501,7 +577,11 @@ def _registration_outlet(group: Any, task_id: str | None) -> Any:
 
 
 class FailStep(SageMakerStepOperator):
-    """A Fail step: ends the execution as Failed with ``error_message`` (a string or expression)."""
+    """A Fail step: ends the execution as Failed with ``error_message`` (a string or expression).
+
+    Args:
+        error_message: the execution's failure reason: a string or a pipeline expression (``Join``, a parameter).
+    """
 
     step_type = StepType.FAIL
     ui_color = "#f4c7c3"
@@ -552,7 +632,11 @@ class _OutputStep(SageMakerStepOperator):
         self.outputs = _output_parameters(outputs, self.task_id)
 
     def output_parameter(self, name: str) -> PropertyPath:
-        """``{"Get": "Steps.<step>.OutputParameters['name']"}``."""
+        """``{"Get": "Steps.<step>.OutputParameters['name']"}``.
+
+        Args:
+            name: one of the step's ``outputs``.
+        """
         return self.properties.OutputParameters[name]
 
     def step_values(self) -> dict[str, Any]:
@@ -564,7 +648,15 @@ class _OutputStep(SageMakerStepOperator):
 
 class CallbackStep(_OutputStep):
     """A Callback step: SageMaker sends ``inputs`` and a token to ``sqs_queue_url`` and waits until someone
-    calls SendPipelineExecutionStepSuccess/Failure with that token (and ``outputs``)."""
+    calls SendPipelineExecutionStepSuccess/Failure with that token (and ``outputs``).
+
+    Args:
+        sqs_queue_url: the SQS queue SageMaker sends the callback message (with its token) to.
+
+        inputs: the ``Arguments`` sent to the step (values may be pipeline expressions).
+        outputs: the output parameters: a list of names (String), or a dict name -> ``String``, ``Integer``,
+            ``Float`` or ``Boolean``; read them with ``step.output_parameter(name)``.
+    """
 
     step_type = StepType.CALLBACK
 
@@ -580,7 +672,15 @@ class CallbackStep(_OutputStep):
 
 
 class LambdaStep(_OutputStep):
-    """A Lambda step: invokes ``function_arn`` with ``inputs``; the function returns ``outputs``."""
+    """A Lambda step: invokes ``function_arn`` with ``inputs``; the function returns ``outputs``.
+
+    Args:
+        function_arn: the Lambda function's ARN.
+
+        inputs: the ``Arguments`` sent to the step (values may be pipeline expressions).
+        outputs: the output parameters: a list of names (String), or a dict name -> ``String``, ``Integer``,
+            ``Float`` or ``Boolean``; read them with ``step.output_parameter(name)``.
+    """
 
     step_type = StepType.LAMBDA
 
@@ -600,18 +700,23 @@ class EMRServerlessStep(SageMakerStepOperator):
     (``application_id``) or one SageMaker creates for the run from ``application_config`` (a CreateApplication
     request of EMR Serverless; exactly one of the two).
 
-    :param execution_role_arn: the role the job run assumes (SageMaker passes it to
-        emr-serverless.amazonaws.com).
-    :param entry_point: a Spark job's script or jar (``s3://...``); with ``entry_point_arguments`` and
-        ``spark_submit_parameters`` it is EMR Serverless's ``sparkSubmit`` job driver.
-    :param job_driver: the whole ``jobDriver`` instead (``{"sparkSubmit": {...}}`` or ``{"hive": {...}}``).
-    :param configuration_overrides: ``configurationOverrides`` (application configuration, monitoring).
-    :param execution_timeout_minutes: ``executionTimeoutMinutes`` of the job run.
-    :param job_run_name: ``name`` of the job run.
-    :param job_run_tags: ``tags`` of the job run.
-
     Its properties are EMR Serverless's GetJobRun response (``step.properties.jobRun.state``). The local
     engine does not run EMR Serverless jobs: such a step fails there, naming the step type.
+
+    Args:
+        execution_role_arn: the role the job run assumes (SageMaker passes it to
+            emr-serverless.amazonaws.com).
+        application_id: the existing EMR Serverless application to run on.
+        application_config: a CreateApplication request: SageMaker creates the application for the run.
+        entry_point: a Spark job's script or jar (``s3://...``); with ``entry_point_arguments`` and
+            ``spark_submit_parameters`` it is EMR Serverless's ``sparkSubmit`` job driver.
+        entry_point_arguments: the Spark job's arguments.
+        spark_submit_parameters: ``spark-submit`` options (``--conf spark.executor.cores=2``).
+        job_driver: the whole ``jobDriver`` instead (``{"sparkSubmit": {...}}`` or ``{"hive": {...}}``).
+        configuration_overrides: ``configurationOverrides`` (application configuration, monitoring).
+        execution_timeout_minutes: ``executionTimeoutMinutes`` of the job run.
+        job_run_name: ``name`` of the job run.
+        job_run_tags: ``tags`` of the job run.
     """
 
     step_type = StepType.EMR_SERVERLESS
@@ -685,7 +790,13 @@ class EMRServerlessStep(SageMakerStepOperator):
 
 class RawStep(SageMakerStepOperator):
     """Any other step type, with its ``Arguments`` (and extra top-level keys) as SageMaker takes them:
-    EMR, QualityCheck, ClarifyCheck, AutoML, EndpointConfig, Endpoint, ..."""
+    EMR, QualityCheck, ClarifyCheck, AutoML, EndpointConfig, Endpoint, ...
+
+    Args:
+        step_type: the step's SageMaker ``Type`` (``EMR``, ``QualityCheck``, ``Endpoint``, ...).
+        arguments: the step's ``Arguments``, as SageMaker takes them.
+        fields: other top-level keys of the step (e.g. ``ClusterId`` of an EMR step).
+    """
 
     argument_names: ClassVar[dict[str, str]] = {"Arguments": "arguments"}
 
@@ -707,11 +818,17 @@ class RawStep(SageMakerStepOperator):
         return self.fields
 
 
+@locate_init_errors
 class ConditionBranch:
     """``gate.if_true`` / ``gate.if_false``: the steps of one branch, and a handle for Airflow tasks.
 
     ``gate.if_true >> deploy`` makes ``deploy`` follow the gate and run only when the condition's
     outcome selects this branch.
+
+    Args:
+        gate: the condition step.
+        outcome: True for ``if_true``, False for ``if_false``.
+        steps: the branch's steps.
     """
 
     def __init__(self, gate: ConditionStep, outcome: bool, steps: list[SageMakerStepOperator]) -> None:
@@ -742,7 +859,13 @@ class ConditionStep(SageMakerStepOperator, BranchMixIn):
     the ``if_true`` or the ``if_false`` steps. Those steps are nested inside it in the definition.
 
     At run time its task is a branch on SageMaker's outcome: the other branch's steps, and the Airflow tasks
-    attached with ``gate.if_true >> task`` / ``gate.if_false >> task``, are skipped."""
+    attached with ``gate.if_true >> task`` / ``gate.if_false >> task``, are skipped.
+
+    Args:
+        condition: a condition (``conditions.ge(...)``) or a list of conditions that must all hold.
+        if_true: the steps of the group run when the conditions hold (nested in ``IfSteps``).
+        if_false: the steps run otherwise (``ElseSteps``).
+    """
 
     step_type = StepType.CONDITION
     ui_color = "#fff6b3"
@@ -800,7 +923,17 @@ def JsonGet(
     s3_uri: Any = None,
 ) -> _JsonGet:
     """``JsonGet(evaluate, "metrics", "auc")``: read ``auc`` from property file ``metrics`` of step
-    ``evaluate`` at run time; or ``JsonGet(s3_uri=..., path=...)`` to read any JSON object in S3."""
+    ``evaluate`` at run time; or ``JsonGet(s3_uri=..., path=...)`` to read any JSON object in S3.
+
+    Args:
+        step: the Processing step that writes the property file (or its ``step.property_file(name)``).
+        property_file: the property file's name.
+        path: the JSON path inside the file (``classification.auc``).
+        s3_uri: instead of a step's property file: the S3 URI of a JSON document (a string or an expression).
+
+    Returns:
+        The ``Std:JsonGet`` expression.
+    """
     if s3_uri is not None:
         if step is not None or not isinstance(path, str) or not path:
             raise PipelineDefinitionError("JsonGet(s3_uri=..., path=...) takes a JSON path and no step",

@@ -21,6 +21,7 @@ from airflow_sagemaker_mlops.compat import (
 from airflow_sagemaker_mlops.definition.statuses import SUCCEEDED
 from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
 from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, AwsClientSettings, check_task_settings
+from airflow_sagemaker_mlops.location import locate_keyword_errors
 from airflow_sagemaker_mlops.operators.failures import one_frame
 from airflow_sagemaker_mlops.operators.runtime import _jsonable, _outcome
 
@@ -91,8 +92,17 @@ class _PipelineSensor(AwsBaseSensor[SageMakerPipelinesHook]):
             self.hook.stop_execution(self.execution_arn)
 
 
+@locate_keyword_errors
 class SageMakerPipelineExecutionSensor(_PipelineSensor):
-    """Wait until a pipeline execution ends; fail unless it succeeded (``fail_on``: statuses that fail it)."""
+    """Wait until a pipeline execution ends; fail unless it succeeded (``fail_on``: statuses that fail it).
+
+    Args:
+        fail_on: the final statuses that fail the task (default Failed, Stopped, CompletedWithFailures).
+        execution_arn: the execution to watch. Templated.
+        deferrable: wait in the triggerer (default) or poke on a worker.
+        poll_interval: seconds between polls (also the default ``poke_interval``).
+        stop_on_kill: stop the execution when the waiting task is killed (default False: a sensor only watches).
+    """
 
     def __init__(self, *, fail_on: Iterable[str] = ("Failed", "Stopped", "CompletedWithFailures"),
                  **kwargs: Any) -> None:
@@ -100,6 +110,15 @@ class SageMakerPipelineExecutionSensor(_PipelineSensor):
         self.fail_on = tuple(fail_on)
 
     def finish(self, context: Any, event: dict[str, Any]) -> Any:
+        """Judge the ended wait (called by ``execute`` and ``execute_complete``).
+
+        Args:
+            context: the task's Airflow context.
+            event: the wait's result: the execution and, for a step, its ListPipelineExecutionSteps entry.
+
+        Returns:
+            The execution's summary (JSON-serialisable); raises when its status is in ``fail_on``.
+        """
         execution = event.get("execution") or {}
         status = execution.get("status")
         if status in self.fail_on:  # final: no Airflow retry
@@ -110,11 +129,20 @@ class SageMakerPipelineExecutionSensor(_PipelineSensor):
         return _jsonable(execution)
 
 
+@locate_keyword_errors
 class SageMakerPipelineStepSensor(_PipelineSensor):
     """Wait for one step of an execution; push its outputs to XCom; fail with its FailureReason.
 
     A step the execution never ran (another branch, or the execution ended first) skips the task, unless
     ``skip_if_not_run=False``.
+
+    Args:
+        step_name: the step's name in the pipeline definition. Templated.
+        skip_if_not_run: skip the task when the step never ran (default); False fails it.
+        execution_arn: the execution to watch. Templated.
+        deferrable: wait in the triggerer (default) or poke on a worker.
+        poll_interval: seconds between polls (also the default ``poke_interval``).
+        stop_on_kill: stop the execution when the waiting task is killed (default False: a sensor only watches).
     """
 
     template_fields = (*AWS_TEMPLATE_FIELDS, "execution_arn", "step_name")
@@ -125,6 +153,15 @@ class SageMakerPipelineStepSensor(_PipelineSensor):
         self.skip_if_not_run = skip_if_not_run
 
     def finish(self, context: Any, event: dict[str, Any]) -> Any:
+        """Judge the ended wait (called by ``execute`` and ``execute_complete``).
+
+        Args:
+            context: the task's Airflow context.
+            event: the wait's result: the execution and, for a step, its ListPipelineExecutionSteps entry.
+
+        Returns:
+            The step's outputs (also pushed to XCom, one key each); raises when the step did not succeed.
+        """
         step = event.get("step")
         if step is None:
             message = f"step {self.step_name!r} was not run (execution {(event.get('execution') or {}).get('status')})"
@@ -143,8 +180,14 @@ class SageMakerPipelineStepSensor(_PipelineSensor):
         return outputs
 
 
+@locate_keyword_errors
 class SageMakerPipelineConditionBranchOperator(SageMakerPipelineStepSensor, BranchMixIn):
-    """Wait for a ConditionStep of any execution and follow ``if_true`` or ``if_false`` (task ids)."""
+    """Wait for a ConditionStep of any execution and follow ``if_true`` or ``if_false`` (task ids).
+
+    Args:
+        if_true: task id(s) to follow when the condition's outcome is True.
+        if_false: task id(s) to follow when it is False.
+    """
 
     def __init__(self, *, if_true: str | Iterable[str] = (), if_false: str | Iterable[str] = (),
                  **kwargs: Any) -> None:
@@ -154,6 +197,15 @@ class SageMakerPipelineConditionBranchOperator(SageMakerPipelineStepSensor, Bran
         self.if_false = [if_false] if isinstance(if_false, str) else list(if_false)
 
     def finish(self, context: Any, event: dict[str, Any]) -> Any:
+        """Judge the ended wait (called by ``execute`` and ``execute_complete``).
+
+        Args:
+            context: the task's Airflow context.
+            event: the wait's result: the execution and, for a step, its ListPipelineExecutionSteps entry.
+
+        Returns:
+            The step's outputs; the branch not taken is skipped.
+        """
         outputs = super().finish(context, event)
         outcome = _outcome(event["step"])
         if outcome is None:

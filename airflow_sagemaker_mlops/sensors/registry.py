@@ -19,12 +19,17 @@ from airflow_sagemaker_mlops.compat import (
 )
 from airflow_sagemaker_mlops.hooks.registry import SageMakerModelRegistryHook
 from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, AwsClientSettings, check_task_settings
+from airflow_sagemaker_mlops.location import locate_keyword_errors
 
 
+@locate_keyword_errors
 class SageMakerModelPackageApprovalSensor(AwsBaseSensor[SageMakerModelRegistryHook]):
     """Wait until ``model_package_arn`` (templated) is Approved; fail if it is Rejected.
 
-    :param poll_interval: seconds between DescribeModelPackage calls (trigger and poke alike).
+    Args:
+        poll_interval: seconds between DescribeModelPackage calls (trigger and poke alike).
+        model_package_arn: the model package version to watch. Templated.
+        deferrable: wait in the triggerer (default) or poke on a worker.
     """
 
     aws_hook_class = SageMakerModelRegistryHook

@@ -172,7 +172,8 @@ CASES = [
       "'e' * 257}", "MlflowConfig.MlflowExperimentName", "1-256"),
     G("experiment_trial_name_too_long", "experiment_config=ExperimentConfig('exp', 't' * 121)",
       "PipelineExperimentConfig.TrialName", "experiment or trial name"),
-    G("unknown_group_argument", "no_such_argument=1", None, "no_such_argument"),
+    G("unknown_group_argument", "no_such_argument=1", "no_such_argument",
+      "unexpected keyword argument 'no_such_argument'"),
     Case("no_steps", body="pass", why="the group has no steps"),
     Case("duplicate_group_id", prelude="    with SageMakerPipelineGroup('g', pipeline_name='q'):\n"
          "        FailStep(task_id='f', error_message='x')", why="group_id 'g'"),
@@ -305,8 +306,8 @@ CASES = [
       "'m.json'))  #<", "g.p", "property_files", "takes a list"),
     T("property_file_twice", "ProcessingStep(task_id='p', job=JOB, property_files=[PropertyFile('m', 'o', 'a'), "
       "PropertyFile('m', 'o', 'b')])  #<", "g.p", "property_files", "declared twice"),
-    T("unknown_step_argument", "ProcessingStep(task_id='p', job=JOB, no_such_argument=1)  #<", "g.p", None,
-      "no_such_argument"),
+    T("unknown_step_argument", "ProcessingStep(task_id='p', job=JOB, no_such_argument=1)  #<", "g.p",
+      "no_such_argument", "unexpected keyword argument 'no_such_argument'"),
     T("missing_job", "ProcessingStep(task_id='p')  #<", "g.p", None, "job"),
     T("unsupported_step_type", "RawStep(task_id='r', step_type='Notebook', arguments={})  #<", "g.r", "step_type",
       "unsupported step type"),
@@ -482,6 +483,42 @@ CASES = [
     T("reserved_task_id_start", "ProcessingStep(task_id='start', job=JOB)  #<", "g.start", "task_id", "reserved"),
     T("reserved_task_id_wait", "ProcessingStep(task_id='wait', job=JOB)  #<", "g.wait", "task_id", "reserved",
       kwargs="mirror_steps=False"),
+    # Wrong keywords to our constructors: the accepted names and the closest one, not a bare TypeError.
+    T("keyword_step_own", "ProcessingStep(task_id='p', jobs=JOB)  #<", "g.p", "jobs",
+      "ProcessingStep got an unexpected keyword argument 'jobs' (did you mean 'job'?); it takes property_files, job"),
+    T("keyword_step_base_operator", "ProcessingStep(task_id='p', job=JOB, retires=2)  #<", "g.p", "retires",
+      "'retires' (did you mean 'retries'?)"),
+    T("keyword_step_common", "FailStep(task_id='f', error_message='x', step_descripton='d')  #<", "g.f",
+      "step_descripton", "(did you mean 'step_description'?)"),
+    T("keyword_register_model", "RegisterModelStep(task_id='r', model_package_group='grp', image_uri='img', "
+      "model_data='s3://b/m', content_type=['text/csv'])  #<", "g.r", "content_type",
+      "(did you mean 'content_types'?)"),
+    T("keyword_retry_policy", "ProcessingStep(task_id='p', job=JOB, retry_policies=[RetryPolicy("
+      "['Step.THROTTLING'], max_attemps=3)])  #<", None, "max_attemps",
+      "RetryPolicy got an unexpected keyword argument 'max_attemps' (did you mean 'max_attempts'?); it takes "
+      "exception_types, interval_seconds, backoff_rate, max_attempts, expire_after_minutes"),
+    T("keyword_cache_config", "ProcessingStep(task_id='p', job=JOB, cache=CacheConfig(expires_after='P1D'))  #<",
+      None, "expires_after", "(did you mean 'expire_after'?); it takes enabled, expire_after"),
+    T("keyword_property_file", "ProcessingStep(task_id='p', job=JOB, property_files=[PropertyFile("
+      "'m', output='out', path='m.json')])  #<", None, "output", "(did you mean 'output_name'?)"),
+    T("keyword_join", "FailStep(task_id='f', error_message=Join(valus=['a']))  #<", None, "valus",
+      "Join got an unexpected keyword argument 'valus' (did you mean 'values'?); it takes values, on",
+      prelude="    from airflow_sagemaker_mlops import Join"),
+    # (a group's argument is built before the group exists: no group to name)
+    G("keyword_parameter", "parameters={'Q': PipelineParameter.string(defualt='a')}", "defualt",
+      "PipelineParameter.string got an unexpected keyword argument 'defualt' (did you mean 'default'?)", group=None),
+    G("keyword_experiment_config", "experiment_config=ExperimentConfig(experiment='e')", "experiment",
+      "(did you mean 'experiment_name'?); it takes experiment_name, trial_name", group=None),
+    G("keyword_group_own", "max_paralel_steps=2", "max_paralel_steps", "(did you mean 'max_parallel_steps'?)"),
+    G("keyword_group_task_group", "tooltp='x'", "tooltp",
+      "(did you mean 'tooltip'?); it takes group_id, pipeline_name"),
+    T("keyword_condition", "ConditionStep(task_id='c', condition=C.eq(left=1, rigth=2))  #<", None, "rigth",
+      "eq got an unexpected keyword argument 'rigth' (did you mean 'right'?); it takes left, right"),
+    T("keyword_lifecycle_operator", "pass", "s", "pipline",
+      "SageMakerStartPipelineExecutionOperator got an unexpected keyword argument 'pipline' (did you mean "
+      "'pipeline'?)", group=None, prelude="    from airflow_sagemaker_mlops import "
+      "SageMakerStartPipelineExecutionOperator\n    SageMakerStartPipelineExecutionOperator(task_id='s', "
+      "pipline='p')  #<"),
 ]
 
 

@@ -41,6 +41,10 @@ _EXPORTS = {
     "CallbackStep": "airflow_sagemaker_mlops.operators.steps",
     "LambdaStep": "airflow_sagemaker_mlops.operators.steps",
     "RawStep": "airflow_sagemaker_mlops.operators.steps",
+    "sagemaker_step": "airflow_sagemaker_mlops.operators.functions",
+    "FunctionStep": "airflow_sagemaker_mlops.operators.functions",
+    "NotebookStep": "airflow_sagemaker_mlops.operators.functions",
+    "StepResult": "airflow_sagemaker_mlops.operators.functions",
     "SageMakerStepOperator": "airflow_sagemaker_mlops.operators.steps",
     "JsonGet": "airflow_sagemaker_mlops.operators.steps",
     "PipelineParameter": "airflow_sagemaker_mlops.definition.parameters",
@@ -80,6 +84,7 @@ if TYPE_CHECKING:
     )
     from airflow_sagemaker_mlops.hooks.errors import PipelineParameterError, SageMakerApiError
     from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings
+    from airflow_sagemaker_mlops.operators.functions import FunctionStep, NotebookStep, StepResult, sagemaker_step
     from airflow_sagemaker_mlops.operators.lifecycle import (
         SageMakerPipelineCallbackOperator,
         SageMakerRetryPipelineExecutionOperator,

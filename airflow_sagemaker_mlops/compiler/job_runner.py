@@ -218,7 +218,9 @@ def _translate(source: str) -> str:
         stripped = line.lstrip()
         indent = line[: len(line) - len(stripped)]
         if stripped.startswith("!"):
-            out.append(f"{indent}__import__('subprocess').run({stripped[1:]!r}, shell=True, check=True)")
+            # stdout=PIPE, stderr=STDOUT: the command's output becomes the cell's stream, as in Jupyter.
+            out.append(f"{indent}print(__import__('subprocess').run({stripped[1:]!r}, shell=True, check=True, "
+                       "stdout=-1, stderr=-2, text=True).stdout, end='')")
         elif stripped.startswith("%"):
             raise RunnerError(f"IPython magic {stripped.split()[0]!r} is not supported by the notebook runner "
                               "(it executes cells with plain Python)")

@@ -285,10 +285,10 @@ class _RunnerStep(ProcessingStep):
                    described: str, image: Any, instance_type: Any, instance_count: int, volume_size_gb: int,
                    s3_root_uri: Any, role: Any, environment: dict[str, Any] | None, max_runtime_seconds: int,
                    group: Any) -> dict[str, Any]:
-        bucket, prefix = _s3_root(s3_root_uri)
         if image is None:
             raise PipelineDefinitionError("image is required: the container image the job runs (any image with "
                                           "Python 3 and the packages the code imports)", field="image")
+        bucket, prefix = _s3_root(s3_root_uri)
         role = role if role is not None else getattr(group, "role_arn", None)
         if role is None:
             raise PipelineDefinitionError("role is required (or set role_arn on the group): the job's execution "

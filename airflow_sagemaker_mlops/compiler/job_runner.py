@@ -17,8 +17,8 @@ Argument templates are JSON where ``{"$sm": ...}`` objects stand for values know
   another function step's return value (its output mounted as an input), indexed by ``keys``;
   ``{"$sm": "literal", "value": {...}}``: a literal dict that itself has a ``$sm`` key.
 The return value (or a notebook's ``outputs`` variables) goes to ``<output>/result.json`` as
-``{"Return": value}``, the shape SageMaker SDK v3's ``@step`` writes, so ``JsonGet`` paths read
-``Return['key']``.
+``{"Result": value}``, the key SageMaker SDK v3's ``@step`` writes (its results.json), so ``JsonGet`` paths read
+``Result['key']``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import traceback
 from typing import Any
 
 RESULT_FILE = "result.json"
-RETURN_KEY = "Return"
+RETURN_KEY = "Result"
 #: Where SageMaker takes a processing job's ExitMessage from.
 EXIT_MESSAGE_FILE = "/opt/ml/output/message"
 

@@ -56,7 +56,7 @@ RESULT_DIR = "/opt/ml/processing/output/result"
 RESULT_OUTPUT = "result"
 RESULT_PROPERTY_FILE = "result"
 RESULT_FILE = "result.json"
-RETURN_KEY = "Return"
+RETURN_KEY = "Result"
 DEFAULT_INSTANCE_TYPE = "ml.m5.large"
 DEFAULT_VOLUME_GB = 30
 DEFAULT_MAX_RUNTIME = 86400  # SageMaker SDK v3's @step default (24 h)
@@ -75,7 +75,7 @@ def _runner_source() -> bytes:
 class StepResult(_JsonGet):
     """A function step's return value (or a part of it: ``result["auc"]``, ``result[0]``).
 
-    As a value it is ``JsonGet`` of the step's ``result`` property file at ``Return['auc']`` (the path
+    As a value it is ``JsonGet`` of the step's ``result`` property file at ``Result['auc']`` (the path
     SageMaker SDK v3's ``@step`` results use); passed to another function step it is read from the result
     file itself (JSON in full, any size). ``result.xcom`` is the step task's XCom return value (the whole
     return value) for downstream Airflow tasks; ``a >> b`` orders steps as with ``@task``.
@@ -127,7 +127,7 @@ class StepResult(_JsonGet):
 
 
 def result_path(keys: Iterable[str | int]) -> str:
-    """The JsonGet path of a part of a result: ``Return['auc']``, ``Return[0]`` (SDK v3's form)."""
+    """The JsonGet path of a part of a result: ``Result['auc']``, ``Result[0]`` (SDK v3's form)."""
     path = RETURN_KEY
     for key in keys:
         path += f"[{key}]" if isinstance(key, int) else f"['{key}']"

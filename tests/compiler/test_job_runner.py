@@ -26,7 +26,7 @@ def write_bundle(tmp_path: Path, manifest: dict[str, Any], files: dict[str, str]
 
 
 def result(tmp_path: Path) -> Any:
-    return json.loads((tmp_path / "out" / "result.json").read_text())["Return"]
+    return json.loads((tmp_path / "out" / "result.json").read_text())["Result"]
 
 
 @pytest.mark.parametrize(("text", "type_name", "expected"), [
@@ -42,7 +42,7 @@ def test_function_is_called_with_constants_values_and_other_results(tmp_path, mo
     monkeypatch.setattr(runner, "EXIT_MESSAGE_FILE", str(tmp_path / "message"))
     other = tmp_path / "input" / "fn-prepare"
     other.mkdir(parents=True)
-    (other / "result.json").write_text(json.dumps({"Return": {"values": [1, 2, 3], "rows": 3}}))
+    (other / "result.json").write_text(json.dumps({"Result": {"values": [1, 2, 3], "rows": 3}}))
     manifest = write_bundle(tmp_path, {
         "kind": "function", "module": "f.py", "function": "f", "source_dir": "src",
         "args": [{"$sm": "value", "index": 0, "type": "Integer"},

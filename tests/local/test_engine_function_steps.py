@@ -91,7 +91,7 @@ def test_function_and_notebook_steps_run_on_the_engine(engine: Any, sm: Any, buc
         job = steps[step]["Metadata"]["ProcessingJob"]["Arn"].rsplit("/", 1)[-1]
         described = sm.describe_processing_job(ProcessingJobName=job)
         uri = described["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
-        return uri, json.loads(read(s3, f"{uri}/result.json"))["Return"]
+        return uri, json.loads(read(s3, f"{uri}/result.json"))["Result"]
 
     _, prepared = result("prepare")
     assert prepared["rows"] == 20 and len(prepared["values"]) == 20  # the Integer parameter arrived as an int

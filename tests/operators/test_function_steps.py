@@ -88,8 +88,8 @@ def test_a_result_part_is_a_json_get_in_conditions_and_other_steps():
 
     compiled = steps(group(body))
     assert compiled["gate"]["Arguments"]["Conditions"][0]["LeftValue"] == {
-        "Std:JsonGet": {"PropertyFile": {"Get": "Steps.add.PropertyFiles.result"}, "Path": "Return"}}
-    assert compiled["p"]["Arguments"]["Environment"]["FIRST"]["Std:JsonGet"]["Path"] == "Return['items'][0]"
+        "Std:JsonGet": {"PropertyFile": {"Get": "Steps.add.PropertyFiles.result"}, "Path": "Result"}}
+    assert compiled["p"]["Arguments"]["Environment"]["FIRST"]["Std:JsonGet"]["Path"] == "Result['items'][0]"
     assert compiled["add"]["PropertyFiles"] == [{"PropertyFileName": "result", "OutputName": "result",
                                                  "FilePath": "result.json"}]
 

@@ -210,3 +210,18 @@ def test_a_notebook_that_is_not_json(tmp_path):
     bad.write_text(textwrap.dedent("not json"))
     assert "is not a Jupyter notebook" in error_of(lambda g: NotebookStep(task_id="nb", notebook=str(bad),
                                                                           **OPTIONS)).problem
+
+
+def test_results_use_the_key_and_path_form_of_sdk_v3s_step():
+    """The one part of a function step's definition shared with SDK v3's @step: the result JSON's key and
+    the JsonGet path form (the jobs differ: Processing here, Training there; docs/function-steps.md)."""
+    stored = pytest.importorskip("sagemaker.core.remote_function.core.stored_function")
+    from airflow_sagemaker_mlops.compiler import job_runner
+    from airflow_sagemaker_mlops.operators import functions
+
+    assert stored.JSON_SERIALIZED_RESULT_KEY == functions.RETURN_KEY == job_runner.RETURN_KEY
+    step_module = pytest.importorskip("sagemaker.mlops.workflow.function_step")
+    source = Path(step_module.__file__).read_text()
+    # DelayedReturn._to_json_get: f"[{key}]" for ints, f"['{key}']" for strings, after the result key.
+    assert "f\"[{key}]\"" in source and "f\"['{key}']\"" in source
+    assert functions.result_path(["items", 0]) == "Result['items'][0]"

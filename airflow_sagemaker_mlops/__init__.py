@@ -42,6 +42,10 @@ _EXPORTS = {
     "LambdaStep": "airflow_sagemaker_mlops.operators.steps",
     "EMRServerlessStep": "airflow_sagemaker_mlops.operators.steps",
     "RawStep": "airflow_sagemaker_mlops.operators.steps",
+    "sagemaker_step": "airflow_sagemaker_mlops.operators.functions",
+    "FunctionStep": "airflow_sagemaker_mlops.operators.functions",
+    "NotebookStep": "airflow_sagemaker_mlops.operators.functions",
+    "StepResult": "airflow_sagemaker_mlops.operators.functions",
     "SageMakerStepOperator": "airflow_sagemaker_mlops.operators.steps",
     "JsonGet": "airflow_sagemaker_mlops.operators.steps",
     "PipelineParameter": "airflow_sagemaker_mlops.definition.parameters",
@@ -81,6 +85,7 @@ if TYPE_CHECKING:
     )
     from airflow_sagemaker_mlops.hooks.errors import PipelineParameterError, SageMakerApiError
     from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings
+    from airflow_sagemaker_mlops.operators.functions import FunctionStep, NotebookStep, StepResult, sagemaker_step
     from airflow_sagemaker_mlops.operators.lifecycle import (
         SageMakerPipelineCallbackOperator,
         SageMakerRetryPipelineExecutionOperator,

@@ -24,6 +24,7 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "Amazon SageMaker Pipelines",
                 "python-modules": [
                     "airflow_sagemaker_mlops.operators.steps",
+                    "airflow_sagemaker_mlops.operators.functions",
                     "airflow_sagemaker_mlops.operators.runtime",
                     "airflow_sagemaker_mlops.operators.lifecycle",
                     "airflow_sagemaker_mlops.operators.registry",
@@ -52,6 +53,10 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_sagemaker_mlops.triggers.pipelines",
                                    "airflow_sagemaker_mlops.triggers.registry"],
             }
+        ],
+        # ``@task.sagemaker(...)``: the same decorator as ``sagemaker_step`` (a function step in a pipeline group).
+        "task-decorators": [
+            {"class-name": "airflow_sagemaker_mlops.operators.functions.sagemaker_step", "name": "sagemaker"},
         ],
         "extra-links": [
             "airflow_sagemaker_mlops.links.SageMakerPipelineExecutionLink",

@@ -24,3 +24,17 @@ def test_listed_modules_and_links_import():
         module, _, name = path.rpartition(".")
         link = getattr(importlib.import_module(module), name)()
         assert link.name and link.key
+
+
+def test_task_sagemaker_is_the_function_step_decorator():
+    # Airflow's `task` collection finds provider decorators through ProvidersManager (2.11 and 3.x alike).
+    from airflow_sagemaker_mlops.compat import task
+    from airflow_sagemaker_mlops.operators.functions import SageMakerFunction, sagemaker_step
+
+    assert task.sagemaker is sagemaker_step
+
+    @task.sagemaker(image="img", s3_root_uri="s3://b/p")
+    def f(x: int) -> int:
+        return x + 1
+
+    assert isinstance(f, SageMakerFunction) and f.function(1) == 2

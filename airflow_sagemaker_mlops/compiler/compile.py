@@ -119,8 +119,7 @@ class _Compiler:
                 raise self.group.error(
                     f"{type(child).__name__} is a plain Airflow task; only SageMaker step operators "
                     "(ProcessingStep, TrainingStep, LambdaStep, ...) belong inside a SageMakerPipelineGroup. "
-                    "Move the task outside the group and pass its result through parameter_values, or run "
-                    "the code in the pipeline as a ProcessingStep or LambdaStep",
+                    + _plain_task_hint(child),
                     site=self.group.added_at.get(child.node_id), task_id=child.task_id,
                 )
             other = self.by_name.get(child.step_name)
@@ -490,6 +489,19 @@ def _walk(value: Any, path: str, depth: int = 0) -> Iterator[tuple[str, Any]]:
             yield from _walk(child, f"{path}<{type(value).__name__}[{i}]>", depth + 1)
         if isinstance(value, JsonGet) and value.property_file is not None:
             yield path, value.property_file
+
+
+def _plain_task_hint(task: Any) -> str:
+    """What to do instead of a plain task in a group; for a ``@task`` function: the decorator that makes it a step."""
+    function = getattr(task, "python_callable", None)
+    name = getattr(function, "__name__", None)
+    if name and name != "<lambda>":
+        return (f"To run {name}() in the pipeline, decorate it with @sagemaker_step(image=..., s3_root_uri=...) "
+                "(from airflow_sagemaker_mlops; also @task.sagemaker(...)) instead of @task: it becomes a "
+                "function step that runs as a SageMaker job. To keep it an Airflow task, move it outside the "
+                "group and pass its result through parameter_values")
+    return ("Move the task outside the group and pass its result through parameter_values, or run the code in "
+            "the pipeline as a function step (@sagemaker_step), a ProcessingStep or a LambdaStep")
 
 
 def _step_reference(item: Any) -> tuple[str, Any] | None:

@@ -181,7 +181,9 @@ def check_parameter_values(values: dict[str, Any], declared: dict[str, Any]) -> 
 def upload_code_assets(hook: SageMakerPipelinesHook, assets: list[Any]) -> None:
     """Upload each CodeAsset (skipped when its content-addressed key is already there)."""
     for asset in assets:
-        uri = hook.upload_code_asset(asset.local_path, asset.bucket, asset.prefix)
+        # A CodeBundle (function and notebook steps) uploads its generated files itself.
+        uri = asset.upload(hook) if hasattr(asset, "upload") else hook.upload_code_asset(
+            asset.local_path, asset.bucket, asset.prefix)
         if uri != asset.s3_uri:  # the file changed between parsing and now: the definition would be stale
             raise AirflowException(f"code asset {asset.local_path} changed since the DAG was parsed "
                                    f"({asset.s3_uri} != {uri}); run the task again")

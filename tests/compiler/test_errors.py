@@ -208,7 +208,11 @@ def test_taskflow_task_inside_the_group():
     def body(g):
         hello()
 
-    assert "plain Airflow task" in compile_error(body).problem
+    problem = compile_error(body).problem
+    assert "plain Airflow task" in problem
+    # The message names the decorator that makes the function a pipeline step.
+    assert "To run hello() in the pipeline, decorate it with @sagemaker_step(" in problem
+    assert "@task.sagemaker(" in problem
 
 
 def test_nested_task_group_is_unsupported():

@@ -6,6 +6,7 @@ A module of its own (not conftest.py): test modules import it by a name no other
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -34,6 +35,8 @@ class AirflowRunner:
     def __init__(self, home: Path, engine_url: str) -> None:
         self.home = home
         self.env = {**demo.airflow_env(home, engine_url), "EXAMPLES_POLL_INTERVAL": "0.2"}
+        # This checkout's package first (a git worktree beside the editable install), then the DAG folder.
+        self.env["PYTHONPATH"] = os.pathsep.join([str(ROOT), self.env["PYTHONPATH"]])
 
     def dags_test(self, dag_id: str, conf: dict[str, Any] | None = None) -> DagRun:
         return dags_test(self.home, self.env, dag_id, conf)

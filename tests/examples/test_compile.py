@@ -15,7 +15,8 @@ from airflow_sagemaker_mlops.cli import main
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 EXAMPLES = sorted(p.name for p in DAGS.glob("*.py") if p.name != "example_settings.py")
-WITH_GROUPS = {"churn_training.py": ["churn_training.train"], "batch_scoring.py": ["batch_scoring.scoring"]}
+WITH_GROUPS = {"churn_training.py": ["churn_training.train"], "batch_scoring.py": ["batch_scoring.scoring"],
+               "customer_quality.py": ["customer_quality.quality"]}
 
 
 def printed_json(out: str) -> dict[str, Any]:
@@ -26,7 +27,8 @@ def printed_json(out: str) -> dict[str, Any]:
 
 
 def test_the_examples_are_the_documented_ones() -> None:
-    assert EXAMPLES == ["batch_scoring.py", "churn_deploy.py", "churn_training.py", "retraining.py"]
+    assert EXAMPLES == ["batch_scoring.py", "churn_deploy.py", "churn_training.py", "customer_quality.py",
+                        "retraining.py"]
 
 
 @pytest.mark.parametrize("name", sorted(WITH_GROUPS))
@@ -72,7 +74,7 @@ def test_the_dag_folder_parses_without_import_errors(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["errors"] == {}
-    assert report["dags"] == ["batch_scoring", "churn_deploy", "churn_training", "retraining"]
+    assert report["dags"] == ["batch_scoring", "churn_deploy", "churn_training", "customer_quality", "retraining"]
     assert [Path(f).name for f in report["files"]] == EXAMPLES
 
 

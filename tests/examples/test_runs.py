@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -91,3 +92,33 @@ def test_retraining_starts_by_arn_through_the_other_account_and_retries(examples
     # The connection assumed the role in the ML account (the engine's STS, moto, answered).
     assert run.xcom("report")["acting_as"].startswith(
         "arn:aws:sts::123456789012:assumed-role/AirflowPipelineRunner/")
+
+
+@pytest.mark.parametrize(("min_quality", "branch"), [(0.5, "report"), (0.99, "too_poor")])
+def test_customer_quality_function_and_notebook_steps(examples_airflow, sagemaker_local_engine, min_quality, branch):
+    run = examples_airflow.dags_test("customer_quality", {"MinQuality": min_quality, "Rows": 300})
+    passed = branch == "report"
+    expected = {"quality.start": "success", "quality.generate": "success", "quality.profile": "success",
+                "quality.quality_gate": "success",
+                "quality.report": "success" if passed else "skipped",
+                "quality.too_poor": "skipped" if passed else "failed",
+                "publish": "success" if passed else "skipped", "alert": "skipped" if passed else "success"}
+    assert run.states == expected, run.output[-4000:]
+    # The function's return value: the step task's XCom, which the Airflow task after the group read.
+    profiled = run.xcom("quality.profile")
+    assert profiled["rows"] == 300 and profiled["passed"] is passed and 0.7 < profiled["quality"] < 0.95
+    assert run.xcom("quality.generate")["rows"] == 300  # Rows reached the function as an int
+    if not passed:
+        assert run.state == "failed"
+        assert f"quality {profiled['quality']} is below MinQuality 0.99" in run.output
+        return
+    assert run.state == "success"
+    assert run.xcom("publish") == (f"300 customers, quality {profiled['quality']:.2%}, "
+                                   f"mean spend {profiled['mean_spend']}")
+    # The notebook step: its parameters came from profile's result, its outputs are its return value, and
+    # the executed notebook and its HTML are in S3.
+    verdict = run.xcom("quality.report")["verdict"]
+    assert verdict["quality"] == profiled["quality"] and verdict["margin"] == round(profiled["quality"] - 0.5, 4)
+    executed = json.loads(s3_text(sagemaker_local_engine, run.xcom("quality.report", "output_notebook")))
+    assert verdict["summary"] + "\n" in executed["cells"][3]["outputs"][0]["text"]
+    assert verdict["summary"] in s3_text(sagemaker_local_engine, run.xcom("quality.report", "output_html"))

@@ -38,6 +38,8 @@ def user_env(ctx: JobContext, *layers: Mapping[str, str] | None) -> dict[str, st
         AWS_REGION=ctx.region,
         AWS_DEFAULT_REGION=ctx.region,
         PYTHONUNBUFFERED="1",  # line-by-line logs and metrics, as in SageMaker's containers
+        # Tells our function/notebook runner not to pip-install requirements into the engine's Python.
+        SAGEMAKER_LOCAL_ENGINE="1",
     )
     if credentials.get("SessionToken"):
         env["AWS_SESSION_TOKEN"] = credentials["SessionToken"]

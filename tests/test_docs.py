@@ -125,6 +125,8 @@ def _function_problems(name: str, func: Any) -> list[str]:
 
 
 def _init(klass: type) -> Any:
+    if "__init__" not in klass.__dict__ and "__new__" in klass.__dict__:  # a constructor by __new__ (JsonGet)
+        return klass.__new__
     return klass.__dict__.get("__init__")
 
 

@@ -914,14 +914,14 @@ def _steps(items: Iterable[Any], task_id: str, what: str) -> list[SageMakerStepO
     return items
 
 
-@locate_errors
-def JsonGet(
-    step: ProcessingStep | PropertyFileRef | None = None,
-    property_file: str | None = None,
-    path: str | None = None,
-    *,
-    s3_uri: Any = None,
-) -> _JsonGet:
+class _JsonGetType(type):
+    # The exported JsonGet builds the definition's JsonGet expression; isinstance() answers for the expression
+    # class, so ``isinstance(value, JsonGet)`` works whichever way the value was made (also a StepResult).
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, _JsonGet)
+
+
+class JsonGet(metaclass=_JsonGetType):
     """``JsonGet(evaluate, "metrics", "auc")``: read ``auc`` from property file ``metrics`` of step
     ``evaluate`` at run time; or ``JsonGet(s3_uri=..., path=...)`` to read any JSON object in S3.
 
@@ -934,6 +934,20 @@ def JsonGet(
     Returns:
         The ``Std:JsonGet`` expression.
     """
+
+    def __new__(  # type: ignore[misc]
+        cls,
+        step: ProcessingStep | PropertyFileRef | None = None,
+        property_file: str | None = None,
+        path: str | None = None,
+        *,
+        s3_uri: Any = None,
+    ) -> _JsonGet:
+        return _json_get(step, property_file, path, s3_uri)
+
+
+@locate_errors
+def _json_get(step: Any, property_file: str | None, path: str | None, s3_uri: Any) -> _JsonGet:
     if s3_uri is not None:
         if step is not None or not isinstance(path, str) or not path:
             raise PipelineDefinitionError("JsonGet(s3_uri=..., path=...) takes a JSON path and no step",

@@ -84,3 +84,13 @@ def test_every_layer_reads_the_registry():
     described = {t for t, k in K.STEP_KINDS.items() if k.described_outputs}
     assert set(pipelines._OUTPUT_READERS) == described
     assert pipelines.SageMakerPipelinesHook.step_type({"Metadata": {"EMRServerless": {}}}) == "EMRServerless"
+
+
+def test_the_exported_json_get_answers_isinstance():
+    """JsonGet is what a DAG file calls and what it checks values against (it used to be a function)."""
+    from airflow_sagemaker_mlops import JsonGet
+    from airflow_sagemaker_mlops.definition.expressions import JsonGet as Expression
+
+    value = JsonGet(s3_uri="s3://b/k.json", path="a.b")
+    assert isinstance(value, JsonGet) and isinstance(value, Expression)
+    assert not isinstance("s3://b/k.json", JsonGet)

@@ -37,7 +37,7 @@ from airflow_sagemaker_mlops.definition import (
 from airflow_sagemaker_mlops.definition.limits import limit
 from airflow_sagemaker_mlops.definition.limits import problem as limit_problem
 from airflow_sagemaker_mlops.definition.parameters import coerce_value
-from airflow_sagemaker_mlops.definition.validate import analyse, pipeline_name_problem
+from airflow_sagemaker_mlops.definition.validate import pipeline_name_problem, problems_and_graph
 from airflow_sagemaker_mlops.exceptions import PipelineCompileError, PipelineDefinitionError
 from airflow_sagemaker_mlops.operators.steps import ConditionStep, SageMakerStepOperator
 
@@ -290,7 +290,7 @@ class _Compiler:
             experiment_config=self.group.experiment_config,
             mlflow_config=self.group.mlflow_config,
         )
-        problems, graph = analyse(definition)
+        problems, graph = problems_and_graph(definition)
         # Role ARNs (the group's and those inside job arguments): shape, partition, account. A step role that
         # differs from the pipeline role ("info") is reported by the iam-policy output instead.
         from airflow_sagemaker_mlops.iam.roles import role_problems
@@ -448,7 +448,7 @@ class _Compiler:
 
     def link_airflow(self, graph: dict[str, set[str]]) -> None:
         """Add the edges the definition implies to the Airflow graph (data dependencies, nesting).
-        ``graph`` is acyclic: analyse() reported any cycle as an error before."""
+        ``graph`` is acyclic: problems_and_graph() reported any cycle as an error before."""
         for name, upstream in graph.items():
             op = self.by_name[name]
             for up in upstream:

@@ -18,7 +18,7 @@ from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
 
 from .pipeline import PipelineDefinition
 from .steps import DEPENDS_ON_TRIGGERS, StepType
-from .validate import Problem, analyse
+from .validate import Problem, problems_and_graph
 
 #: SageMaker's prefix for a definition CreatePipeline/UpdatePipeline refuses.
 UNPARSABLE = "Unable to parse pipeline definition."
@@ -141,7 +141,7 @@ def read_definition(text: str | bytes | dict[str, Any]) -> ReadDefinition:
     except (TypeError, AttributeError, ValueError, KeyError) as exc:
         raise PipelineDefinitionError(f"{UNPARSABLE} {type(exc).__name__}: {exc}") from None
     # The size limit is the request's (PipelineDefinition is at most 1 MiB), checked where the request is.
-    problems, graph = analyse(definition, check_size=False)
+    problems, graph = problems_and_graph(definition, check_size=False)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise PipelineDefinitionError(f"{UNPARSABLE} {'; '.join(str(p) for p in errors)}")

@@ -307,10 +307,10 @@ def _short(value: Any) -> str:
 
 
 def find_problems(definition: PipelineDefinition, *, check_size: bool = True) -> list[Problem]:
-    return analyse(definition, check_size=check_size)[0]
+    return problems_and_graph(definition, check_size=check_size)[0]
 
 
-def analyse(definition: PipelineDefinition, *, check_size: bool = True
+def problems_and_graph(definition: PipelineDefinition, *, check_size: bool = True
             ) -> tuple[list[Problem], dict[str, set[str]]]:
     """Every problem of the definition, and its dependency graph (step -> the steps it waits for)."""
     problems: list[Problem] = []

@@ -29,7 +29,7 @@ from airflow_sagemaker_mlops.links import (
     local_console_url,
 )
 
-from .graph import DefinitionError, apply_statuses, layout, parse_definition
+from .graph import DefinitionError, apply_statuses, layout, tab_graph
 from .render import GroupView
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ def group_view(dag_id: str, group: GroupInfo, latest: LatestExecution | None, ur
                 return view
             definition, entries = described["PipelineDefinition"], None
             view.note = "No execution yet: the pipeline's current definition (DescribePipeline), not run."
-        graph = parse_definition(definition)
+        graph = tab_graph(definition)
         apply_statuses(graph, entries)
         view.graph = layout(graph)
         view.job_urls = {name: url for name, step in graph.steps.items()

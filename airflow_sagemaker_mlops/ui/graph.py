@@ -94,7 +94,7 @@ class Edge:
 
 
 @dataclass
-class PipelineGraph:
+class TabGraph:
     steps: dict[str, Step]
     edges: list[Edge]
     width: float = 0.0
@@ -104,7 +104,7 @@ class PipelineGraph:
         return [e.source for e in self.edges if e.target == name]
 
 
-def parse_definition(definition: str | dict[str, Any]) -> PipelineGraph:
+def tab_graph(definition: str | dict[str, Any]) -> TabGraph:
     """Steps and edges of a definition: DependsOn (with triggers), data references, condition branches."""
     if isinstance(definition, str):
         try:
@@ -150,10 +150,10 @@ def parse_definition(definition: str | dict[str, Any]) -> PipelineGraph:
         add(raw, None)
     # References to steps the definition does not have (SageMaker would refuse it) are dropped, not drawn.
     kept = [e for e in edges.values() if e.source in steps and e.target in steps]
-    return PipelineGraph(steps, kept)
+    return TabGraph(steps, kept)
 
 
-def apply_statuses(graph: PipelineGraph, entries: list[dict[str, Any]] | None) -> None:
+def apply_statuses(graph: TabGraph, entries: list[dict[str, Any]] | None) -> None:
     """Colour the steps with an execution's step list (oldest first, as ListPipelineExecutionSteps gives it
     with SortOrder=Ascending): the last entry of a step wins (a retried execution runs a step again).
     ``None``: there is no execution; every step is drawn as such."""
@@ -170,7 +170,7 @@ def apply_statuses(graph: PipelineGraph, entries: list[dict[str, Any]] | None) -
 
 
 # -- layout ---------------------------------------------------------------------------------------------
-def layout(graph: PipelineGraph) -> PipelineGraph:
+def layout(graph: TabGraph) -> TabGraph:
     """Set every step's position and every edge's points; returns the graph."""
     names = list(graph.steps)
     if not names:

@@ -20,8 +20,8 @@ from .graph import (
     NODE_HEIGHT,
     NODE_WIDTH,
     NOT_RUN,
-    PipelineGraph,
     Step,
+    TabGraph,
 )
 
 #: fill, stroke by drawn status (SageMaker's StepStatus values, plus NOT_RUN and NO_EXECUTION).
@@ -53,7 +53,7 @@ class GroupView:
 
     group_id: str
     pipeline_name: str
-    graph: PipelineGraph | None = None
+    graph: TabGraph | None = None
     #: Where the drawn definition comes from, in words ("definition of execution ...", "current definition").
     source: str = ""
     #: DescribePipelineExecution of the execution drawn (None: no execution).
@@ -294,7 +294,7 @@ def _link(url: str, label: str, external: bool = False) -> str:
     return f'<a href="{escape(url)}"{target}>{label}</a>'
 
 
-def render_svg(graph: PipelineGraph, task_urls: dict[str, str] | None = None,
+def render_svg(graph: TabGraph, task_urls: dict[str, str] | None = None,
                job_urls: dict[str, str] | None = None, now: dt.datetime | None = None) -> str:
     """The graph (laid out already, see graph.layout) as an ``<svg>`` element. Its viewBox makes it scale:
     the page's script sizes it to fit the pane (not below MIN_FIT_SCALE) and zooms it."""

@@ -15,10 +15,10 @@ from airflow_sagemaker_mlops.ui.graph import (
     NODE_WIDTH,
     NOT_RUN,
     DefinitionError,
-    PipelineGraph,
+    TabGraph,
     apply_statuses,
     layout,
-    parse_definition,
+    tab_graph,
 )
 
 GOLDEN = sorted((Path(__file__).parents[1] / "golden").glob("*.json"))
@@ -32,7 +32,7 @@ def get(path: str) -> dict[str, str]:
     return {"Get": path}
 
 
-def kinds(graph: PipelineGraph) -> dict[tuple[str, str], tuple[str, str | None]]:
+def kinds(graph: TabGraph) -> dict[tuple[str, str], tuple[str, str | None]]:
     return {(e.source, e.target): (e.kind, e.label) for e in graph.edges}
 
 
@@ -52,7 +52,7 @@ def test_edges_of_every_kind():
         # DependsOn beside a data reference to the same step: one edge, drawn as data.
         step("report", DependsOn=["eval"], Arguments={"X": get("Steps.eval.ProcessingJobArn")}),
     ]}
-    graph = parse_definition(json.dumps(definition))
+    graph = tab_graph(json.dumps(definition))
     assert list(graph.steps) == ["prep", "fit", "eval", "gate", "register", "stop", "cleanup", "report"]
     assert graph.steps["register"].branch == ("gate", "true") and graph.steps["stop"].branch == ("gate", "false")
     assert kinds(graph) == {
@@ -75,11 +75,11 @@ def test_edges_of_every_kind():
 ])
 def test_a_definition_that_cannot_be_drawn_says_why(bad: str, message: str):
     with pytest.raises(DefinitionError, match=message):
-        parse_definition(bad)
+        tab_graph(bad)
 
 
 def test_statuses_come_from_the_last_entry_of_each_step():
-    graph = parse_definition({"Steps": [step("a"), step("b"), step("c")]})
+    graph = tab_graph({"Steps": [step("a"), step("b"), step("c")]})
     apply_statuses(graph, None)
     assert {s.status for s in graph.steps.values()} == {NO_EXECUTION}
     apply_statuses(graph, [
@@ -94,13 +94,13 @@ def test_statuses_come_from_the_last_entry_of_each_step():
 
 
 def test_condition_outcome():
-    graph = parse_definition({"Steps": [step("gate", "Condition", Arguments={"Conditions": []})]})
+    graph = tab_graph({"Steps": [step("gate", "Condition", Arguments={"Conditions": []})]})
     apply_statuses(graph, [{"StepName": "gate", "StepStatus": "Succeeded",
                             "Metadata": {"Condition": {"Outcome": "False"}}}])
     assert graph.steps["gate"].outcome is False
 
 
-def check_layout(graph: PipelineGraph) -> None:
+def check_layout(graph: TabGraph) -> None:
     """Every edge goes down, nothing overlaps, everything is inside the canvas."""
     for edge in graph.edges:
         source, target = graph.steps[edge.source], graph.steps[edge.target]
@@ -119,13 +119,13 @@ def check_layout(graph: PipelineGraph) -> None:
 @pytest.mark.parametrize("path", GOLDEN, ids=lambda p: p.stem)
 def test_golden_definitions_lay_out_cleanly(path: Path):
     for spec in json.loads(path.read_text()).values():
-        graph = layout(parse_definition(spec["PipelineDefinition"]))
+        graph = layout(tab_graph(spec["PipelineDefinition"]))
         assert graph.steps
         check_layout(graph)
 
 
 def test_layers_follow_the_longest_path_and_sources_sit_above_their_first_step():
-    graph = layout(parse_definition({"Steps": [
+    graph = layout(tab_graph({"Steps": [
         step("a"), step("b", DependsOn=["a"]), step("c", DependsOn=["b"]),
         step("d", DependsOn=["a", "c"]),  # a -> d skips two layers
         step("side"), step("e", DependsOn=["side", "d"]),
@@ -136,7 +136,7 @@ def test_layers_follow_the_longest_path_and_sources_sit_above_their_first_step()
 
 def test_crossings_are_removed():
     # Drawn in definition order, x1 -> y2 and x2 -> y1 would cross.
-    graph = layout(parse_definition({"Steps": [
+    graph = layout(tab_graph({"Steps": [
         step("x1"), step("x2"), step("y1", DependsOn=["x2"]), step("y2", DependsOn=["x1"])]}))
     steps = graph.steps
     assert (steps["x1"].x < steps["x2"].x) == (steps["y2"].x < steps["y1"].x)
@@ -144,13 +144,13 @@ def test_crossings_are_removed():
 
 def test_a_cycle_is_still_drawn():
     # SageMaker rejects cycles; the page must not hang or fail on one.
-    graph = layout(parse_definition({"Steps": [step("a", DependsOn=["b"]), step("b", DependsOn=["a"])]}))
+    graph = layout(tab_graph({"Steps": [step("a", DependsOn=["b"]), step("b", DependsOn=["a"])]}))
     assert {(e.source, e.target) for e in graph.edges} == {("a", "b"), ("b", "a")}
     assert all(len(e.points) >= 2 for e in graph.edges)
 
 
 def test_a_large_pipeline_lays_out_cleanly():
     steps = [step("s0")] + [step(f"s{i}", DependsOn=[f"s{i // 2}"]) for i in range(1, 300)]  # a binary tree
-    graph = layout(parse_definition({"Steps": steps}))
+    graph = layout(tab_graph({"Steps": steps}))
     check_layout(graph)
     assert max(s.layer for s in graph.steps.values()) == 9  # s299 -> s149 -> ... -> s1 -> s0

@@ -7,7 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from itertools import pairwise
 
-from airflow_sagemaker_mlops.ui.graph import NODE_HEIGHT, NODE_WIDTH, apply_statuses, layout, parse_definition
+from airflow_sagemaker_mlops.ui.graph import NODE_HEIGHT, NODE_WIDTH, apply_statuses, layout, tab_graph
 from airflow_sagemaker_mlops.ui.render import (
     MIN_FIT_SCALE,
     REFRESH_SECONDS,
@@ -40,7 +40,7 @@ ENTRIES = [
 
 
 def drawn(entries=ENTRIES):
-    graph = parse_definition(DEFINITION)
+    graph = tab_graph(DEFINITION)
     apply_statuses(graph, entries)
     return layout(graph)
 
@@ -90,7 +90,7 @@ def test_no_execution_draws_grey_boxes_with_the_step_type_only():
 
 def test_names_and_messages_from_aws_are_escaped():
     definition = {"Steps": [{"Name": "<script>alert(1)</script>", "Type": "Processing"}]}
-    graph = layout(parse_definition(definition))
+    graph = layout(tab_graph(definition))
     apply_statuses(graph, [])
     html = render_page("<dag>", [GroupView("g", "p", graph=graph, error="<img src=x onerror=alert(1)>",
                                            execution={"PipelineExecutionStatus": "Failed",
@@ -205,7 +205,7 @@ def fifty_steps():
 
 
 def test_fifty_steps_keep_readable_boxes_without_overlaps():
-    graph = layout(parse_definition(fifty_steps()))
+    graph = layout(tab_graph(fifty_steps()))
     apply_statuses(graph, [])
     assert len(graph.steps) == 50
     boxes = sorted((s.y, s.x) for s in graph.steps.values())

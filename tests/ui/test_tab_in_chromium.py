@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from e2e_browser import Browser, find_chromium
 from test_render import fifty_steps
 
-from airflow_sagemaker_mlops.ui.graph import apply_statuses, layout, parse_definition
+from airflow_sagemaker_mlops.ui.graph import apply_statuses, layout, tab_graph
 from airflow_sagemaker_mlops.ui.render import MIN_FIT_SCALE, GroupView, render_page
 
 pytestmark = pytest.mark.e2e
@@ -50,7 +50,7 @@ def running_fifty_steps() -> GroupView:
                             "EndTime": at(11 - r), "Metadata": {"Condition": {"Outcome": "true"}}})
             entries.append({"StepName": f"register-{r}", "StepStatus": "Succeeded", "StartTime": at(10 - r),
                             "EndTime": at(10 - r)})
-    graph = parse_definition(fifty_steps())
+    graph = tab_graph(fifty_steps())
     apply_statuses(graph, entries)
     return GroupView("regions", "churn-by-region", graph=layout(graph),
                      execution={"PipelineExecutionStatus": "Executing", "PipelineExecutionDisplayName": "nightly-0304",

@@ -90,14 +90,12 @@ def emit_registration_event(op: Any, context: Any) -> dict[str, Any] | None:
     """
     from airflow_sagemaker_mlops.compat import Asset, AssetAlias
     from airflow_sagemaker_mlops.hooks.pipelines import jsonable
-    from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings
-    from airflow_sagemaker_mlops.operators.runtime import execution_arn_of, owning_group, pipelines_hook
+    from airflow_sagemaker_mlops.operators.runtime import execution_arn_of, pipeline_settings, pipelines_hook
 
     arn = ((getattr(op, "sagemaker_step", None) or {}).get("Metadata") or {}).get("RegisterModel", {}).get("Arn")
     if not arn:
         return None
-    group = owning_group(op)
-    package = jsonable(pipelines_hook(AwsClientSettings.of(group))._call(
+    package = jsonable(pipelines_hook(pipeline_settings(op).aws)._call(
         "describe_model_package", ModelPackageName=arn))
     extra = registration_extra(package, execution_arn_of(op, context), op.step_name)
     uri = model_package_group_uri(package["ModelPackageGroupName"])

@@ -265,11 +265,9 @@ def step_facets(op: Any) -> Any:
     step = getattr(op, "sagemaker_step", None)
     if not step:
         return operator_lineage(Lineage())
-    from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings
-    from airflow_sagemaker_mlops.operators.runtime import owning_group, pipelines_hook
+    from airflow_sagemaker_mlops.operators.runtime import pipeline_settings, pipelines_hook
 
-    group = owning_group(op)
-    hook = pipelines_hook(AwsClientSettings.of(group))
+    hook = pipelines_hook(pipeline_settings(op).aws)
     return operator_lineage(step_lineage(step, hook._call))
 
 

@@ -172,6 +172,8 @@ class SageMakerPipelineGroup(TaskGroup):
                              field="job_log_tail_lines")
         self.job_log_tail_lines = job_log_tail_lines
         self._runtime_tasks_added = False
+        #: The CompiledPipeline, once the group has closed.
+        self.compiled: CompiledPipeline | None = None
         for name, param in self.parameters.items():
             if not isinstance(param, PipelineParameter):
                 raise self.error(
@@ -258,9 +260,27 @@ class SageMakerPipelineGroup(TaskGroup):
     def __exit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
         super().__exit__(exc_type, exc_val, exc_tb)
         if exc_type is None:
-            # Fail the DAG import here, at the line that closes the group, rather than at run time.
-            self.compile()
+            # Fail the DAG import here, at the line that closes the group, rather than at run time. The result
+            # is kept: the start task, IAM and the CLI read it instead of compiling again.
+            self.compiled = self.compile()
             self._add_runtime_tasks()
+            self._hand_settings()
+
+    def _hand_settings(self) -> None:
+        """Give every task of the group the frozen settings it needs at run time (operators/runtime.py)."""
+        from airflow_sagemaker_mlops.operators.runtime import GroupRunSettings
+
+        tasks = [t for t in self.children.values() if hasattr(t, "task_id")]
+        settings = GroupRunSettings(
+            group_id=self.group_id, start_task_id=self.start_task_id, wait_task_id=self.wait_task_id,
+            mirror_steps=self.mirror_steps, aws=AwsClientSettings.of(self), poll_interval=self.poll_interval,
+            deferrable=self.deferrable, stop_on_kill=self.stop_on_kill, job_logs=self.job_logs,
+            job_log_tail_lines=self.job_log_tail_lines,
+            step_tasks=tuple((t.task_id, t.step_name) for t in tasks if getattr(t, "step_name", None)),
+            compiled=self.compiled,
+        )
+        for task in tasks:
+            task.pipeline_settings = settings
 
     def _add_runtime_tasks(self) -> None:
         """Insert ``start`` (and ``wait``) ahead of the step tasks, so ``upstream >> group`` lands on them."""

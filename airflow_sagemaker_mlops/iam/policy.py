@@ -758,7 +758,7 @@ def _unpack(group_or_compiled: Any) -> tuple[PipelineSpec, Any, list[Any], str |
     bucket = None
     if hasattr(group_or_compiled, "compile") and not isinstance(group_or_compiled, PipelineSpec):
         bucket = getattr(group_or_compiled, "definition_bucket", None)
-        compiled = group_or_compiled.compile()
+        compiled = getattr(group_or_compiled, "compiled", None) or group_or_compiled.compile()  # frozen at close
     if isinstance(compiled, PipelineSpec):
         return compiled, None, [], bucket
     spec = getattr(compiled, "spec", None)

@@ -352,11 +352,10 @@ class _RunnerStep(ProcessingStep):
 
     def _result(self, context: Any) -> Any:
         from airflow_sagemaker_mlops.compat import xcom_push
-        from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings
         from airflow_sagemaker_mlops.operators.observability import read_property_files
-        from airflow_sagemaker_mlops.operators.runtime import owning_group, pipelines_hook
+        from airflow_sagemaker_mlops.operators.runtime import pipeline_settings, pipelines_hook
 
-        hook = pipelines_hook(AwsClientSettings.of(owning_group(self)))
+        hook = pipelines_hook(pipeline_settings(self).aws)
         outputs = hook.step_outputs(self.sagemaker_step or {})
         base = (outputs.get("ProcessingOutputs") or {}).get(RESULT_OUTPUT)
         for key, name in self.output_files.items():

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_sagemaker_mlops.compat import (
@@ -48,7 +48,6 @@ from airflow_sagemaker_mlops.links import (
 from airflow_sagemaker_mlops.operators.failures import final, one_frame
 
 if TYPE_CHECKING:
-    from airflow_sagemaker_mlops.compiler.group import SageMakerPipelineGroup
     from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
     from airflow_sagemaker_mlops.operators.steps import ConditionStep, SageMakerStepOperator
 
@@ -67,13 +66,33 @@ def pipelines_hook(aws: AwsClientSettings) -> SageMakerPipelinesHook:
     return aws.hook(SageMakerPipelinesHook)
 
 
-def owning_group(task: BaseOperator) -> SageMakerPipelineGroup:
-    from airflow_sagemaker_mlops.compiler.group import SageMakerPipelineGroup
+@dataclass(frozen=True)
+class GroupRunSettings:
+    """What the tasks of a SageMakerPipelineGroup need at run time, handed to each of them (as
+    ``task.pipeline_settings``) when the group closes: run-time code reads this, never the group or the
+    compiler, and the compiled pipeline is the one frozen at parse time, not compiled again."""
 
-    group = task.task_group
-    if not isinstance(group, SageMakerPipelineGroup):
+    group_id: str
+    start_task_id: str
+    wait_task_id: str
+    mirror_steps: bool
+    aws: AwsClientSettings
+    poll_interval: float
+    deferrable: bool
+    stop_on_kill: bool
+    job_logs: bool
+    job_log_tail_lines: int
+    #: (step task id, step name) of every step task of the group.
+    step_tasks: tuple[tuple[str, str], ...]
+    #: The group's CompiledPipeline (compiler/compile.py), compiled once when the group closed.
+    compiled: Any = field(compare=False, repr=False)
+
+
+def pipeline_settings(task: BaseOperator) -> GroupRunSettings:
+    settings = getattr(task, "pipeline_settings", None)
+    if settings is None:
         raise AirflowException(f"task {task.task_id!r} must be inside a SageMakerPipelineGroup to run")
-    return group
+    return settings
 
 
 class SageMakerPipelineStartOperator(BaseOperator):
@@ -117,8 +136,8 @@ class SageMakerPipelineStartOperator(BaseOperator):
 
     @one_frame
     def execute(self, context: Any) -> dict[str, Any]:
-        group = owning_group(self)
-        compiled = group.compile()
+        settings = pipeline_settings(self)
+        compiled = settings.compiled
         spec = compiled.spec
         values = check_parameter_values(  # before any AWS call
             {k: v for k, v in self.parameter_values.items() if v is not None}, spec.definition.parameters)
@@ -136,7 +155,7 @@ class SageMakerPipelineStartOperator(BaseOperator):
             parameters=values,  # checked and coerced above, before any call: not checked twice
             client_request_token=token,
             display_name=_display_name(run_id),
-            description=f"Airflow dag_id={dag_id} run_id={run_id} group={group.group_id}",
+            description=f"Airflow dag_id={dag_id} run_id={run_id} group={settings.group_id}",
             max_parallel_steps=spec.max_parallel_steps,
         )
         xcom_push(ti, EXECUTION_ARN_KEY, execution_arn)
@@ -259,40 +278,40 @@ class SageMakerPipelineWaitOperator(BaseOperator):
 
 
 def execution_arn_of(task: BaseOperator, context: Any) -> str:
-    group = owning_group(task)
-    arn = context["ti"].xcom_pull(task_ids=group.start_task_id, key=EXECUTION_ARN_KEY)
+    settings = pipeline_settings(task)
+    arn = context["ti"].xcom_pull(task_ids=settings.start_task_id, key=EXECUTION_ARN_KEY)
     if not arn:
-        raise AirflowException(f"no execution ARN from {group.start_task_id!r}: did the start task run?")
+        raise AirflowException(f"no execution ARN from {settings.start_task_id!r}: did the start task run?")
     return arn
 
 
 # -- step tasks ----------------------------------------------------------------------------------------
 def run_step(op: SageMakerStepOperator, context: Any) -> Any:
-    group = owning_group(op)
-    if not group.mirror_steps:
+    settings = pipeline_settings(op)
+    if not settings.mirror_steps:
         ti = context["ti"]
-        steps = ti.xcom_pull(task_ids=group.wait_task_id, key=STEPS_KEY) or []
-        execution = ti.xcom_pull(task_ids=group.wait_task_id, key=EXECUTION_KEY) or {}
+        steps = ti.xcom_pull(task_ids=settings.wait_task_id, key=STEPS_KEY) or []
+        execution = ti.xcom_pull(task_ids=settings.wait_task_id, key=EXECUTION_KEY) or {}
         step = next((s for s in steps if s.get("StepName") == op.step_name), None)
         return finish_step(op, context, step, execution)
-    aws = AwsClientSettings.of(group)
+    aws = settings.aws
     hook = pipelines_hook(aws)
     from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger, wait_or_defer
 
     follow = follow_after_clear(op, context, hook, execution_arn_of(op, context), op.step_name)
     arn = op.execution_arn = follow.execution_arn
     xcom_push(context["ti"], EXECUTION_ARN_KEY, arn)  # which execution this task follows
-    _persist_job_link(op, context, hook, None, group.region_name)  # until the step's job is known (deferral)
+    _persist_job_link(op, context, hook, None, settings.aws.region_name)  # until the step's job is known (deferral)
     trigger = PipelineExecutionTrigger(arn, step_name=op.step_name, **aws.as_kwargs(),
-                                       poll_interval=group.poll_interval, stop_on_kill=group.stop_on_kill,
-                                       stream_logs=group.job_logs, resumed_from=follow.resumed_from)
+                                       poll_interval=settings.poll_interval, stop_on_kill=settings.stop_on_kill,
+                                       stream_logs=settings.job_logs, resumed_from=follow.resumed_from)
     streamer = None
-    if group.job_logs and not group.deferrable:  # the job log while the step runs (the trigger does it deferred)
+    if settings.job_logs and not settings.deferrable:  # the job log while the step runs (the trigger does it deferred)
         from airflow_sagemaker_mlops.operators.observability import WorkerLogStreamer, logs_hook
 
         streamer = WorkerLogStreamer(op.step_name, hook, logs_hook(aws), op.log)
     timeout = op.execution_timeout.total_seconds() if op.execution_timeout else None
-    event = wait_or_defer(op, hook, trigger, deferrable=group.deferrable, timeout=timeout, on_poll=streamer)
+    event = wait_or_defer(op, hook, trigger, deferrable=settings.deferrable, timeout=timeout, on_poll=streamer)
     if streamer is not None:
         event["job_log"] = streamer.job_log()
     return complete_step(op, context, event)
@@ -360,8 +379,8 @@ def follow_after_clear(task: BaseOperator, context: Any, hook: SageMakerPipeline
 
 def rerun_cleared_steps(task: BaseOperator, context: Any, hook: SageMakerPipelinesHook, source_arn: str) -> str:
     """A selective execution of ``source_arn`` running the steps whose tasks are cleared in this DAG run."""
-    group = owning_group(task)
-    step_tasks = {t.task_id: t.step_name for t in group.children.values() if getattr(t, "step_name", None)}
+    settings = pipeline_settings(task)
+    step_tasks = dict(settings.step_tasks)
     ti = context["ti"]
     states = task_states(ti, list(step_tasks))
     pending = {task_id for task_id, state in states.items() if state not in _DONE_STATES} | {task.task_id}
@@ -372,7 +391,7 @@ def rerun_cleared_steps(task: BaseOperator, context: Any, hook: SageMakerPipelin
         source_arn.split("/execution/")[0],  # the pipeline's ARN
         parameters=hook.execution_parameters(source_arn),
         client_request_token=token,
-        description=f"Airflow dag_id={ti.dag_id} run_id={ti.run_id} group={group.group_id}: re-run of "
+        description=f"Airflow dag_id={ti.dag_id} run_id={ti.run_id} group={settings.group_id}: re-run of "
                     f"{', '.join(selected)} (selective execution of {source_arn})",
         selective_execution={"SourcePipelineExecutionArn": source_arn,
                              "SelectedSteps": [{"StepName": name} for name in selected]},
@@ -409,17 +428,17 @@ def complete_step(op: SageMakerStepOperator, context: Any, event: dict[str, Any]
 
 def finish_step(op: SageMakerStepOperator, context: Any, step: dict[str, Any] | None,
                 execution: dict[str, Any], job_log: dict[str, Any] | None = None) -> Any:
-    group = owning_group(op)
+    settings = pipeline_settings(op)
     ti = context["ti"]
     if step is None:
         status = execution.get("status") or execution.get("PipelineExecutionStatus") or "ended"
         raise AirflowSkipException(f"SageMaker did not run step {op.step_name!r} (execution {status})")
     op.sagemaker_step = step  # what its OpenLineage facets and asset event describe
-    hook = pipelines_hook(AwsClientSettings.of(group))
+    hook = pipelines_hook(settings.aws)
     outputs = _jsonable(hook.step_outputs(step))
     for key, value in outputs.items():
         xcom_push(ti, key, value)
-    _persist_job_link(op, context, hook, _resource_arn(step), group.region_name)
+    _persist_job_link(op, context, hook, _resource_arn(step), settings.aws.region_name)
     status = step.get("StepStatus")
     from airflow_sagemaker_mlops.operators import failures
     from airflow_sagemaker_mlops.operators.observability import outputs_table, step_summary
@@ -429,21 +448,21 @@ def finish_step(op: SageMakerStepOperator, context: Any, step: dict[str, Any] | 
     table = None if designed else outputs_table(outputs)  # a Fail step's only output is its message
     op.log.info("%s%s", step_summary(outputs), f"; outputs (also in XCom):\n{table}" if table else "")
     if designed:  # the pipeline failed itself on purpose: one clear line, no job log to show
-        line, failure = failures.designed_failure(op, step, group.start_task_id)
+        line, failure = failures.designed_failure(op, step, settings.start_task_id)
         op.log.error("%s", line)
         raise failure
     tail = ""
-    if group.job_logs:  # job log (rest of it), metrics and property files; see operators/observability.py
+    if settings.job_logs:  # job log (rest of it), metrics and property files; see operators/observability.py
         from airflow_sagemaker_mlops.operators.observability import report_step
 
-        report = report_step(op, context, step, outputs, hook, AwsClientSettings.of(group), job_log,
-                             group.job_log_tail_lines)
+        report = report_step(op, context, step, outputs, hook, settings.aws, job_log,
+                             settings.job_log_tail_lines)
         if report.tail:
             tail = (f"\nLast {len(report.tail)} lines of the job log ({report.location.describe()}):\n"
                     + "\n".join(report.tail))
     if step_ended(status) and status != SUCCEEDED:  # final in SageMaker: retrying this task cannot change it
         arn = execution.get("arn") or execution.get("PipelineExecutionArn") or op.execution_arn
-        raise failures.step_failed(op.step_name, step, arn, group.start_task_id, tail)
+        raise failures.step_failed(op.step_name, step, arn, settings.start_task_id, tail)
     if status != SUCCEEDED:  # still running although its execution ended: not final, Airflow may retry
         raise AirflowException(f"SageMaker step {op.step_name!r} ended {status}: {step.get('FailureReason', '')}"
                                f"{tail}")

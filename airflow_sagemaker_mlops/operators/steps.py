@@ -261,11 +261,10 @@ class SageMakerStepOperator(BaseOperator, metaclass=_StepOperatorMeta):
         return step_facets(self)
 
     def on_kill(self) -> None:
-        from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings
-        from airflow_sagemaker_mlops.operators.runtime import owning_group, stop_killed_execution
+        from airflow_sagemaker_mlops.operators.runtime import pipeline_settings, stop_killed_execution
 
-        group = owning_group(self)
-        stop_killed_execution(self, group.stop_on_kill, self.execution_arn, AwsClientSettings.of(group))
+        settings = pipeline_settings(self)
+        stop_killed_execution(self, settings.stop_on_kill, self.execution_arn, settings.aws)
 
     # -- what the compiler reads --------------------------------------------------------------
     def argument_name(self, field: str | None) -> str | None:

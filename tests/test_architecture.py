@@ -126,6 +126,21 @@ def test_no_import_crosses_a_forbidden_boundary() -> None:
     assert list(_violations()) == []
 
 
+#: Run-time modules: they read the settings the group handed their tasks, never the group or the compiler.
+RUN_TIME = ("operators/runtime.py", "operators/lifecycle.py", "operators/observability.py", "operators/failures.py",
+            "sensors", "triggers", "hooks", "lineage.py", "assets.py")
+
+
+def test_run_time_code_does_not_import_the_compiler() -> None:
+    found = []
+    for entry in RUN_TIME:
+        target = PACKAGE / entry
+        for path in sorted(target.rglob("*.py")) if target.is_dir() else [target]:
+            found += [f"{path.relative_to(PACKAGE.parent)}:{line}: {module}" for module, line in _imports(path)
+                      if module.startswith(f"{NAME}.compiler") and module != f"{NAME}.compiler.assets"]
+    assert found == []
+
+
 def test_the_rule_catches_a_crossing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The checker itself, on a made-up engine module that reaches into Airflow and the operators.
     fake = PACKAGE / "local" / "_architecture_probe.py"

@@ -90,7 +90,7 @@ def generate() -> dict[str, Any]:
                             uri = image_uris.retrieve(framework, REGION, version=version, py_version=py or None,
                                                       instance_type=instance_for(processor) if processor else None,
                                                       image_scope=scope)
-                        except Exception:  # noqa: BLE001 - a combination the SDK refuses is simply not listed
+                        except Exception:
                             continue
                         key = json.dumps(leaf["registries"], sort_keys=True)
                         if key not in index:
@@ -123,7 +123,8 @@ def generate() -> dict[str, Any]:
     # Graviton instances pick the inference_graviton images of these frameworks, whatever the scope given.
     graviton = {"frameworks": sorted(fw_utils.GRAVITON_ALLOWED_FRAMEWORKS),
                 "families": sorted(fw_utils.GRAVITON_ALLOWED_TARGET_INSTANCE_FAMILY)}
-    return {"sdk": package_version("sagemaker-core"), "config_sha256": config_digest(), "registries": registries, "domains": domains,
+    return {"sdk": package_version("sagemaker-core"), "config_sha256": config_digest(),
+            "registries": registries, "domains": domains,
             "graviton": graviton, "frameworks": frameworks}
 
 

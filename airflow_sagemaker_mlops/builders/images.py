@@ -106,7 +106,7 @@ def image_uri(framework: str, version: str | None = None, region: str = "us-east
     scope = _choose(image_scope, list(scopes), "image_scope", f"{framework} images")
     versions, aliases = scopes[scope]["versions"], scopes[scope]["aliases"]
     context = f"{framework} {scope} images"
-    if version is not None and version in aliases:
+    if version is not None and version not in versions and aliases.get(version) in versions:
         version = aliases[version]
     elif version is not None and version not in versions:
         raise PipelineDefinitionError(_unknown_version(version, versions, aliases, context), field="version")

@@ -14,7 +14,7 @@ from typing import Any
 from airflow_sagemaker_mlops.compiler.assets import CodeAsset
 from airflow_sagemaker_mlops.definition.expressions import Expression, Join
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
-from airflow_sagemaker_mlops.location import user_site
+from airflow_sagemaker_mlops.location import locate_errors, user_site
 
 #: Where SageMaker Processing puts inputs and takes outputs in the container, and the code input's place.
 PROCESSING_ROOT = "/opt/ml/processing"
@@ -103,6 +103,7 @@ def hyperparameter(value: Any) -> Any:
                                       f"{type(value).__name__}", field="hyperparameters") from None
 
 
+@locate_errors
 def top_model_s3_uri(tuning_step: Any, top_k: int = 0, *, s3_prefix: Any = None) -> Join:
     """The model artifact of the ``top_k``-th best training job of a Tuning step (0 = the best), as the SDK's
     ``TuningStep.get_top_model_s3_uri``: ``<output path>/<training job name>/output/model.tar.gz``.

@@ -44,7 +44,7 @@ def _operator_keywords() -> frozenset[str]:
     from airflow_sagemaker_mlops.compat import BaseOperator
 
     names: set[str] = set()
-    for init in (SageMakerStepOperator.__init__, BaseOperator.__init__):
+    for init in (SageMakerStepOperator.__init__, ProcessingStep.__init__, BaseOperator.__init__):
         init = inspect.unwrap(init)
         names.update(p.name for p in inspect.signature(init).parameters.values()
                      if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "self")
@@ -65,7 +65,7 @@ def _builder(func: _F, also: Callable[..., Any] | None = None) -> _F:
         task_id = kwargs.get("task_id")
         unknown = [k for k in kwargs if k not in own and k not in _operator_keywords()]
         if unknown:
-            accepted = sorted(own) + ["(and the step operator's: step_name, retry_policies, cache, ...)"]
+            accepted = [*sorted(own), "(and the step operator's: step_name, retry_policies, cache, ...)"]
             close = difflib.get_close_matches(unknown[0], [*own, *_operator_keywords()], n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise located(f"{func.__name__}() got an unexpected keyword {unknown[0]!r}{hint} It takes: "
@@ -439,7 +439,7 @@ def tuning_job(
         "RoleArn": job.get("RoleArn"),
         "OutputDataConfig": job.get("OutputDataConfig"),
         "StoppingCondition": job.get("StoppingCondition"),
-        "HyperParameterRanges": ranges,
+        "HyperParameterRanges": {kind: items for kind, items in ranges.items() if items},
         "AlgorithmSpecification": job.get("AlgorithmSpecification"),
         "ResourceConfig": job.get("ResourceConfig"),
         "InputDataConfig": job.get("InputDataConfig"),

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from airflow_sagemaker_mlops.definition.expressions import Expression
+from airflow_sagemaker_mlops.definition.steps import PropertyFile
 from airflow_sagemaker_mlops.exceptions import PipelineCompileError, PipelineDefinitionError
 from airflow_sagemaker_mlops.location import located, user_site
 from airflow_sagemaker_mlops.operators.steps import (
@@ -135,6 +136,7 @@ def run_script(
     max_runtime_in_seconds: Any = None,
     network_config: dict[str, Any] | None = None,
     code_bucket: str | None = None,
+    property_files: Mapping[str, str] | Iterable[PropertyFile] | None = None,
     **step: Any,
 ) -> ProcessingStep:
     """A script run as a Processing step, as the SDK's ``ScriptProcessor(...).run(code=...)``.
@@ -143,8 +145,9 @@ def run_script(
         ``code_bucket``), a :class:`CodeAsset` or an ``s3://`` URI. It becomes the ``code`` input at
         ``/opt/ml/processing/input/code`` (after the other inputs), and the entry point is ``command`` followed
         by that path.
-    :param inputs: ``{name: s3_uri}`` (each at ``/opt/ml/processing/<name>``) or a list of
-        :func:`s3_input` fragments.
+    :param inputs: ``{name: s3_uri}`` (each at ``/opt/ml/processing/<name>``; a local path is uploaded like
+        ``code``) or a list of :func:`s3_input` fragments.
+    :param property_files: PropertyFile objects, or ``{name: "<output name>/<file path>"}``.
     :param outputs: ``{name: s3_uri}`` (each from ``/opt/ml/processing/<name>``) or :func:`s3_output` fragments.
     :param arguments: ``ContainerArguments`` (typed parameters become strings).
     :param env: ``Environment`` (typed parameters become strings).
@@ -160,7 +163,9 @@ def run_script(
         "ProcessingResources": {"ClusterConfig": cluster},
         "AppSpecification": app,
         "RoleArn": role,
-        "ProcessingInputs": [*_named(inputs, io.s3_input, "inputs"), io.code_input(script)],
+        "ProcessingInputs": [*_named(inputs, lambda n, uri: io.s3_input(n, io.code(uri, code_bucket, f"inputs[{n!r}]")
+                                                                         if isinstance(uri, str) else uri), "inputs"),
+                             io.code_input(script)],
     }
     out = _named(outputs, io.s3_output, "outputs")
     if out:
@@ -171,7 +176,9 @@ def run_script(
         job["Environment"] = dict(env)
     if network_config:
         job["NetworkConfig"] = network_config
-    return ProcessingStep(task_id=task_id, job=job, **step)
+    if isinstance(property_files, Mapping):
+        property_files = [PropertyFile(name, *where.split("/", 1)) for name, where in property_files.items()]
+    return ProcessingStep(task_id=task_id, job=job, property_files=property_files, **step)
 
 
 @_builder

@@ -116,7 +116,8 @@ with DAG(
                              environment={"CHURN_THRESHOLD": signoff.output_parameter("threshold")})
         score = transform_job(  # each output line: the customer's features, then probability,churn
             task_id="score", model_name=model, data=batch_uri, output_path=ex.run_prefix("scoring", "predictions"),
-            instance_type=ex.INSTANCE, content_type="text/csv", split_type="Line", accept="text/csv", assemble_with="Line", join_source="Input", strategy="MultiRecord")
+            instance_type=ex.INSTANCE, content_type="text/csv", split_type="Line", accept="text/csv",
+            assemble_with="Line", join_source="Input", strategy="MultiRecord")
         customers >> signoff >> model >> score
 
     answer = SageMakerPipelineCallbackOperator(task_id="answer_signoff", execution_arn=scoring.execution_arn,

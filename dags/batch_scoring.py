@@ -15,39 +15,19 @@ import io
 import math
 from typing import Any
 
-from example_settings import (
-    CODE_BUCKET,
-    DATA_BUCKET,
-    GROUP_DEFAULTS,
-    INSTANCE,
-    MODEL_PACKAGE_GROUP,
-    POLL_INTERVAL,
-    ROLE,
-    SIGNOFF_QUEUE_URL,
-    SKLEARN_IMAGE,
-    START,
-    code_input,
-    processing_resources,
-    s3_input,
-    s3_output,
-)
+import example_settings as ex
 
 from airflow_sagemaker_mlops import (
     CallbackStep,
-    CodeAsset,
-    CreateModelStep,
-    Execution,
-    Join,
     PipelineParameter,
-    ProcessingStep,
     SageMakerPipelineCallbackOperator,
     SageMakerPipelineGroup,
-    TransformStep,
 )
+from airflow_sagemaker_mlops.builders import create_model, run_script, transform_job
 from airflow_sagemaker_mlops.compat import DAG, Param, task
 
 PARAMETERS = {
-    "ModelData": PipelineParameter.string(f"s3://{DATA_BUCKET}/churn/models/latest/model.tar.gz"),
+    "ModelData": PipelineParameter.string(f"s3://{ex.DATA_BUCKET}/churn/models/latest/model.tar.gz"),
     "Customers": PipelineParameter.integer(500),
 }
 
@@ -91,7 +71,7 @@ def signoff_batch(arguments: dict[str, Any], context: Any) -> dict[str, Any]:
 with DAG(
     "batch_scoring",
     schedule=None,
-    start_date=START,
+    start_date=ex.START,
     catchup=False,
     tags=["example", "sagemaker"],
     doc_md=__doc__,
@@ -105,10 +85,10 @@ with DAG(
         from airflow.providers.amazon.aws.hooks.sagemaker import SageMakerHook
 
         sm = SageMakerHook(aws_conn_id="aws_default").conn
-        packages = sm.list_model_packages(ModelPackageGroupName=MODEL_PACKAGE_GROUP, SortBy="CreationTime",
+        packages = sm.list_model_packages(ModelPackageGroupName=ex.MODEL_PACKAGE_GROUP, SortBy="CreationTime",
                                           SortOrder="Descending")["ModelPackageSummaryList"]
         if not packages:
-            raise ValueError(f"no model package in {MODEL_PACKAGE_GROUP}: run the churn_training DAG first")
+            raise ValueError(f"no model package in {ex.MODEL_PACKAGE_GROUP}: run the churn_training DAG first")
         package = sm.describe_model_package(ModelPackageName=packages[0]["ModelPackageArn"])
         print(f"scoring with {package['ModelPackageArn']}")
         return package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
@@ -119,64 +99,30 @@ with DAG(
         parameters=PARAMETERS,
         parameter_values={"ModelData": latest_model()},
         dag_params=True,  # Customers becomes a DAG param; ModelData comes from latest_model
-        **GROUP_DEFAULTS,
+        **ex.GROUP_DEFAULTS,
     ) as scoring:
-        customers = ProcessingStep(
-            task_id="customers",
-            job={
-                "RoleArn": ROLE,
-                "AppSpecification": {"ImageUri": SKLEARN_IMAGE, "ContainerEntrypoint": [
-                    "python3", "/opt/ml/processing/input/code/new_customers.py"]},
-                "ProcessingResources": processing_resources(),
-                "ProcessingInputs": [
-                    code_input(CodeAsset("scripts/churn/new_customers.py", bucket=CODE_BUCKET)),
-                    s3_input("input/lib", CodeAsset("scripts/churn/preprocess.py", bucket=CODE_BUCKET)),
-                ],
-                "ProcessingOutputConfig": {"Outputs": [s3_output("batch", Join(
-                    [f"s3://{DATA_BUCKET}", "scoring", "batch", Execution.PipelineExecutionId], on="/"))]},
-                "Environment": {"ROWS": Join([scoring.parameter("Customers")], on="")},
-            },
-        )
+        customers = run_script(task_id="customers", code="scripts/churn/new_customers.py", **ex.JOB,
+                               inputs={"input/lib": "scripts/churn/preprocess.py"},
+                               outputs={"batch": ex.run_prefix("scoring", "batch")},
+                               env={"ROWS": scoring.parameter("Customers")})
         batch_uri = customers.properties.ProcessingOutputConfig.Outputs["batch"].S3Output.S3Uri
         # SageMaker sends {token, arguments} to the queue and waits; Airflow's signoff task answers.
-        signoff = CallbackStep(task_id="signoff", sqs_queue_url=SIGNOFF_QUEUE_URL, inputs={"batch": batch_uri},
+        signoff = CallbackStep(task_id="signoff", sqs_queue_url=ex.SIGNOFF_QUEUE_URL, inputs={"batch": batch_uri},
                                outputs={"rows": "Integer", "threshold": "String", "signed_off_by": "String"})
-        model = CreateModelStep(
-            task_id="model",
-            model={
-                "ExecutionRoleArn": ROLE,
-                "PrimaryContainer": {
-                    "Image": SKLEARN_IMAGE,
-                    "ModelDataUrl": scoring.parameter("ModelData"),
-                    "Environment": {
-                        # The training source directory holds inference.py too: one tarball trains and serves.
-                        "SAGEMAKER_PROGRAM": "inference.py",
-                        "SAGEMAKER_SUBMIT_DIRECTORY": CodeAsset("scripts/churn/train", bucket=CODE_BUCKET),
-                        "CHURN_THRESHOLD": signoff.output_parameter("threshold"),
-                    },
-                },
-            },
-        )
-        score = TransformStep(
-            task_id="score",
-            job={
-                "ModelName": model.properties.ModelName,
-                "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": batch_uri}},
-                                   "ContentType": "text/csv", "SplitType": "Line"},
-                "TransformOutput": {"S3OutputPath": Join([f"s3://{DATA_BUCKET}", "scoring", "predictions",
-                                                          Execution.PipelineExecutionId], on="/"),
-                                    "Accept": "text/csv", "AssembleWith": "Line"},
-                # Each output line is the customer's features followed by probability,churn.
-                "DataProcessing": {"JoinSource": "Input"},
-                "TransformResources": {"InstanceType": INSTANCE, "InstanceCount": 1},
-                "BatchStrategy": "MultiRecord",
-            },
-        )
+        # The training source directory holds inference.py too: one tarball trains and serves.
+        model = create_model(task_id="model", image_uri=ex.SKLEARN_IMAGE, role=ex.ROLE, code_bucket=ex.CODE_BUCKET,
+                             model_data=scoring.parameter("ModelData"), entry_point="inference.py",
+                             source_dir="scripts/churn/train",
+                             environment={"CHURN_THRESHOLD": signoff.output_parameter("threshold")})
+        score = transform_job(  # each output line: the customer's features, then probability,churn
+            task_id="score", model_name=model, data=batch_uri, output_path=ex.run_prefix("scoring", "predictions"),
+            instance_type=ex.INSTANCE, content_type="text/csv", split_type="Line", accept="text/csv",
+            assemble_with="Line", join_source="Input", strategy="MultiRecord")
         customers >> signoff >> model >> score
 
     answer = SageMakerPipelineCallbackOperator(task_id="answer_signoff", execution_arn=scoring.execution_arn,
                                                step_name="signoff", python_callable=signoff_batch,
-                                               poll_interval=POLL_INTERVAL)
+                                               poll_interval=ex.POLL_INTERVAL)
     # `airflow dags test` runs one task at a time: the answer has to come before the signoff task waits for
     # the step to end. (Under the scheduler both could run at once; the edge does no harm there.)
     answer >> signoff

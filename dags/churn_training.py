@@ -10,37 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from example_settings import (
-    CHURN_PIPELINE,
-    CODE_BUCKET,
-    DATA_BUCKET,
-    GROUP_DEFAULTS,
-    INSTANCE,
-    MODEL_PACKAGE_GROUP,
-    ROLE,
-    SKLEARN_IMAGE,
-    START,
-    code_input,
-    processing_resources,
-    s3_input,
-    s3_output,
-)
+import example_settings as ex
 
-from airflow_sagemaker_mlops import (
-    CodeAsset,
-    ConditionStep,
-    Execution,
-    FailStep,
-    Join,
-    JsonGet,
-    PipelineParameter,
-    ProcessingStep,
-    PropertyFile,
-    RegisterModelStep,
-    SageMakerPipelineGroup,
-    TrainingStep,
-)
+from airflow_sagemaker_mlops import ConditionStep, FailStep, Join, JsonGet, PipelineParameter, SageMakerPipelineGroup
 from airflow_sagemaker_mlops import conditions as C
+from airflow_sagemaker_mlops.builders import register_model, run_script, training_job
 from airflow_sagemaker_mlops.compat import DAG, task
 
 PARAMETERS = {
@@ -48,105 +22,50 @@ PARAMETERS = {
     "Rows": PipelineParameter.integer(5000),
     "Epochs": PipelineParameter.integer(300),
     "LearningRate": PipelineParameter.string("0.1"),
-    "TrainingInstanceType": PipelineParameter.string(INSTANCE, enum_values=[INSTANCE, "ml.m5.xlarge"]),
+    "TrainingInstanceType": PipelineParameter.string(ex.INSTANCE, enum_values=[ex.INSTANCE, "ml.m5.xlarge"]),
 }
-
-
-def as_string(value: Any) -> Join:
-    """Environment and hyperparameter values are strings: a typed parameter goes in as the SDK's to_string()."""
-    return Join([value], on="")
-
-
-def run_prefix(name: str) -> Join:
-    """s3://<data bucket>/churn/<name>/<execution id>: every execution writes its own prefix."""
-    return Join([f"s3://{DATA_BUCKET}", "churn", name, Execution.PipelineExecutionId], on="/")
 
 
 with DAG(
     "churn_training",
     schedule=None,
-    start_date=START,
+    start_date=ex.START,
     catchup=False,
     tags=["example", "sagemaker"],
     doc_md=__doc__,
 ):
     with SageMakerPipelineGroup(
         group_id="train",
-        pipeline_name=CHURN_PIPELINE,
+        pipeline_name=ex.CHURN_PIPELINE,
         parameters=PARAMETERS,
         dag_params=True,  # every pipeline parameter is a DAG param: the trigger form sets it
         pipeline_description="Churn model: preprocess, train, evaluate, register when AUC >= MinAuc",
-        **GROUP_DEFAULTS,
+        **ex.GROUP_DEFAULTS,
     ) as train:
-        preprocess = ProcessingStep(
-            task_id="preprocess",
-            job={
-                "RoleArn": ROLE,
-                "AppSpecification": {"ImageUri": SKLEARN_IMAGE, "ContainerEntrypoint": [
-                    "python3", "/opt/ml/processing/input/code/preprocess.py"]},
-                "ProcessingResources": processing_resources(),
-                "ProcessingInputs": [code_input(CodeAsset("scripts/churn/preprocess.py", bucket=CODE_BUCKET))],
-                "ProcessingOutputConfig": {"Outputs": [
-                    s3_output(split, run_prefix(split)) for split in ("train", "validation", "test")]},
-                "Environment": {"ROWS": as_string(train.parameter("Rows")), "SEED": "7"},
-            },
-        )
+        # Typed parameters (Rows, Epochs) go into Environment/HyperParameters as they are: they become strings.
+        preprocess = run_script(task_id="preprocess", code="scripts/churn/preprocess.py", **ex.JOB,
+                                outputs={s: ex.run_prefix("churn", s) for s in ("train", "validation", "test")},
+                                env={"ROWS": train.parameter("Rows"), "SEED": "7"})
         split_uri = preprocess.properties.ProcessingOutputConfig.Outputs
-        fit = TrainingStep(
-            task_id="fit",
-            job={
-                "RoleArn": ROLE,
-                "AlgorithmSpecification": {"TrainingImage": SKLEARN_IMAGE, "TrainingInputMode": "File",
-                                           "MetricDefinitions": [
-                                               {"Name": "validation:auc", "Regex": r"validation:auc=([0-9.]+)"},
-                                               {"Name": "train:auc", "Regex": r"train:auc=([0-9.]+)"}]},
-                # Script mode: the framework image runs sagemaker_program from the source tarball.
-                "HyperParameters": {
-                    "sagemaker_program": "train.py",
-                    "sagemaker_submit_directory": CodeAsset("scripts/churn/train", bucket=CODE_BUCKET),
-                    "epochs": as_string(train.parameter("Epochs")),
-                    "learning-rate": train.parameter("LearningRate"),
-                },
-                "InputDataConfig": [
-                    {"ChannelName": channel, "ContentType": "text/csv", "DataSource": {"S3DataSource": {
-                        "S3DataType": "S3Prefix", "S3Uri": split_uri[channel].S3Output.S3Uri,
-                        "S3DataDistributionType": "FullyReplicated"}}}
-                    for channel in ("train", "validation")],
-                "OutputDataConfig": {"S3OutputPath": f"s3://{DATA_BUCKET}/churn/models"},
-                "ResourceConfig": {"InstanceCount": 1, "InstanceType": train.parameter("TrainingInstanceType"),
-                                   "VolumeSizeInGB": 10},
-                "StoppingCondition": {"MaxRuntimeInSeconds": 900},
-            },
+        fit = training_job(  # script mode: the framework image runs train.py from the source directory
+            task_id="fit", **{**ex.JOB, "instance_type": train.parameter("TrainingInstanceType")},
+            entry_point="train.py", source_dir="scripts/churn/train", output_path=f"s3://{ex.DATA_BUCKET}/churn/models",
+            hyperparameters={"epochs": train.parameter("Epochs"), "learning-rate": train.parameter("LearningRate")},
+            inputs={channel: split_uri[channel].S3Output.S3Uri for channel in ("train", "validation")},
+            content_type="text/csv", max_runtime_in_seconds=900,
+            metric_definitions={"validation:auc": r"validation:auc=([0-9.]+)", "train:auc": r"train:auc=([0-9.]+)"},
         )
-        evaluate = ProcessingStep(
-            task_id="evaluate",
-            job={
-                "RoleArn": ROLE,
-                "AppSpecification": {"ImageUri": SKLEARN_IMAGE, "ContainerEntrypoint": [
-                    "python3", "/opt/ml/processing/input/code/evaluate.py"]},
-                "ProcessingResources": processing_resources(),
-                "ProcessingInputs": [
-                    code_input(CodeAsset("scripts/churn/evaluate.py", bucket=CODE_BUCKET)),
-                    s3_input("input/lib", CodeAsset("scripts/churn/train/churn_model.py", bucket=CODE_BUCKET)),
-                    s3_input("model", fit.properties.ModelArtifacts.S3ModelArtifacts),
-                    s3_input("test", split_uri["test"].S3Output.S3Uri),
-                ],
-                "ProcessingOutputConfig": {"Outputs": [s3_output("evaluation", run_prefix("evaluation"))]},
-            },
-            property_files=[PropertyFile("metrics", output_name="evaluation", path="evaluation.json")],
+        evaluate = run_script(
+            task_id="evaluate", code="scripts/churn/evaluate.py", **ex.JOB,
+            inputs={"input/lib": "scripts/churn/train/churn_model.py",
+                    "model": fit.properties.ModelArtifacts.S3ModelArtifacts, "test": split_uri["test"].S3Output.S3Uri},
+            outputs={"evaluation": ex.run_prefix("churn", "evaluation")},
+            property_files={"metrics": "evaluation/evaluation.json"},
         )
-        register = RegisterModelStep(
-            task_id="register",
-            model_package_group=MODEL_PACKAGE_GROUP,
-            image_uri=SKLEARN_IMAGE,
-            model_data=fit.properties.ModelArtifacts.S3ModelArtifacts,
-            content_types=["text/csv"],
-            response_types=["text/csv"],
-            inference_instances=[INSTANCE],
-            transform_instances=[INSTANCE],
-            approval_status="PendingManualApproval",
-            model_package_description="churn logistic regression",
-        )
+        register = register_model(task_id="register", model_package_group=ex.MODEL_PACKAGE_GROUP,
+                                  image_uri=ex.SKLEARN_IMAGE, model_data=fit, content_types=["text/csv"],
+                                  response_types=["text/csv"], inference_instances=[ex.INSTANCE],
+                                  transform_instances=[ex.INSTANCE], description="churn logistic regression")
         too_weak = FailStep(
             task_id="too_weak",
             error_message=Join(["test AUC ", JsonGet(evaluate, "metrics", "metrics.auc.value"),

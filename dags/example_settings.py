@@ -12,6 +12,9 @@ from typing import Any
 
 import pendulum
 
+from airflow_sagemaker_mlops import Execution, Join
+from airflow_sagemaker_mlops.builders import image_uri
+
 # The local engine (moto underneath) always answers as this account; on AWS use your own.
 ACCOUNT = os.environ.get("EXAMPLES_ACCOUNT", "123456789012")
 REGION = os.environ.get("EXAMPLES_REGION", "us-east-1")
@@ -23,10 +26,12 @@ MODEL_PACKAGE_GROUP = "churn-models"
 SIGNOFF_QUEUE = "data-quality-signoff"
 SIGNOFF_QUEUE_URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{SIGNOFF_QUEUE}"
 
+INSTANCE = "ml.m5.large"
 # The scikit-learn framework image: on SageMaker the steps run in it (it has numpy); the local engine
 # never pulls images and runs the same scripts with its own interpreter.
-SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
-INSTANCE = "ml.m5.large"
+SKLEARN_IMAGE = image_uri("sklearn", "1.2-1", REGION, instance_type=INSTANCE)
+# What every job step of the examples shares (the builders' keywords).
+JOB = {"image_uri": SKLEARN_IMAGE, "role": ROLE, "instance_type": INSTANCE, "code_bucket": CODE_BUCKET}
 
 # The retraining example reaches the ML account through this connection (an `aws` connection whose extra
 # has role_arn: Airflow assumes that role with STS before each call).
@@ -41,21 +46,6 @@ POLL_INTERVAL = float(os.environ.get("EXAMPLES_POLL_INTERVAL", "1"))
 GROUP_DEFAULTS: dict[str, Any] = {"role_arn": ROLE, "poll_interval": POLL_INTERVAL}
 
 
-def processing_resources() -> dict[str, Any]:
-    return {"ClusterConfig": {"InstanceCount": 1, "InstanceType": INSTANCE, "VolumeSizeInGB": 10}}
-
-
-def code_input(uri: Any) -> dict[str, Any]:
-    """A ProcessingInput that puts a script where SageMaker's processing convention expects code."""
-    return {"InputName": "code", "S3Input": {"S3Uri": uri, "LocalPath": "/opt/ml/processing/input/code",
-                                             "S3DataType": "S3Prefix", "S3InputMode": "File"}}
-
-
-def s3_input(name: str, uri: Any) -> dict[str, Any]:
-    return {"InputName": name, "S3Input": {"S3Uri": uri, "LocalPath": f"/opt/ml/processing/{name}",
-                                           "S3DataType": "S3Prefix", "S3InputMode": "File"}}
-
-
-def s3_output(name: str, uri: Any) -> dict[str, Any]:
-    return {"OutputName": name, "S3Output": {"S3Uri": uri, "LocalPath": f"/opt/ml/processing/{name}",
-                                             "S3UploadMode": "EndOfJob"}}
+def run_prefix(*parts: str) -> Join:
+    """s3://<data bucket>/<parts>/<execution id>: every execution writes its own prefix."""
+    return Join([f"s3://{DATA_BUCKET}", *parts, Execution.PipelineExecutionId], on="/")

@@ -31,6 +31,8 @@ ALLOWED: dict[str, set[str]] = {
     "operators": {"compat", "definition", "exceptions", "location", "hooks", "triggers", "sensors", "links",
                   "lineage", "assets", "history", "compiler", "__init__"},
     "sensors": {"compat", "definition", "exceptions", "location", "hooks", "triggers", "operators"},
+    # SDK-style builders on top of the step operators (and the image lookup): the SDK never.
+    "builders": {"compat", "compiler", "definition", "exceptions", "location", "operators"},
     "links": {"definition", "local"},
     "lineage": {"definition", "hooks", "operators"},
     "assets": {"compat", "hooks", "operators"},
@@ -38,7 +40,8 @@ ALLOWED: dict[str, set[str]] = {
     "cli": {"compat", "compiler", "definition", "exceptions", "history", "hooks", "iam", "local"},
     "__main__": {"cli"},
     "get_provider_info": set(),
-    "__init__": {"assets", "compiler", "definition", "exceptions", "get_provider_info", "operators", "sensors"},
+    "__init__": {"assets", "builders", "compiler", "definition", "exceptions", "get_provider_info", "operators",
+                 "sensors"},
 }
 
 #: Single module-to-module imports across a boundary, each with the reason it is there.
@@ -52,6 +55,7 @@ FORBIDDEN_PACKAGES: dict[str, set[str]] = {
     "iam": {"airflow", "boto3", "botocore", "aiobotocore", "moto", "sagemaker"},
     "exceptions": {"airflow", "boto3", "botocore", "moto"},
     "local": {"airflow", "sagemaker"},
+    "builders": {"sagemaker", "boto3", "botocore", "aiobotocore", "moto"},
 }
 
 

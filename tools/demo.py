@@ -75,7 +75,8 @@ def airflow_env(home: Path, engine_url: str) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
         # The DAGs import example_settings from their folder. The dag-processor and task runners put the DAG
         # folder on sys.path, and so does `airflow dags test` from Airflow 3.1 on; on 3.0.x it does not.
-        "PYTHONPATH": str(DAGS),
+        # The caller's PYTHONPATH stays after dags/: a worktree's package then wins over an editable install.
+        "PYTHONPATH": os.pathsep.join([str(DAGS), *filter(None, [os.environ.get("PYTHONPATH")])]),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws", "extra": connection}),

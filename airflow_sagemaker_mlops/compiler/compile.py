@@ -37,6 +37,7 @@ from airflow_sagemaker_mlops.definition import (
 from airflow_sagemaker_mlops.definition.limits import limit
 from airflow_sagemaker_mlops.definition.limits import problem as limit_problem
 from airflow_sagemaker_mlops.definition.parameters import coerce_value
+from airflow_sagemaker_mlops.definition.requests import stringify_arguments
 from airflow_sagemaker_mlops.definition.validate import pipeline_name_problem, problems_and_graph
 from airflow_sagemaker_mlops.exceptions import PipelineCompileError, PipelineDefinitionError
 from airflow_sagemaker_mlops.operators.steps import ConditionStep, SageMakerStepOperator
@@ -267,6 +268,7 @@ class _Compiler:
         task_to_name = {op.task_id: op.step_name for op in self.ops}
 
         steps: dict[str, Step] = {}
+        parameter_types = {name: p.type for name, p in self.group.parameters.items()}
         for op in self.ops:
             implied = reads[op.step_name] | ({parent[op.step_name]} if op.step_name in parent else set())
             triggers = self.outcome_triggers(op)
@@ -275,7 +277,10 @@ class _Compiler:
                 name for name in upstream if name not in implied and name not in triggers
             ]
             depends_on += [DependsOnTrigger(name, trigger) for name, trigger in triggers.items()]
-            steps[op.step_name] = op.build_step(depends_on)
+            step = op.build_step(depends_on)
+            # Typed parameters in string-only fields become strings as the SDK's to_string() makes them.
+            step.arguments = stringify_arguments(step.type, step.arguments, parameter_types)
+            steps[op.step_name] = step
 
         for op in self.ops:
             if isinstance(op, ConditionStep):

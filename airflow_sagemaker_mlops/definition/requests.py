@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .expressions import ExecutionVariable, Expression, Join, ParameterRef
+from .expressions import ExecutionVariable, Expression, Join, ParameterRef, StepProperty
 from .limits import _matcher
 
 _FILE = Path(__file__).with_name("request_shapes.json")
@@ -204,3 +204,57 @@ def _describe(value: Expression) -> str:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+#: Parameter types and property types that are not strings when the pipeline runs.
+_NON_STRING_PARAMETERS = frozenset({"Integer", "Float", "Boolean"})
+_NON_STRING_PROPERTIES = frozenset({"integer", "float", "boolean"})
+
+
+def _not_a_string(value: Any, parameter_types: dict[str, str]) -> bool:
+    if isinstance(value, ParameterRef):
+        return parameter_types.get(value.name, value.type or "String") in _NON_STRING_PARAMETERS
+    if isinstance(value, StepProperty) and value.step_type:
+        from .properties import property_type
+
+        return property_type(value.step_type, value.path) in _NON_STRING_PROPERTIES
+    return False
+
+
+def stringify_arguments(step_type: str, arguments: Any, parameter_types: dict[str, str] | None = None) -> Any:
+    """``arguments`` with every typed pipeline value in a string-only field turned into a string, as the SDK's
+    ``to_string()`` does: ``Join([value], on="")``.
+
+    SageMaker takes only strings in ``Environment``, ``HyperParameters``, ``ContainerArguments`` and the other
+    string fields of a request, and an Integer, Float or Boolean parameter (or a numeric step property) there
+    fails the step when it starts. The request shape (``request_shapes.json``) says which fields are strings.
+    Values whose type is only known at run time (``JsonGet``, callback outputs) are left as written. Returns
+    the same object when nothing changes, so definitions without such values are untouched.
+    """
+    spec = _data()["requests"].get(step_type)
+    if spec is None or not isinstance(arguments, dict):
+        return arguments
+    shapes = _data()["shapes"]
+    members = shapes[spec["shape"]]["members"]
+    types = parameter_types or {}
+    out = {key: _stringify(shapes, members[key], value, types) if key in members else value
+           for key, value in arguments.items()}
+    return arguments if all(out[k] is arguments[k] for k in arguments) else out
+
+
+def _stringify(shapes: dict[str, Any], name: str, value: Any, types: dict[str, str]) -> Any:
+    shape = shapes[name]
+    kind = shape["type"]
+    if isinstance(value, Expression):
+        return Join([value], on="") if kind == "string" and _not_a_string(value, types) else value
+    if kind == "structure" and isinstance(value, dict):
+        members = shape["members"]
+        out = {k: _stringify(shapes, members[k], v, types) if k in members else v for k, v in value.items()}
+    elif kind == "map" and isinstance(value, dict):
+        out = {k: _stringify(shapes, shape["value"], v, types) for k, v in value.items()}
+    elif kind == "list" and isinstance(value, list | tuple):
+        items = [_stringify(shapes, shape["member"], v, types) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    else:
+        return value
+    return value if all(out[k] is value[k] for k in value) else out

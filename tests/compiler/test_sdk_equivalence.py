@@ -341,6 +341,43 @@ def _sdk_register_helper(sdk: _Sdk) -> dict[str, Any]:
     return sdk.definition("sdk-register-helper", [model_data, approval], [register])
 
 
+def _sdk_builders(sdk: _Sdk) -> dict[str, Any]:
+    """The builders' twin: the SDK's own producers, the image from its own lookup."""
+    from sagemaker.core import image_uris
+    from sagemaker.core.processing import ScriptProcessor
+    from sagemaker.core.transformer import Transformer
+
+    image = image_uris.retrieve("sklearn", REGION, version="1.2-1", instance_type="ml.m5.large")
+    input_data = sdk.P.ParameterString("Input", "s3://bucket/raw")
+    processor = ScriptProcessor(role=ROLE, image_uri=image, command=["python3"], instance_count=1,
+                                instance_type="ml.m5.large", sagemaker_session=sdk.session, env={"SEED": "7"})
+    prep = sdk.steps.ProcessingStep(name="prep", step_args=processor.run(
+        code="s3://bucket/code/prep.py", arguments=["--rows", "100"],
+        inputs=[sdk.s3_input("raw", input_data, "/opt/ml/processing/raw")],
+        outputs=[sdk.s3_output("train", "s3://bucket/train", "/opt/ml/processing/train"),
+                 sdk.s3_output("test", "s3://bucket/test", "/opt/ml/processing/test")]))
+    outputs = prep.properties.ProcessingOutputConfig.Outputs
+    trainer = sdk.ModelTrainer(
+        sagemaker_session=sdk.session, role=ROLE, training_image=image,
+        compute=sdk.train_configs.Compute(instance_type="ml.m5.large", instance_count=1),
+        output_data_config=sdk.train_configs.OutputDataConfig(s3_output_path="s3://bucket/models"),
+        hyperparameters={"epochs": 10, "rate": "0.1"})
+    fit = sdk.steps.TrainingStep(name="fit", step_args=trainer.train(input_data_config=[
+        sdk.train_configs.InputData(channel_name="train", data_source=outputs["train"].S3Output.S3Uri)]))
+    transformer = Transformer(model_name="churn-model", instance_count=1, instance_type="ml.m5.large",
+                              output_path="s3://bucket/scores", accept="text/csv", assemble_with="Line",
+                              strategy="MultiRecord", base_transform_job_name="score", sagemaker_session=sdk.session)
+    score = sdk.steps.TransformStep(name="score", step_args=transformer.transform(
+        data=outputs["test"].S3Output.S3Uri, content_type="text/csv", split_type="Line", join_source="Input"))
+    register = sdk.ModelStep(name="register", step_args=sdk.register_args(
+        content_types=["text/csv"], response_types=["text/csv"],
+        inference_instances=["ml.m5.large"], transform_instances=["ml.m5.large"],
+        model_package_group_name="churn", approval_status="PendingManualApproval",
+        container_def_list=[{"Image": image, "ModelDataUrl": fit.properties.ModelArtifacts.S3ModelArtifacts}],
+    ))
+    return sdk.definition("sdk-builders", [input_data], [prep, fit, score, register])
+
+
 def _sdk_job_name_variables(sdk: _Sdk) -> dict[str, Any]:
     """SDK-only: the execution variables ``ProcessingJobName``/``TrainingJobName`` (no DAG can say them yet)."""
     EV = sdk.ExecutionVariables
@@ -391,6 +428,7 @@ def _sdk_emr_serverless(sdk: _Sdk) -> dict[str, Any]:
 
 #: DAG file stem under sdk_dags/ -> the SDK builder of the same pipeline.
 SDK_BUILDERS: dict[str, Callable[[_Sdk], dict[str, Any]]] = {
+    "builders": _sdk_builders,
     "callbacks": _sdk_callbacks,
     "churn": _sdk_churn,
     "emr_serverless": _sdk_emr_serverless,

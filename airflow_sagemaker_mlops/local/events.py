@@ -95,7 +95,7 @@ class EventEmitter:
         self._thread = threading.Thread(target=self._deliver_loop, name="local-events", daemon=True)
         self._thread.start()
 
-    def _announce(self, key: tuple[str, str | None], status: str) -> str | None | bool:
+    def _announce(self, key: tuple[str, str | None], status: str) -> str | bool | None:
         """The previous announced status (None for the first), or False when ``status`` was just announced."""
         previous = self.announced.get(key)
         if previous == status:

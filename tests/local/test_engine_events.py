@@ -34,8 +34,9 @@ def queue_for(engine: Any, pipeline_arns: list[str] = ()) -> str:
 
 
 def test_execution_and_step_events_have_aws_shapes(engine: Any, sm: Any, make_pipeline: Any, fake_jobs: Any) -> None:
-    name = make_pipeline([processing_step("Prep", "bucket-ev"), {"Name": "Check", "Type": "Condition", "DependsOn": ["Prep"],
-                                                    "Arguments": {"Conditions": NOOP, "IfSteps": [], "ElseSteps": []}}])
+    check = {"Name": "Check", "Type": "Condition", "DependsOn": ["Prep"],
+             "Arguments": {"Conditions": NOOP, "IfSteps": [], "ElseSteps": []}}
+    name = make_pipeline([processing_step("Prep", "bucket-ev"), check])
     pipeline_arn = sm.describe_pipeline(PipelineName=name)["PipelineArn"]
     url = queue_for(engine, [pipeline_arn])
     arn = sm.start_pipeline_execution(PipelineName=name, PipelineExecutionDisplayName="nightly")["PipelineExecutionArn"]

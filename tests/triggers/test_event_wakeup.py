@@ -121,7 +121,7 @@ def test_messages_nobody_here_waits_for_are_put_back_then_dropped(hook: Any, eng
 
 def test_triggers_serialize_their_event_settings() -> None:
     t = PipelineExecutionTrigger("arn:x", event_queue_url="https://q", fallback_interval=60)
-    path, kwargs = t.serialize()
+    _path, kwargs = t.serialize()
     assert kwargs["event_queue_url"] == "https://q" and kwargs["fallback_interval"] == 60
     assert PipelineExecutionTrigger(**kwargs).effective_interval == 60
     assert PipelineExecutionTrigger("arn:x", poll_interval=7).effective_interval == 7
@@ -137,7 +137,7 @@ def test_configure_events_prefers_the_group_then_the_connection() -> None:
         task_group = Group()
 
     class Hook:
-        class conn_config:  # noqa: N801 - stands in for AwsConnectionWrapper
+        class conn_config:  # stands in for AwsConnectionWrapper
             extra_config = {"event_queue_url": "https://conn-queue", "event_fallback_interval": "90"}
 
     t = PipelineExecutionTrigger("arn:x")

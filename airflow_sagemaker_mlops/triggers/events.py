@@ -214,3 +214,90 @@ def configure_events(task: Any, hook: Any, trigger: Any) -> None:
         fallback = fallback or conn_fallback
     trigger.event_queue_url = queue or None
     trigger.fallback_interval = float(fallback) if fallback else DEFAULT_FALLBACK_INTERVAL
+
+
+# ---- DAGs scheduled on pipeline events (Airflow 3 AssetWatcher) ------------------------------------
+
+try:  # Airflow 3: event-driven scheduling
+    from airflow.triggers.base import BaseEventTrigger as _EventTriggerBase
+except ImportError:  # Airflow 2.11: no AssetWatcher (PipelineEventSensor does the job there)
+    from airflow.triggers.base import BaseTrigger as _EventTriggerBase
+
+from airflow.triggers.base import TriggerEvent  # noqa: E402
+
+ENDED_STATUSES = ("Succeeded", "Failed", "Stopped")
+
+
+def matching_execution_event(event: dict[str, Any] | None, pipeline_name: str,
+                             statuses: tuple[str, ...]) -> dict[str, Any] | None:
+    """The execution event's detail when it is ``pipeline_name``'s execution reaching one of ``statuses``."""
+    if event is None or event.get("detail-type") != EXECUTION_STATUS_CHANGE:
+        return None
+    detail = event["detail"]
+    name = str(detail.get("pipelineArn", "")).rsplit("/", 1)[-1]
+    if name.lower() != pipeline_name.lower() or detail.get("currentPipelineExecutionStatus") not in statuses:
+        return None
+    return detail
+
+
+async def event_payload(aws: AwsClientSettings, detail: dict[str, Any]) -> dict[str, Any]:
+    """What a pipeline event gives a DAG: execution ARN, status, pipeline, and the execution's parameters."""
+    from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesAsyncHook
+
+    arn = detail["pipelineExecutionArn"]
+    parameters: dict[str, str] = {}
+    try:
+        async with aws.hook(SageMakerPipelinesAsyncHook).client() as sm:
+            paginator = sm.get_paginator("list_pipeline_parameters_for_execution")
+            async for page in paginator.paginate(PipelineExecutionArn=arn):
+                parameters.update({p["Name"]: p["Value"] for p in page.get("PipelineParameters", [])})
+    except Exception as exc:  # the event still counts; say why the parameters are missing
+        log.warning("cannot read the parameters of %s: %s", arn, exc)
+    return {"execution_arn": arn, "status": detail.get("currentPipelineExecutionStatus"),
+            "pipeline_arn": detail.get("pipelineArn"), "pipeline_name": str(detail.get("pipelineArn", "")).rsplit(
+                "/", 1)[-1], "parameters": parameters, "execution_end_time": detail.get("executionEndTime")}
+
+
+class PipelineEventTrigger(_EventTriggerBase):  # type: ignore[misc,valid-type]
+    """Fires for each execution of ``pipeline_name`` (started anywhere) reaching one of ``statuses``, read from
+    an SQS queue subscribed to SageMaker's pipeline events (``events setup``). For an ``AssetWatcher``: the
+    asset event's extra gets the payload ``{"execution_arn", "status", "pipeline_arn", "pipeline_name",
+    "parameters", "execution_end_time"}``.
+
+    The queue should be this watcher's own (not the one waking the step tasks): every message it receives is
+    deleted, matching or not.
+    """
+
+    def __init__(self, queue_url: str, pipeline_name: str, statuses: list[str] | tuple[str, ...] = ("Succeeded",),
+                 *, aws_conn_id: str | None = "aws_default", region_name: str | None = None,
+                 verify: bool | str | None = None, botocore_config: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.queue_url = queue_url
+        self.pipeline_name = pipeline_name
+        self.statuses = tuple(statuses)
+        self.aws = AwsClientSettings(aws_conn_id, region_name, verify, botocore_config)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (f"{type(self).__module__}.{type(self).__qualname__}",
+                {"queue_url": self.queue_url, "pipeline_name": self.pipeline_name, "statuses": list(self.statuses),
+                 **self.aws.as_kwargs()})
+
+    async def run(self) -> Any:
+        hook = self.aws.hook(SageMakerEventQueueAsyncHook)
+        async with hook.client() as client:
+            while True:
+                try:
+                    response = await client.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
+                                                            WaitTimeSeconds=WAIT_SECONDS)
+                except Exception as exc:
+                    log.warning("reading %s failed: %s", self.queue_url, exc)
+                    await asyncio.sleep(5)
+                    continue
+                for msg in response.get("Messages", []):
+                    detail = matching_execution_event(parse_event(msg.get("Body", "")), self.pipeline_name,
+                                                      self.statuses)
+                    payload = await event_payload(self.aws, detail) if detail is not None else None
+                    await client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=msg["ReceiptHandle"])
+                    if payload is not None:
+                        self.log.info("%s of %s: %s", payload["execution_arn"], self.pipeline_name, payload["status"])
+                        yield TriggerEvent(payload)

@@ -26,7 +26,8 @@ def printed_json(out: str) -> dict[str, Any]:
 
 
 def test_the_examples_are_the_documented_ones() -> None:
-    assert EXAMPLES == ["batch_scoring.py", "churn_deploy.py", "churn_training.py", "retraining.py"]
+    assert EXAMPLES == ["batch_scoring.py", "churn_deploy.py", "churn_training.py", "on_pipeline_events.py",
+                        "retraining.py"]
 
 
 @pytest.mark.parametrize("name", sorted(WITH_GROUPS))

@@ -73,7 +73,7 @@ def test_the_dag_folder_parses_without_import_errors(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["errors"] == {}
-    assert report["dags"] == ["batch_scoring", "churn_deploy", "churn_training", "retraining"]
+    assert report["dags"] == ["batch_scoring", "churn_deploy", "churn_training", "on_churn_trained", "retraining"]
     assert [Path(f).name for f in report["files"]] == EXAMPLES
 
 

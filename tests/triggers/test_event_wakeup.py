@@ -52,7 +52,11 @@ def test_an_event_wakes_the_poller_long_before_its_fallback_interval(hook: Any, 
 
     async def main() -> tuple[dict[str, Any], float, float]:
         task = asyncio.create_task(anext(trigger.run()))
-        await asyncio.sleep(1.0)  # the first poll is done; the next one is FALLBACK seconds away
+        for _ in range(200):  # until the first poll is done; the next one is FALLBACK seconds away
+            await asyncio.sleep(0.05)
+            if active_pollers() and active_pollers()[0].stats.polls:
+                break
+        await asyncio.sleep(0.3)
         (poller,) = active_pollers()
         (consumer,) = trigger_events.active_consumers()
         seen.update(poller=poller, consumer=consumer, polls_before=poller.stats.polls)
@@ -149,3 +153,20 @@ def test_configure_events_prefers_the_group_then_the_connection() -> None:
     t3 = PipelineExecutionTrigger("arn:x")
     trigger_events.configure_events(object(), object(), t3)
     assert t3.event_queue_url is None and t3.effective_interval == 15.0
+
+
+def test_a_group_carries_the_event_settings_to_its_step_tasks() -> None:
+    from airflow_sagemaker_mlops import ProcessingStep, SageMakerPipelineGroup
+    from airflow_sagemaker_mlops.compat import DAG
+
+    with DAG("ev_group", schedule=None), SageMakerPipelineGroup(
+            group_id="g", pipeline_name="ev-group", role_arn="arn:aws:iam::123456789012:role/R",
+            event_queue_url="https://group-q", event_fallback_interval=120):
+        step = ProcessingStep(task_id="p", job={
+            "RoleArn": "arn:aws:iam::123456789012:role/R",
+            "AppSpecification": {"ImageUri": "img"},
+            "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large",
+                                                      "VolumeSizeInGB": 1}}})
+    t = PipelineExecutionTrigger("arn:x")
+    trigger_events.configure_events(step, object(), t)
+    assert (t.event_queue_url, t.effective_interval) == ("https://group-q", 120.0)

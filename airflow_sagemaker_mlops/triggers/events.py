@@ -284,6 +284,8 @@ class PipelineEventTrigger(_EventTriggerBase):  # type: ignore[misc,valid-type]
 
     async def run(self) -> Any:
         hook = self.aws.hook(SageMakerEventQueueAsyncHook)
+        self.log.info("watching %s for executions of %s reaching %s", self.queue_url, self.pipeline_name,
+                      ", ".join(self.statuses))
         async with hook.client() as client:
             while True:
                 try:

@@ -51,3 +51,42 @@ def test_a_step_task_is_woken_by_the_event_of_its_step(airflow: Any, sagemaker_l
         assert (ended - step["EndTime"]).total_seconds() < 60
     finally:
         cluster.stop()
+
+
+def test_an_execution_started_with_boto3_schedules_the_watching_dag(airflow: Any, sagemaker_local_engine: Any,
+                                                                    tmp_path: Path) -> None:
+    engine = sagemaker_local_engine
+    setup = setup_event_queue(engine.client("sqs"), engine.client("events"), queue_name="rt-watch",
+                              rule_name="rt-watch")
+    sm = engine.client("sagemaker")
+    definition = {"Version": "2020-12-01", "Metadata": {}, "Parameters": [
+        {"Name": "Region", "Type": "String", "DefaultValue": "eu"}], "Steps": [
+        {"Name": "A", "Type": "Condition", "Arguments": {"Conditions": [
+            {"Type": "Equals", "LeftValue": 1, "RightValue": 1}], "IfSteps": [], "ElseSteps": []}}]}
+    try:
+        sm.create_pipeline(PipelineName="rt-watched", PipelineDefinition=json.dumps(definition),
+                           RoleArn="arn:aws:iam::123456789012:role/SmPipeline")
+    except sm.exceptions.ClientError:
+        pass
+    cluster = Cluster(tmp_path / "home", engine.url)
+    cluster.home.mkdir()
+    cluster.runner.env["RT_WATCH_QUEUE_URL"] = setup.queue_url
+    cluster.start()
+    try:
+        cluster.wait_for(lambda: cluster._get("/api/v2/dags/rt_on_events"), 240, "the DAG to load")
+        cluster.wait_for(lambda: "rt-watched" in cluster.log("triggerer") or "PipelineEventTrigger" in
+                         cluster.log("triggerer"), 180, "the triggerer to run the asset watcher")
+        arn = sm.start_pipeline_execution(PipelineName="rt-watched", PipelineParameters=[
+            {"Name": "Region", "Value": "us"}])["PipelineExecutionArn"]
+
+        def finished_run() -> Any:
+            runs = (cluster._get("/api/v2/dags/rt_on_events/dagRuns") or {}).get("dag_runs", [])
+            return next((r for r in runs if r.get("state") in FINISHED), None)
+
+        run = cluster.wait_for(finished_run, 240, "the event-scheduled DAG run")
+        assert run["state"] == "success", cluster.log("scheduler")[-3000:]
+        payload = cluster.xcom("rt_on_events", run["dag_run_id"], "report", "return_value")
+        assert payload["execution_arn"] == arn and payload["status"] == "Succeeded"
+        assert payload["parameters"] == {"Region": "us"}
+    finally:
+        cluster.stop()

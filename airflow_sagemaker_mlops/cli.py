@@ -341,6 +341,31 @@ def cmd_local_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_events_setup(args: argparse.Namespace) -> int:
+    """Create (idempotently) the queue, rule, target and queue policy of SageMaker's pipeline events."""
+    import boto3
+
+    from airflow_sagemaker_mlops.hooks.events import setup_event_queue
+
+    session = boto3.session.Session(region_name=args.region)
+    kwargs = {"endpoint_url": args.endpoint_url} if args.endpoint_url else {}
+    with _aws_errors(args), _quiet_logs():
+        result = setup_event_queue(session.client("sqs", config=interactive_client_config(), **kwargs),
+                                   session.client("events", config=interactive_client_config(), **kwargs),
+                                   queue_name=args.queue_name, rule_name=args.rule_name,
+                                   pipeline_arns=args.pipeline_arn or ())
+    print(json.dumps(result.to_json(), indent=2))
+    return 0
+
+
+def cmd_events_iam_policy(args: argparse.Namespace) -> int:
+    from airflow_sagemaker_mlops.iam.events import events_policy
+
+    print(json.dumps(events_policy(region=args.region, account=args.account, queue_name=args.queue_name,
+                                   rule_name=args.rule_name, setup=not args.consumer_only), indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m airflow_sagemaker_mlops",
                                      description="Compile and run SageMaker pipelines defined in Airflow DAGs.")
@@ -379,6 +404,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--aws-conn-id", help="Airflow connection to use, through the Amazon provider "
                                          "(default: the AWS environment: variables, profile, instance role)")
     p.set_defaults(func=cmd_history)
+
+    events = sub.add_parser("events", help="SageMaker pipeline events (EventBridge -> SQS) that wake waiting tasks")
+    events_sub = events.add_subparsers(dest="events_command", required=True)
+    # hooks.events' defaults, spelled here: building the parser must not load Airflow (`local serve`).
+    default_name = "sagemaker-mlops-pipeline-events"
+    p = events_sub.add_parser("setup", help="create or update the SQS queue, its policy, the EventBridge rule and "
+                              "its target (idempotent); prints the queue URL for the connection's event_queue_url")
+    p.add_argument("--queue-name", default=default_name)
+    p.add_argument("--rule-name", default=default_name)
+    p.add_argument("--pipeline-arn", action="append", help="only this pipeline's events (repeatable; default all)")
+    p.add_argument("--region", help="AWS region (default: the environment's)")
+    p.add_argument("--endpoint-url", help="e.g. the local engine's URL (default: AWS_ENDPOINT_URL or AWS)")
+    p.set_defaults(func=cmd_events_setup)
+    p = events_sub.add_parser("iam-policy", help="print the IAM statements for the event queue: consuming it "
+                              "(the triggerer) and setting it up")
+    p.add_argument("--queue-name", default=default_name)
+    p.add_argument("--rule-name", default=default_name)
+    p.add_argument("--region", required=True)
+    p.add_argument("--account", required=True)
+    p.add_argument("--consumer-only", action="store_true", help="without the set-up's actions")
+    p.set_defaults(func=cmd_events_iam_policy)
 
     local = sub.add_parser("local", help="the local SageMaker Pipelines engine")
     local_sub = local.add_subparsers(dest="local_command", required=True)
@@ -435,6 +481,22 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
         "  python -m airflow_sagemaker_mlops history dags/churn_training.py --limit 5\n"
         "  python -m airflow_sagemaker_mlops history --pipeline churn-train --json | jq '.executions[0]'\n"
         "  python -m airflow_sagemaker_mlops history dags/churn_training.py --endpoint-url http://127.0.0.1:8765"),
+    "events": (
+        "SageMaker's pipeline status change events, through an EventBridge rule to an SQS queue, wake the "
+        "triggerer's waiting tasks at once (polling stays as a slow fallback); see docs/operations.md.",
+        "  python -m airflow_sagemaker_mlops events setup --region eu-west-1"),
+    "events setup": (
+        "Create or update, idempotently, the SQS queue, its policy (events.amazonaws.com may send from the rule "
+        "only), the EventBridge rule matching the two SageMaker pipeline detail types (optionally only some "
+        "pipelines) and its target. Prints the queue URL to put in the AWS connection's extra as "
+        "event_queue_url.",
+        "  python -m airflow_sagemaker_mlops events setup --region eu-west-1 \\\n"
+        "      --pipeline-arn arn:aws:sagemaker:eu-west-1:111122223333:pipeline/churn-train\n"
+        "  python -m airflow_sagemaker_mlops events setup --endpoint-url http://127.0.0.1:8765"),
+    "events iam-policy": (
+        "Print the IAM policy statements for the event queue: the triggerer's ReceiveMessage, DeleteMessage, "
+        "ChangeMessageVisibility and GetQueueAttributes, and (without --consumer-only) the set-up's actions.",
+        "  python -m airflow_sagemaker_mlops events iam-policy --region eu-west-1 --account 111122223333"),
     "local": (
         "The local SageMaker Pipelines engine (moto plus a pipelines executor), for development and tests "
         "without AWS.",

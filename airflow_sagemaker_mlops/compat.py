@@ -31,6 +31,11 @@ if AIRFLOW_V3:
         task,
     )
 
+    try:  # Airflow 3 event-driven scheduling (triggers/events.PipelineEventTrigger)
+        from airflow.sdk import AssetWatcher
+    except ImportError:  # pragma: no cover - Airflow 3.0 without it
+        AssetWatcher = None  # type: ignore[assignment,misc]
+
     # The `with DAG(...)` / `with TaskGroup(...)` stacks (where a DAG file's code is being built)
     from airflow.sdk.definitions._internal.contextmanager import DagContext, TaskGroupContext
 
@@ -50,6 +55,8 @@ if AIRFLOW_V3:
         )
 else:  # Airflow 2.11
     from airflow.datasets import Dataset as Asset  # type: ignore[no-redef,assignment]
+
+    AssetWatcher = None  # type: ignore[assignment,misc]  # Airflow 2.11: PipelineEventSensor instead
     from airflow.datasets import DatasetAlias as AssetAlias  # type: ignore[no-redef,assignment]
     from airflow.decorators import task  # type: ignore[no-redef,assignment]
     from airflow.exceptions import (  # type: ignore[no-redef,assignment]
@@ -78,6 +85,7 @@ __all__ = [
     "AirflowSkipException",
     "Asset",
     "AssetAlias",
+    "AssetWatcher",
     "BaseOperator",
     "BaseSensorOperator",
     "BranchMixIn",

@@ -59,6 +59,10 @@ class SageMakerPipelineGroup(TaskGroup):
             ``<group>.wait`` task waits for the execution and the step tasks resolve from its result.
         deferrable: step tasks wait in the triggerer (default) or poll on a worker.
         poll_interval: seconds between status polls (one poll per execution serves all its steps).
+        event_queue_url: an SQS queue of SageMaker's pipeline events (``events setup``): events wake the
+            waiting step tasks, and polls happen every ``event_fallback_interval`` seconds (default 300)
+            instead (docs/operations.md). Default: the AWS connection's extra ``event_queue_url``, if any.
+        event_fallback_interval: seconds between polls when events are configured (default 300).
         stop_on_kill: stop the execution when a user kills a waiting step task (marks it or its run failed,
             or clears it), deferred or not.
         definition_bucket: S3 bucket for definitions over 100 KiB (default ``sagemaker-<region>-<account>``).
@@ -115,6 +119,8 @@ class SageMakerPipelineGroup(TaskGroup):
         definition_bucket: str | None = None,
         job_logs: bool = True,
         job_log_tail_lines: int = 50,
+        event_queue_url: str | None = None,
+        event_fallback_interval: float | None = None,
         **kwargs: Any,
     ) -> None:
         self.definition_site = user_site()
@@ -164,6 +170,13 @@ class SageMakerPipelineGroup(TaskGroup):
         self.mirror_steps = mirror_steps
         self.deferrable = deferrable
         self.poll_interval = poll_interval
+        # Events wake the step tasks' triggers (triggers/events.py); None: the connection's extra decides.
+        if event_fallback_interval is not None and (isinstance(event_fallback_interval, bool) or not isinstance(
+                event_fallback_interval, int | float) or not event_fallback_interval > 0):
+            raise self.error(f"event_fallback_interval must be a positive number of seconds, got "
+                             f"{event_fallback_interval!r}", field="event_fallback_interval")
+        self.event_queue_url = event_queue_url
+        self.event_fallback_interval = event_fallback_interval
         self.stop_on_kill = stop_on_kill
         self.definition_bucket = definition_bucket
         self.job_logs = job_logs
@@ -275,7 +288,8 @@ class SageMakerPipelineGroup(TaskGroup):
             group_id=self.group_id, start_task_id=self.start_task_id, wait_task_id=self.wait_task_id,
             mirror_steps=self.mirror_steps, aws=AwsClientSettings.of(self), poll_interval=self.poll_interval,
             deferrable=self.deferrable, stop_on_kill=self.stop_on_kill, job_logs=self.job_logs,
-            job_log_tail_lines=self.job_log_tail_lines,
+            job_log_tail_lines=self.job_log_tail_lines, event_queue_url=self.event_queue_url,
+            event_fallback_interval=self.event_fallback_interval,
             step_tasks=tuple((t.task_id, t.step_name) for t in tasks if getattr(t, "step_name", None)),
             compiled=self.compiled,
         )

@@ -25,7 +25,7 @@ from typing import Any
 
 from airflow_sagemaker_mlops.definition.step_kinds import LOCAL_JOB_TYPES, STEP_KINDS
 
-from . import experiments
+from . import events, experiments
 from . import steps as step_runners
 from .definition import PipelineGraph, StepSpec, parse_definition
 from .errors import ConflictError, ResourceNotFound, ValidationError
@@ -516,10 +516,12 @@ class Engine:
                 self.tokens[(pipeline.arn, client_token)] = ex.arn
             pipeline.last_run_time = ex.creation_time
             log.info("execution %s of %s started", ex.id, pipeline.name)
+            events.execution_changed(self, ex)
             denied = self._authorize_experiment(ex)
             if denied is not None:
                 ex.failure_reason = denied
                 ex.status = FAILED
+                events.execution_changed(self, ex)
                 ex.done.set()
                 return ex
             experiments.record_execution(self, ex)
@@ -652,6 +654,7 @@ class Engine:
                 )
             ex.status = STOPPING
             ex.last_modified_time = utcnow()
+            events.execution_changed(self, ex)
             ex.stop_event.set()
             for record in ex.steps.values():
                 if record.status not in ACTIVE_STEP_STATUSES:
@@ -663,6 +666,7 @@ class Engine:
                     self._finish_step(ex, record, StepOutcome(status=STOPPED))
                 else:
                     record.status = STOPPING
+                    events.step_changed(self, ex, record)
             self._schedule(ex)
             return ex
 
@@ -687,6 +691,7 @@ class Engine:
             ex.status = EXECUTING
             ex.failure_reason = None
             ex.last_modified_time = utcnow()
+            events.execution_changed(self, ex)
             if parallelism:
                 ex.parallelism = parallelism
             if client_token:
@@ -765,6 +770,7 @@ class Engine:
         record.attempt_count = ex.prior_attempts.get(spec.name, 0)
         ex.steps[spec.name] = record
         ex.last_modified_time = record.start_time
+        events.step_changed(self, ex, record)
         self._submit(ex, record)
 
     def _submit(self, ex: ExecutionRecord, record: StepRecord) -> None:
@@ -778,6 +784,7 @@ class Engine:
         if status == FAILED:
             ex.failure_reason = EXECUTION_FAILURE_REASON
         log.info("execution %s of %s %s", ex.id, ex.pipeline.name, status)
+        events.execution_changed(self, ex)
         ex.done.set()
 
     # ---- one attempt of a step --------------------------------------------------------------------
@@ -792,6 +799,7 @@ class Engine:
                 self._schedule(ex)
                 return
             record.status = EXECUTING
+            events.step_changed(self, ex, record)
             record.attempt_count += 1
             record.attempts_this_run += 1
             if record.first_attempt_time is None:
@@ -912,6 +920,7 @@ class Engine:
         record.cache_source = outcome.cache_source
         ex.last_modified_time = record.end_time
         log.info("step %s of execution %s %s", record.name, ex.id, record.status)
+        events.step_changed(self, ex, record)
 
     # ---- callbacks --------------------------------------------------------------------------------
 

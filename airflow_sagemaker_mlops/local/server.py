@@ -176,6 +176,9 @@ class EngineApp:
                 return self._error(start_response, ThrottlingError(f"Rate exceeded (injected) for {operation}"))
         if operation not in operation_names():
             return self._error(start_response, UnknownOperationError(f"Unknown operation SageMaker.{operation}."))
+        if not internal:  # what clients cost (bench/events_latency.py): SageMaker calls by operation
+            calls = self.engine.__dict__.setdefault("api_calls", {})
+            calls[operation] = calls.get(operation, 0) + 1
         raw = self._read_body(environ)
         try:
             body = json.loads(raw or b"{}")

@@ -82,6 +82,9 @@ class GroupRunSettings:
     stop_on_kill: bool
     job_logs: bool
     job_log_tail_lines: int
+    #: The group's SQS queue of pipeline events and its fallback poll interval (None: the connection's).
+    event_queue_url: str | None
+    event_fallback_interval: float | None
     #: (step task id, step name) of every step task of the group.
     step_tasks: tuple[tuple[str, str], ...]
     #: The group's CompiledPipeline (compiler/compile.py), compiled once when the group closed.

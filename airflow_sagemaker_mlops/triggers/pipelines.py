@@ -210,6 +210,13 @@ class ExecutionPoller:
     _logs: dict[str, StepLogState] = field(default_factory=dict)
     _logs_client: Any = None
     _exit_stack: contextlib.AsyncExitStack | None = None
+    #: An event (triggers/events.py) asked for a poll now; kept until the poller next sleeps or polls.
+    _woken: bool = False
+
+    def wake(self) -> None:
+        """Poll now (an event said something changed); the snapshot still decides."""
+        self._woken = True
+        self._wake.set()
 
     @property
     def interval(self) -> float:
@@ -341,6 +348,9 @@ class ExecutionPoller:
                 sub.future.set_result(_error_payload(self.execution_arn, sub.step_name, message))
 
     async def _sleep(self, seconds: float) -> None:
+        if self._woken:  # an event arrived while polling: poll again at once
+            self._woken = False
+            return
         self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
@@ -355,6 +365,7 @@ class ExecutionPoller:
                 client.meta.events.register("before-call.sagemaker", self._count_call)
                 while self.subscribers:
                     started = time.monotonic()
+                    self._woken = False
                     try:
                         execution, steps = await self._poll(client, hook)
                     except Exception as exc:
@@ -464,6 +475,9 @@ class PipelineExecutionTrigger(BaseTrigger):
         carries ``job_log`` (the job's log location and how far it was read) for the worker to continue.
     :param resumed_from: the StartTime of the step's attempt that a resumed execution re-runs: that
         attempt does not end the wait while the execution runs (clear to resume, operators/runtime.py).
+    :param event_queue_url: an SQS queue receiving SageMaker's pipeline events (triggers/events.py): events
+        wake the poll, which then runs every ``fallback_interval`` seconds instead of ``poll_interval``.
+    :param fallback_interval: poll interval while events are configured (default 300).
     :param aws_conn_id, region_name, verify, botocore_config: the waiting task's AWS client settings.
     """
 
@@ -481,6 +495,8 @@ class PipelineExecutionTrigger(BaseTrigger):
         stop_on_kill: bool = False,
         stream_logs: bool = False,
         resumed_from: str | None = None,
+        event_queue_url: str | None = None,
+        fallback_interval: float | None = None,
     ) -> None:
         super().__init__()
         if wait_for not in WAIT_FOR:
@@ -497,6 +513,17 @@ class PipelineExecutionTrigger(BaseTrigger):
         self.stop_on_kill = stop_on_kill
         self.stream_logs = stream_logs
         self.resumed_from = resumed_from
+        self.event_queue_url = event_queue_url
+        self.fallback_interval = fallback_interval
+
+    @property
+    def effective_interval(self) -> float:
+        """Seconds between polls: the fallback interval when events wake the poller."""
+        if self.event_queue_url:
+            from airflow_sagemaker_mlops.hooks.events import DEFAULT_FALLBACK_INTERVAL
+
+            return float(self.fallback_interval or DEFAULT_FALLBACK_INTERVAL)
+        return self.poll_interval
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -510,6 +537,8 @@ class PipelineExecutionTrigger(BaseTrigger):
                 "stop_on_kill": self.stop_on_kill,
                 "stream_logs": self.stream_logs,
                 "resumed_from": self.resumed_from,
+                "event_queue_url": self.event_queue_url,
+                "fallback_interval": self.fallback_interval,
             },
         )
 
@@ -528,11 +557,20 @@ class PipelineExecutionTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         loop = asyncio.get_running_loop()
         started = loop.time()
+        consumer = None
+        if self.event_queue_url:
+            from airflow_sagemaker_mlops.triggers.events import get_consumer
+
+            consumer = get_consumer(self.aws, self.event_queue_url)
+            consumer.acquire()
         poller = get_poller(self.aws, self.execution_arn)
-        sub = poller.subscribe(self.step_name, self.wait_for, self.poll_interval, stream_logs=self.stream_logs,
+        sub = poller.subscribe(self.step_name, self.wait_for, self.effective_interval, stream_logs=self.stream_logs,
                                resumed_from=self.resumed_from)
         what = f"step {self.step_name}" if self.step_name else "the execution"
         self.log.info("waiting for %s of %s (%s)", what, self.execution_arn, self.wait_for)
+        if consumer is not None:
+            self.log.info("woken by events from %s; polling every %.0fs as a fallback", self.event_queue_url,
+                          self.effective_interval)
         try:
             while not sub.future.done():
                 # Job log lines are logged here, in this trigger's own task: the triggerer routes records
@@ -548,6 +586,8 @@ class PipelineExecutionTrigger(BaseTrigger):
         finally:
             # Also on cancellation (the task was cleared, or the triggerer is shutting down).
             poller.unsubscribe(sub)
+            if consumer is not None:
+                consumer.release()
         await asyncio.sleep(max(0.0, started + min_deferral_seconds() - loop.time()))
         self._log_job_lines(sub)
         self.log.info("%s of %s: %s", what, self.execution_arn, payload["status"])
@@ -590,6 +630,9 @@ def wait_or_defer(
     if done is not None:
         return done
     if deferrable:
+        from airflow_sagemaker_mlops.triggers.events import configure_events
+
+        configure_events(task, hook, trigger)
         task.defer(trigger=trigger, method_name="execute_complete", timeout=defer_timeout)
     payload = wait_for_step(hook, trigger.execution_arn, trigger.step_name, trigger.poll_interval, timeout,
                             wait_for=trigger.wait_for, raise_on_timeout=True, on_poll=on_poll,

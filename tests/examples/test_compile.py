@@ -28,6 +28,7 @@ def printed_json(out: str) -> dict[str, Any]:
 
 def test_the_examples_are_the_documented_ones() -> None:
     assert EXAMPLES == ["batch_scoring.py", "churn_deploy.py", "churn_training.py", "customer_quality.py",
+                        "on_pipeline_events.py",
                         "retraining.py"]
 
 
@@ -74,7 +75,8 @@ def test_the_dag_folder_parses_without_import_errors(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["errors"] == {}
-    assert report["dags"] == ["batch_scoring", "churn_deploy", "churn_training", "customer_quality", "retraining"]
+    assert report["dags"] == ["batch_scoring", "churn_deploy", "churn_training", "customer_quality", "on_churn_trained",
+                              "retraining"]
     assert [Path(f).name for f in report["files"]] == EXAMPLES
 
 

@@ -1,0 +1,89 @@
+"""The engine emits SageMaker's pipeline EventBridge events to the default bus's rules and their SQS targets."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from engine_helpers import processing_step, unique, wait
+
+from airflow_sagemaker_mlops.hooks.events import DETAIL_TYPES, setup_event_queue
+from airflow_sagemaker_mlops.local import events as engine_events
+
+NOOP = [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}]
+
+
+def drain(sqs: Any, url: str, until: Any, timeout: float = 10.0) -> list[dict[str, Any]]:
+    got: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for msg in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []):
+            got.append(json.loads(msg["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
+        if until(got):
+            return got
+        time.sleep(0.05)
+    raise AssertionError(f"events so far: {[(e['detail-type'], e['detail']) for e in got]}")
+
+
+def queue_for(engine: Any, pipeline_arns: list[str] = ()) -> str:
+    name = unique("ev")
+    return setup_event_queue(engine.client("sqs"), engine.client("events"), queue_name=name, rule_name=name,
+                             pipeline_arns=pipeline_arns).queue_url
+
+
+def test_execution_and_step_events_have_aws_shapes(engine: Any, sm: Any, make_pipeline: Any, fake_jobs: Any) -> None:
+    check = {"Name": "Check", "Type": "Condition", "DependsOn": ["Prep"],
+             "Arguments": {"Conditions": NOOP, "IfSteps": [], "ElseSteps": []}}
+    name = make_pipeline([processing_step("Prep", "bucket-ev"), check])
+    pipeline_arn = sm.describe_pipeline(PipelineName=name)["PipelineArn"]
+    url = queue_for(engine, [pipeline_arn])
+    arn = sm.start_pipeline_execution(PipelineName=name, PipelineExecutionDisplayName="nightly")["PipelineExecutionArn"]
+    wait(sm, arn)
+
+    def ended(got: list[dict[str, Any]]) -> bool:
+        return any(e["detail"].get("currentPipelineExecutionStatus") == "Succeeded" for e in got)
+
+    got = drain(engine.client("sqs"), url, ended)
+    for event in got:
+        assert event["source"] == "aws.sagemaker" and event["detail-type"] in DETAIL_TYPES
+        assert event["account"] == "123456789012" and event["region"] == "us-east-1"
+        assert event["resources"] == [pipeline_arn, arn]
+        assert event["detail"]["pipelineArn"] == pipeline_arn and event["detail"]["pipelineExecutionArn"] == arn
+    executions = [e["detail"] for e in got if e["detail-type"] == engine_events.EXECUTION_STATUS_CHANGE]
+    assert [(d.get("previousPipelineExecutionStatus"), d["currentPipelineExecutionStatus"]) for d in executions] == [
+        (None, "Executing"), ("Executing", "Succeeded")]
+    last = executions[-1]
+    assert last["pipelineExecutionDisplayName"] == "nightly"
+    assert last["executionStartTime"].endswith("Z") and last["executionEndTime"] >= last["executionStartTime"]
+    steps = [e["detail"] for e in got if e["detail-type"] == engine_events.STEP_STATUS_CHANGE]
+    prep = [d for d in steps if d["stepName"] == "Prep"]
+    assert [(d.get("previousStepStatus"), d["currentStepStatus"]) for d in prep] == [
+        (None, "Starting"), ("Starting", "Executing"), ("Executing", "Succeeded")]
+    assert prep[-1]["stepType"] == "Processing" and prep[-1]["stepEndTime"] >= prep[-1]["stepStartTime"]
+    assert prep[-1]["metadata"]["processingJob"]["arn"].startswith("arn:aws:sagemaker:us-east-1:123456789012:"
+                                                                   "processing-job/")
+    check = [d for d in steps if d["stepName"] == "Check"]
+    assert check[-1]["currentStepStatus"] == "Succeeded" and check[-1]["stepType"] == "Condition"
+
+
+def test_failed_step_event_carries_the_failure_reason(engine: Any, sm: Any, make_pipeline: Any) -> None:
+    name = make_pipeline([{"Name": "Boom", "Type": "Fail", "Arguments": {"ErrorMessage": "bad data"}}])
+    url = queue_for(engine, [sm.describe_pipeline(PipelineName=name)["PipelineArn"]])
+    arn = sm.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
+    wait(sm, arn)
+    got = drain(engine.client("sqs"), url,
+                lambda g: any(e["detail"].get("currentPipelineExecutionStatus") == "Failed" for e in g))
+    (boom,) = [e["detail"] for e in got if e["detail"].get("currentStepStatus") == "Failed"]
+    assert boom["stepName"] == "Boom" and "bad data" in boom["failureReason"]
+
+
+def test_rules_for_other_pipelines_get_nothing(engine: Any, sm: Any, make_pipeline: Any) -> None:
+    other = make_pipeline([{"Name": "C", "Type": "Condition",
+                            "Arguments": {"Conditions": NOOP, "IfSteps": [], "ElseSteps": []}}])
+    url = queue_for(engine, ["arn:aws:sagemaker:us-east-1:123456789012:pipeline/someone-else"])
+    arn = sm.start_pipeline_execution(PipelineName=other)["PipelineExecutionArn"]
+    wait(sm, arn)
+    engine_events.emitter(engine.engine).flush()
+    assert engine.client("sqs").receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []

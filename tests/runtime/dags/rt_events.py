@@ -1,0 +1,15 @@
+"""One step of SLEEP seconds: how soon its task succeeds after the step ends (bench/events_latency.py)."""
+
+from __future__ import annotations
+
+import os
+
+from rt_common import GROUP_DEFAULTS, START, processing_job
+
+from airflow_sagemaker_mlops import ProcessingStep, SageMakerPipelineGroup
+from airflow_sagemaker_mlops.compat import DAG
+
+with DAG("rt_events", schedule=None, start_date=START):
+    with SageMakerPipelineGroup(group_id="etl", pipeline_name="rt-events", **GROUP_DEFAULTS):
+        ProcessingStep(task_id="work", job=processing_job("report.py", "report",
+                                                          {"SLEEP": os.environ.get("RT_STEP_SECONDS", "25")}))

@@ -458,7 +458,8 @@ def create_model(
         role: ``ExecutionRoleArn``: the IAM role the model runs as.
         model_data: ``PrimaryContainer.ModelDataUrl``: the artifact's S3 URI, or a ``TrainingStep`` (its
             ``properties.ModelArtifacts.S3ModelArtifacts``); left out when not given.
-        environment: the container's ``Environment``; its keys win over the two ``entry_point`` sets.
+        environment: the container's ``Environment``; its keys win over the ``SAGEMAKER_PROGRAM`` and
+            ``SAGEMAKER_SUBMIT_DIRECTORY`` that ``entry_point`` and ``source_dir`` set.
         entry_point: with ``source_dir``, the inference script a framework image serves (written as
             ``SAGEMAKER_PROGRAM`` in the environment). Give both or neither.
         source_dir: a local directory (relative to the DAG file; uploaded as ``sourcedir.tar.gz`` to
@@ -519,7 +520,8 @@ def register_model(
         transform_instances: ``SupportedTransformInstanceTypes``.
         approval_status: ``ModelApprovalStatus`` (default ``PendingManualApproval``; None leaves it out).
         description: ``ModelPackageDescription``.
-        environment: the container's ``Environment``; its keys win over the two ``entry_point`` sets.
+        environment: the container's ``Environment``; its keys win over the ``SAGEMAKER_PROGRAM`` and
+            ``SAGEMAKER_SUBMIT_DIRECTORY`` that ``entry_point`` and ``source_dir`` set.
         entry_point: with ``source_dir``, the inference script the container serves (``SAGEMAKER_PROGRAM`` in
             the environment). Give both or neither.
         source_dir: a local directory (relative to the DAG file; uploaded as ``sourcedir.tar.gz`` to

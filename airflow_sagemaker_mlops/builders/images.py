@@ -76,18 +76,29 @@ def image_uri(framework: str, version: str | None = None, region: str = "us-east
               image_scope: str | None = None) -> str:
     """The ECR URI of a SageMaker image, as the SDK's ``sagemaker.image_uris.retrieve`` answers it.
 
-    :param framework: ``sklearn``, ``xgboost``, ``pytorch``, ``tensorflow``, ``mxnet``, an algorithm
-        (``linear-learner``, ...); see :func:`frameworks`.
-    :param version: the framework version or one of its aliases (``"2.1"`` for ``"2.1.0"``); may be left out
-        when there is only one.
-    :param region: the AWS region the image is pulled in.
-    :param py_version: ``py3``, ``py310``, ...; may be left out when the version has one.
-    :param instance_type: picks the processor (``ml.m5.xlarge`` -> cpu, ``ml.g5.xlarge`` -> gpu); or give
-        ``processor``.
-    :param image_scope: ``training`` or ``inference`` (and ``inference_graviton``, ``eia`` where they exist);
-        may be left out when the framework has one, or the same images for both.
+    Args:
+        framework: ``sklearn``, ``xgboost``, ``pytorch``, ``tensorflow``, ``mxnet``, ... or a built-in
+            algorithm (``linear-learner``, ...); ``frameworks()`` lists them.
+        version: the framework version or one of its aliases (``"2.1"`` for ``"2.1.0"``); may be left out
+            only when the framework has a single version (unlike the SDK, left out is not "the latest").
+        region: the AWS region the image is pulled in (default ``us-east-1``); the region picks the
+            registry account and domain (``amazonaws.com.cn`` in China).
+        py_version: ``py3``, ``py310``, ...; may be left out when the version has only one.
+        instance_type: picks the processor as the SDK does (``ml.m5.xlarge`` -> ``cpu``, ``ml.g5.xlarge`` ->
+            ``gpu``, ``ml.inf2.xlarge`` -> ``inf``; ``local`` -> ``cpu``, ``local_gpu`` -> ``gpu``); a
+            Graviton instance type (``ml.c7g.xlarge``) picks the ``inference_graviton`` image where there is
+            one. Ignored for the processor when ``processor`` is given.
+        processor: ``cpu``, ``gpu``, ``inf``, ``trn``, ... instead of ``instance_type``; may be left out when
+            the image has only one.
+        image_scope: ``training`` or ``inference`` (and ``inference_graviton``, ``eia`` where they exist);
+            may be left out when the framework has one scope, or the same images for both.
 
-    An unknown combination is a PipelineCompileError listing what exists.
+    Returns:
+        The image URI: ``<account>.dkr.ecr.<region>.<domain>/<repository>:<tag>``.
+
+    Raises:
+        PipelineCompileError: an unknown framework, version, Python version, processor, scope or region, at
+            the DAG file's line, listing what exists (with a did-you-mean).
     """
     table = _table()
     known = table["frameworks"]

@@ -31,29 +31,75 @@ def s3_input(name: str, uri: Any, local_path: str | None = None, *, input_mode: 
              data_type: str = "S3Prefix", distribution: str = "FullyReplicated",
              compression: str = "None") -> dict[str, Any]:
     """A ProcessingInput from S3, with the SDK's defaults (``S3Prefix``, ``File``, ``FullyReplicated``,
-    no compression). ``local_path`` defaults to ``/opt/ml/processing/<name>``."""
+    no compression).
+
+    Args:
+        name: the ``InputName``.
+        uri: the ``S3Uri`` to read; a pipeline expression (a parameter, another step's output) works.
+        local_path: where the container sees it (``LocalPath``); default ``/opt/ml/processing/<name>`` (or
+            ``name`` itself when it is an absolute path).
+        input_mode: ``S3InputMode``: ``File`` (default, copied before the job starts) or ``Pipe``.
+        data_type: ``S3DataType``: ``S3Prefix`` (default, every object under the prefix) or ``ManifestFile``.
+        distribution: ``S3DataDistributionType``: ``FullyReplicated`` (default, every instance gets all of it)
+            or ``ShardedByS3Key``.
+        compression: ``S3CompressionType``: ``None`` (default, the string SageMaker takes) or ``Gzip``.
+
+    Returns:
+        A ``ProcessingInputs`` entry.
+    """
     return {"InputName": name, "S3Input": {
         "S3Uri": uri, "LocalPath": local_path or processing_path(name), "S3DataType": data_type,
         "S3InputMode": input_mode, "S3DataDistributionType": distribution, "S3CompressionType": compression}}
 
 
 def s3_output(name: str, uri: Any, local_path: str | None = None, *, upload_mode: str = "EndOfJob") -> dict[str, Any]:
-    """A ProcessingOutput to S3 (``EndOfJob`` upload, as the SDK). ``local_path`` defaults to
-    ``/opt/ml/processing/<name>``."""
+    """A ProcessingOutput to S3 (``EndOfJob`` upload, as the SDK).
+
+    Args:
+        name: the ``OutputName`` (what a PropertyFile's ``output_name`` refers to).
+        uri: the ``S3Uri`` the files are uploaded to; a pipeline expression works.
+        local_path: the container directory uploaded (``LocalPath``); default ``/opt/ml/processing/<name>`` (or
+            ``name`` itself when it is an absolute path).
+        upload_mode: ``S3UploadMode``: ``EndOfJob`` (default) or ``Continuous``.
+
+    Returns:
+        A ``ProcessingOutputConfig.Outputs`` entry.
+    """
     return {"OutputName": name, "S3Output": {"S3Uri": uri, "LocalPath": local_path or processing_path(name),
                                              "S3UploadMode": upload_mode}}
 
 
 def code_input(uri: Any) -> dict[str, Any]:
     """The ProcessingInput ``code`` at ``/opt/ml/processing/input/code``, where the SDK's ScriptProcessor puts
-    the script it runs."""
+    the script it runs (with :func:`s3_input`'s other defaults).
+
+    Args:
+        uri: the script's ``S3Uri``: an ``s3://`` URI, a ``CodeAsset`` or another pipeline expression.
+
+    Returns:
+        A ``ProcessingInputs`` entry named ``code``.
+    """
     return s3_input(CODE_INPUT_NAME, uri, CODE_LOCAL_PATH)
 
 
 def channel(name: str, uri: Any, *, content_type: str | None = None, input_mode: str = "File",
             data_type: str = "S3Prefix", distribution: str = "FullyReplicated",
             compression: str | None = None) -> dict[str, Any]:
-    """A training Channel from S3 with ModelTrainer's defaults (``S3Prefix``, ``FullyReplicated``, ``File``)."""
+    """A training Channel from S3 with ModelTrainer's defaults (``S3Prefix``, ``FullyReplicated``, ``File``).
+
+    Args:
+        name: the ``ChannelName`` (``train``, ``validation``, ...; the container reads it from
+            ``/opt/ml/input/data/<name>``).
+        uri: the ``S3Uri``; a pipeline expression (another step's output) works.
+        content_type: the channel's ``ContentType`` (``text/csv``, ...); left out when not given.
+        input_mode: the channel's ``InputMode``: ``File`` (default), ``Pipe`` or ``FastFile``.
+        data_type: ``S3DataType``: ``S3Prefix`` (default), ``ManifestFile`` or ``AugmentedManifestFile``.
+        distribution: ``S3DataDistributionType``: ``FullyReplicated`` (default) or ``ShardedByS3Key``.
+        compression: the channel's ``CompressionType`` (``None`` or ``Gzip``); left out when not given.
+
+    Returns:
+        An ``InputDataConfig`` entry.
+    """
     source: dict[str, Any] = {"S3DataType": data_type, "S3Uri": uri, "S3DataDistributionType": distribution}
     entry: dict[str, Any] = {"ChannelName": name, "DataSource": {"S3DataSource": source}}
     if content_type is not None:
@@ -91,9 +137,19 @@ def code_name(value: Any) -> str:
 
 
 def hyperparameter(value: Any) -> Any:
-    """A hyperparameter value as SageMaker takes it (a string): strings as they are, other JSON values as JSON
-    (``safe_serialize`` in the SDK: ``5`` -> ``"5"``, ``True`` -> ``"true"``), pipeline expressions as they are
-    (typed parameters become strings when the group compiles)."""
+    """A hyperparameter value as SageMaker takes it (a string), as the SDK's ``safe_serialize``.
+
+    Args:
+        value: a string (kept as it is), another JSON value (written as JSON: ``5`` -> ``"5"``, ``True`` ->
+            ``"true"``, ``[1, 2]`` -> ``"[1, 2]"``) or a pipeline expression (kept; typed parameters become
+            strings when the group compiles).
+
+    Returns:
+        The string, or the expression.
+
+    Raises:
+        PipelineDefinitionError: a value that is neither JSON nor an expression.
+    """
     if isinstance(value, str | Expression):
         return value
     try:
@@ -108,8 +164,20 @@ def top_model_s3_uri(tuning_step: Any, top_k: int = 0, *, s3_prefix: Any = None)
     """The model artifact of the ``top_k``-th best training job of a Tuning step (0 = the best), as the SDK's
     ``TuningStep.get_top_model_s3_uri``: ``<output path>/<training job name>/output/model.tar.gz``.
 
-    ``s3_prefix`` defaults to the tuning job's ``OutputDataConfig.S3OutputPath`` when the step was built with
-    :func:`~airflow_sagemaker_mlops.builders.tuning_job` or gives it in its training job definition.
+    Args:
+        tuning_step: the ``TuningStep`` (from ``tuning_job`` or written by hand).
+        top_k: which training job, by rank (``TrainingJobSummaries[top_k]``): 0 (default) is the best; a
+            non-negative integer.
+        s3_prefix: the output path the training jobs wrote to; default the ``OutputDataConfig.S3OutputPath``
+            of the step's training job definition (``tuning_job`` always writes one). A trailing ``/`` is
+            dropped.
+
+    Returns:
+        A ``Join`` expression, resolved when the pipeline runs (e.g. a ``create_model`` ``model_data``).
+
+    Raises:
+        PipelineCompileError: ``s3_prefix`` is left out and ``tuning_step`` is not a Tuning step or its
+            training job definition has no output path; or ``top_k`` is not a non-negative integer.
     """
     if s3_prefix is None:
         s3_prefix = _tuning_output_path(tuning_step)

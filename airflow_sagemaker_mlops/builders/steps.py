@@ -141,17 +141,42 @@ def run_script(
 ) -> ProcessingStep:
     """A script run as a Processing step, as the SDK's ``ScriptProcessor(...).run(code=...)``.
 
-    :param code: the script: a local path (relative to the DAG file, uploaded content-addressed to
-        ``code_bucket``), a :class:`CodeAsset` or an ``s3://`` URI. It becomes the ``code`` input at
-        ``/opt/ml/processing/input/code`` (after the other inputs), and the entry point is ``command`` followed
-        by that path.
-    :param inputs: ``{name: s3_uri}`` (each at ``/opt/ml/processing/<name>``; a local path is uploaded like
-        ``code``) or a list of :func:`s3_input` fragments.
-    :param property_files: PropertyFile objects, or ``{name: "<output name>/<file path>"}``.
-    :param outputs: ``{name: s3_uri}`` (each from ``/opt/ml/processing/<name>``) or :func:`s3_output` fragments.
-    :param arguments: ``ContainerArguments`` (typed parameters become strings).
-    :param env: ``Environment`` (typed parameters become strings).
-    :param step: the step operator's own keywords: ``property_files``, ``retry_policies``, ``cache``, ...
+    Args:
+        task_id: the Airflow task id (inside the group, as for any step operator).
+        code: the script: a local path (relative to the DAG file, uploaded content-addressed to
+            ``code_bucket``), a ``CodeAsset`` or an ``s3://`` URI. It becomes the ``code`` input at
+            ``/opt/ml/processing/input/code`` (after the other inputs), and the entry point is ``command``
+            followed by that path; its file name must be known at parse time.
+        image_uri: ``AppSpecification.ImageUri``: the container the script runs in (e.g. ``image_uri("sklearn",
+            "1.2-1", region)``).
+        role: ``RoleArn``: the IAM role the job runs as.
+        instance_type: ``ClusterConfig.InstanceType`` (``ml.m5.xlarge``, ...).
+        instance_count: ``ClusterConfig.InstanceCount`` (default 1).
+        command: the interpreter the entry point starts with (default ``["python3"]``; the SDK defaults to it
+            only for scikit-learn images).
+        inputs: ``{name: s3_uri}`` (each at ``/opt/ml/processing/<name>`` with ``s3_input``'s defaults; a string
+            that is not an ``s3://`` URI is a local path, uploaded like ``code``) or a list of ``s3_input``
+            fragments, taken as they are.
+        outputs: ``{name: s3_uri}`` (each uploaded from ``/opt/ml/processing/<name>`` at the end of the job) or
+            a list of ``s3_output`` fragments.
+        arguments: ``ContainerArguments``, the script's command-line arguments; non-string values become
+            strings (typed parameters when the group compiles).
+        env: the job's ``Environment`` (typed parameters become strings when the group compiles).
+        volume_size_in_gb: ``ClusterConfig.VolumeSizeInGB`` (default 30, as the SDK).
+        volume_kms_key: ``ClusterConfig.VolumeKmsKeyId``; left out when not given.
+        output_kms_key: ``ProcessingOutputConfig.KmsKeyId``; written only when there are outputs.
+        max_runtime_in_seconds: ``StoppingCondition.MaxRuntimeInSeconds``; no stopping condition when not
+            given (as the SDK).
+        network_config: the job's ``NetworkConfig`` (``VpcConfig``, ``EnableNetworkIsolation``, ...).
+        code_bucket: the S3 bucket local paths (``code``, local ``inputs``) are uploaded to by the group's start
+            task; required when one is a local path.
+        property_files: ``PropertyFile`` objects, or ``{name: "<output name>/<file path>"}``: JSON files an
+            output holds, readable downstream with ``JsonGet``.
+        **step: the step operator's own keywords (``step_name``, ``display_name``, ``step_description``,
+            ``retry_policies``, ``cache``, ``run_after_outcome``) and BaseOperator's (``retries``, ``pool``, ...).
+
+    Returns:
+        The ``ProcessingStep``.
     """
     script = io.code(code, code_bucket, "code", depth=2)
     cluster = _compact({"InstanceType": instance_type, "InstanceCount": instance_count,
@@ -207,17 +232,46 @@ def training_request(
     enable_managed_spot_training: bool | None = None,
     code_bucket: str | None = None,
 ) -> dict[str, Any]:
-    """A CreateTrainingJob request with ModelTrainer's defaults: what :func:`training_job` runs, and what
-    :func:`tuning_job` tunes.
+    """A CreateTrainingJob request with ModelTrainer's defaults: what ``training_job`` runs, and what
+    ``tuning_job`` tunes.
 
-    :param entry_point: the script in ``source_dir`` the framework image runs (``sagemaker_program``).
-    :param source_dir: a local directory (relative to the DAG file; packed as ``sourcedir.tar.gz`` and uploaded
-        content-addressed to ``code_bucket``), a :class:`CodeAsset` or an ``s3://`` URI of a tarball
-        (``sagemaker_submit_directory``).
-    :param hyperparameters: values become strings as the SDK serialises them (``5`` -> ``"5"``).
-    :param inputs: ``{channel: s3_uri}`` (another step's output property works) or :func:`channel` fragments.
-    :param content_type: the ``ContentType`` of the channels given as ``{channel: s3_uri}``.
-    :param metric_definitions: ``{name: regex}`` or a list of ``{"Name", "Regex"}``.
+    Args:
+        image_uri: ``AlgorithmSpecification.TrainingImage`` (e.g. ``image_uri("xgboost", "1.7-1", region)``).
+        role: ``RoleArn``: the IAM role the job runs as.
+        instance_type: ``ResourceConfig.InstanceType`` (``ml.m5.xlarge``, ...).
+        output_path: ``OutputDataConfig.S3OutputPath``: where the model artifact is written
+            (``<output_path>/<job name>/output/model.tar.gz``).
+        entry_point: with ``source_dir``, script mode: the script in ``source_dir`` the framework image runs
+            (the ``sagemaker_program`` hyperparameter). Give both or neither.
+        source_dir: a local directory (relative to the DAG file; packed as ``sourcedir.tar.gz`` and uploaded
+            content-addressed to ``code_bucket``), a ``CodeAsset`` or an ``s3://`` URI of a tarball (the
+            ``sagemaker_submit_directory`` hyperparameter).
+        hyperparameters: ``HyperParameters``; values become strings as the SDK serialises them (``5`` ->
+            ``"5"``, ``True`` -> ``"true"``; see ``hyperparameter``), expressions stay.
+        inputs: ``{channel: s3_uri}`` (through ``channel`` with ``content_type``, ``input_mode`` and
+            ``distribution``; another step's output property works) or a list of ``channel`` fragments, taken as
+            they are.
+        content_type: the ``ContentType`` of the channels given as ``{channel: s3_uri}``.
+        metric_definitions: ``AlgorithmSpecification.MetricDefinitions``: ``{name: regex}`` or a list of
+            ``{"Name": ..., "Regex": ...}`` (what ``tuning_job`` can take its objective from).
+        instance_count: ``ResourceConfig.InstanceCount`` (default 1).
+        volume_size_in_gb: ``ResourceConfig.VolumeSizeInGB`` (default 30, as ModelTrainer).
+        volume_kms_key: ``ResourceConfig.VolumeKmsKeyId``; left out when not given.
+        max_runtime_in_seconds: ``StoppingCondition.MaxRuntimeInSeconds`` (default 3600, ModelTrainer's).
+        input_mode: ``TrainingInputMode`` and the ``InputMode`` of the channels given as a dict: ``File``
+            (default), ``Pipe`` or ``FastFile``.
+        distribution: ``S3DataDistributionType`` of the channels given as a dict: ``FullyReplicated``
+            (default) or ``ShardedByS3Key``.
+        compression: ``OutputDataConfig.CompressionType`` of the artifact: ``GZIP`` (default) or ``NONE``.
+        output_kms_key: ``OutputDataConfig.KmsKeyId``; left out when not given.
+        environment: the job's ``Environment``.
+        checkpoint_s3_uri: ``CheckpointConfig.S3Uri``: where checkpoints are synced; none when not given.
+        enable_managed_spot_training: ``EnableManagedSpotTraining``; left out when not given.
+        code_bucket: the S3 bucket a local ``source_dir`` is uploaded to by the group's start task; required
+            when it is a local path.
+
+    Returns:
+        The CreateTrainingJob request without ``TrainingJobName`` (SageMaker names each execution's job).
     """
     hyper: dict[str, Any] = {}
     if entry_point is not None or source_dir is not None:
@@ -260,8 +314,19 @@ _TRAINING_KEYWORDS = frozenset(inspect.signature(inspect.unwrap(training_request
 @_builder.also(training_request)
 def training_job(*, task_id: str, **arguments: Any) -> TrainingStep:
     """A training job as a Training step, as the SDK's ``ModelTrainer(...).train(...)``; with ``entry_point``
-    and ``source_dir`` a script-mode job on a framework image. Takes :func:`training_request`'s keywords and
-    the step operator's own (``retry_policies``, ``cache``, ...)."""
+    and ``source_dir`` a script-mode job on a framework image.
+
+    Args:
+        task_id: the Airflow task id (inside the group, as for any step operator).
+        **arguments: ``training_request``'s keywords (``image_uri``, ``role``, ``instance_type``,
+            ``output_path``, ``hyperparameters``, ``inputs``, ...; the same meanings and defaults), which build
+            the request; every other keyword goes to the step operator (``step_name``, ``display_name``,
+            ``step_description``, ``retry_policies``, ``cache``, ``run_after_outcome``, and BaseOperator's
+            ``retries``, ``pool``, ...).
+
+    Returns:
+        The ``TrainingStep``.
+    """
     step = {k: arguments.pop(k) for k in list(arguments) if k not in _TRAINING_KEYWORDS}
     return TrainingStep(task_id=task_id, job=training_request.__wrapped__(**arguments), **step)
 
@@ -294,9 +359,38 @@ def transform_job(
 ) -> TransformStep:
     """A batch transform as a Transform step, as the SDK's ``Transformer(...).transform(data, ...)``.
 
-    :param model_name: a model name, or a :func:`create_model` / ``CreateModelStep`` (its ``ModelName``).
-    :param data: the S3 prefix (or manifest, with ``data_type``) to transform.
-    :param step: the step operator's own keywords: ``retry_policies``, ``cache``, ...
+    Args:
+        task_id: the Airflow task id (inside the group, as for any step operator).
+        model_name: ``ModelName``: a model name, or a ``CreateModelStep`` (from ``create_model``; its
+            ``properties.ModelName``).
+        data: ``TransformInput.DataSource.S3DataSource.S3Uri``: the S3 prefix (or manifest, with
+            ``data_type``) to transform.
+        output_path: ``TransformOutput.S3OutputPath``: where the results are written.
+        instance_type: ``TransformResources.InstanceType`` (``ml.m5.xlarge``, ...).
+        instance_count: ``TransformResources.InstanceCount`` (default 1).
+        content_type: ``TransformInput.ContentType`` (``text/csv``, ...).
+        split_type: ``TransformInput.SplitType``: ``None``, ``Line``, ``RecordIO`` or ``TFRecord``.
+        compression_type: ``TransformInput.CompressionType``: ``None`` or ``Gzip``.
+        data_type: ``S3DataType``: ``S3Prefix`` (default), ``ManifestFile`` or ``AugmentedManifestFile``.
+        accept: ``TransformOutput.Accept``: the results' MIME type.
+        assemble_with: ``TransformOutput.AssembleWith``: ``None`` or ``Line``.
+        output_kms_key: ``TransformOutput.KmsKeyId``.
+        strategy: ``BatchStrategy``: ``MultiRecord`` or ``SingleRecord``.
+        max_payload: ``MaxPayloadInMB``.
+        max_concurrent_transforms: ``MaxConcurrentTransforms``.
+        environment: the container's ``Environment``.
+        input_filter: ``DataProcessing.InputFilter``: a JSONPath selecting the input sent to the model.
+        output_filter: ``DataProcessing.OutputFilter``: a JSONPath selecting what is written.
+        join_source: ``DataProcessing.JoinSource``: ``Input`` joins each input record to its result.
+        volume_kms_key: ``TransformResources.VolumeKmsKeyId``.
+        **step: the step operator's own keywords (``step_name``, ``display_name``, ``step_description``,
+            ``retry_policies``, ``cache``, ``run_after_outcome``) and BaseOperator's (``retries``, ``pool``, ...).
+
+    Every optional field is left out of the request when not given (``data_type`` and ``instance_count``
+    excepted).
+
+    Returns:
+        The ``TransformStep``.
     """
     if isinstance(model_name, CreateModelStep):
         model_name = model_name.properties.ModelName
@@ -358,9 +452,27 @@ def create_model(
 ) -> CreateModelStep:
     """A SageMaker Model as a Model step (CreateModel), as the SDK's ``ModelBuilder``/``Model`` in a ModelStep.
 
-    :param model_data: the artifact's S3 URI, or a ``TrainingStep`` (its ``ModelArtifacts.S3ModelArtifacts``).
-    :param entry_point: with ``source_dir``, the inference script a framework image serves
-        (``SAGEMAKER_PROGRAM``, ``SAGEMAKER_SUBMIT_DIRECTORY`` in the environment).
+    Args:
+        task_id: the Airflow task id (inside the group, as for any step operator).
+        image_uri: ``PrimaryContainer.Image``: the inference image.
+        role: ``ExecutionRoleArn``: the IAM role the model runs as.
+        model_data: ``PrimaryContainer.ModelDataUrl``: the artifact's S3 URI, or a ``TrainingStep`` (its
+            ``properties.ModelArtifacts.S3ModelArtifacts``); left out when not given.
+        environment: the container's ``Environment``; its keys win over the ``SAGEMAKER_PROGRAM`` and
+            ``SAGEMAKER_SUBMIT_DIRECTORY`` that ``entry_point`` and ``source_dir`` set.
+        entry_point: with ``source_dir``, the inference script a framework image serves (written as
+            ``SAGEMAKER_PROGRAM`` in the environment). Give both or neither.
+        source_dir: a local directory (relative to the DAG file; uploaded as ``sourcedir.tar.gz`` to
+            ``code_bucket``), a ``CodeAsset`` or an ``s3://`` URI of a tarball (``SAGEMAKER_SUBMIT_DIRECTORY``).
+        vpc_config: the model's ``VpcConfig`` (``{"SecurityGroupIds": [...], "Subnets": [...]}``).
+        enable_network_isolation: ``EnableNetworkIsolation``; left out when not given.
+        code_bucket: the S3 bucket a local ``source_dir`` is uploaded to by the group's start task; required
+            when it is a local path.
+        **step: the step operator's own keywords (``step_name``, ``display_name``, ``step_description``,
+            ``retry_policies``, ``cache``, ``run_after_outcome``) and BaseOperator's (``retries``, ``pool``, ...).
+
+    Returns:
+        The ``CreateModelStep`` (``properties.ModelName`` is the model's name, e.g. for ``transform_job``).
     """
     model: dict[str, Any] = {
         "ExecutionRoleArn": role,
@@ -396,8 +508,34 @@ def register_model(
 ) -> RegisterModelStep:
     """A model package version as a RegisterModel step, as the SDK's ``model.register(...)`` in a ModelStep.
 
-    :param model_data: the artifact's S3 URI, or a ``TrainingStep`` (its ``ModelArtifacts.S3ModelArtifacts``).
-    :param entry_point: with ``source_dir``, the inference script the container serves.
+    Args:
+        task_id: the Airflow task id (inside the group, as for any step operator).
+        model_package_group: ``ModelPackageGroupName``: the group the version is registered in.
+        image_uri: the inference image (``InferenceSpecification.Containers[0].Image``).
+        model_data: the artifact's S3 URI (``ModelDataUrl``), or a ``TrainingStep`` (its
+            ``properties.ModelArtifacts.S3ModelArtifacts``).
+        content_types: ``SupportedContentTypes`` (e.g. ``["text/csv"]``).
+        response_types: ``SupportedResponseMIMETypes``.
+        inference_instances: ``SupportedRealtimeInferenceInstanceTypes``.
+        transform_instances: ``SupportedTransformInstanceTypes``.
+        approval_status: ``ModelApprovalStatus`` (default ``PendingManualApproval``; None leaves it out).
+        description: ``ModelPackageDescription``.
+        environment: the container's ``Environment``; its keys win over the ``SAGEMAKER_PROGRAM`` and
+            ``SAGEMAKER_SUBMIT_DIRECTORY`` that ``entry_point`` and ``source_dir`` set.
+        entry_point: with ``source_dir``, the inference script the container serves (``SAGEMAKER_PROGRAM`` in
+            the environment). Give both or neither.
+        source_dir: a local directory (relative to the DAG file; uploaded as ``sourcedir.tar.gz`` to
+            ``code_bucket``), a ``CodeAsset`` or an ``s3://`` URI of a tarball (``SAGEMAKER_SUBMIT_DIRECTORY``).
+        model_metrics: ``ModelMetrics`` (e.g. ``{"ModelQuality": {"Statistics": {"ContentType": ...,
+            "S3Uri": ...}}}``).
+        customer_metadata: ``CustomerMetadataProperties``.
+        code_bucket: the S3 bucket a local ``source_dir`` is uploaded to by the group's start task; required
+            when it is a local path.
+        **step: the step operator's own keywords (``step_name``, ``display_name``, ``step_description``,
+            ``retry_policies``, ``cache``, ``run_after_outcome``) and BaseOperator's (``retries``, ``pool``, ...).
+
+    Returns:
+        The ``RegisterModelStep`` (with ``SkipModelValidation`` ``None``, as it writes by default).
     """
     container = _container(image_uri, model_data, environment, entry_point, source_dir, code_bucket)
     return RegisterModelStep(
@@ -426,10 +564,28 @@ def tuning_job(
 ) -> TuningStep:
     """A hyperparameter tuning job as a Tuning step, as the SDK's ``HyperparameterTuner(...).tune()``.
 
-    :param training: the training job to tune, as :func:`training_request` returns it (or any
-        CreateTrainingJob request); its hyperparameters not in ``hyperparameter_ranges`` stay static.
-    :param hyperparameter_ranges: ``{name: continuous(0.01, 0.2)}`` etc. (:func:`continuous`,
-        :func:`integer`, :func:`categorical`).
+    Args:
+        task_id: the Airflow task id (inside the group, as for any step operator).
+        training: the training job to tune, as ``training_request`` returns it (or any CreateTrainingJob
+            request). Its ``AlgorithmSpecification``, ``RoleArn``, ``ResourceConfig``, ``InputDataConfig``,
+            ``OutputDataConfig`` and ``StoppingCondition`` become the ``TrainingJobDefinition`` (its other
+            fields, such as ``Environment`` or ``CheckpointConfig``, are not carried over); its hyperparameters
+            not in ``hyperparameter_ranges`` become ``StaticHyperParameters``.
+        objective_metric: the objective's ``MetricName``: one of the training job's metric definitions.
+        hyperparameter_ranges: ``{name: continuous(0.01, 0.2)}`` etc. (``continuous``, ``integer``,
+            ``categorical``).
+        objective_type: the objective's ``Type``: ``Maximize`` (default) or ``Minimize``.
+        strategy: ``Strategy``: ``Bayesian`` (default), ``Random``, ``Hyperband`` or ``Grid``.
+        max_jobs: ``ResourceLimits.MaxNumberOfTrainingJobs`` (default 1, as the SDK).
+        max_parallel_jobs: ``ResourceLimits.MaxParallelTrainingJobs`` (default 1).
+        early_stopping_type: ``TrainingJobEarlyStoppingType``: ``Off`` (default) or ``Auto``.
+        max_runtime_in_seconds: ``ResourceLimits.MaxRuntimeInSeconds`` of the whole tuning job; left out when
+            not given.
+        **step: the step operator's own keywords (``step_name``, ``display_name``, ``step_description``,
+            ``retry_policies``, ``cache``, ``run_after_outcome``) and BaseOperator's (``retries``, ``pool``, ...).
+
+    Returns:
+        The ``TuningStep`` (``top_model_s3_uri`` gives its best model's artifact).
     """
     if not isinstance(training, Mapping):
         raise PipelineDefinitionError("training takes a CreateTrainingJob request: training_request(...)",
@@ -463,17 +619,42 @@ def tuning_job(
 
 
 def continuous(min_value: Any, max_value: Any, scaling: str = "Auto") -> dict[str, Any]:
-    """A ContinuousParameterRange (``Auto`` scaling, as the SDK)."""
+    """A ContinuousParameterRange (``Auto`` scaling, as the SDK), for ``tuning_job``'s ``hyperparameter_ranges``.
+
+    Args:
+        min_value: ``MinValue`` (written as a string).
+        max_value: ``MaxValue`` (written as a string).
+        scaling: ``ScalingType``: ``Auto`` (default), ``Linear``, ``Logarithmic`` or ``ReverseLogarithmic``.
+
+    Returns:
+        The range, tagged with its kind for ``tuning_job``.
+    """
     return {"kind": "ContinuousParameterRanges", "MinValue": str(min_value), "MaxValue": str(max_value),
             "ScalingType": scaling}
 
 
 def integer(min_value: Any, max_value: Any, scaling: str = "Auto") -> dict[str, Any]:
-    """An IntegerParameterRange (``Auto`` scaling, as the SDK)."""
+    """An IntegerParameterRange (``Auto`` scaling, as the SDK), for ``tuning_job``'s ``hyperparameter_ranges``.
+
+    Args:
+        min_value: ``MinValue`` (written as a string).
+        max_value: ``MaxValue`` (written as a string).
+        scaling: ``ScalingType``: ``Auto`` (default), ``Linear`` or ``Logarithmic``.
+
+    Returns:
+        The range, tagged with its kind for ``tuning_job``.
+    """
     return {"kind": "IntegerParameterRanges", "MinValue": str(min_value), "MaxValue": str(max_value),
             "ScalingType": scaling}
 
 
 def categorical(values: Iterable[Any]) -> dict[str, Any]:
-    """A CategoricalParameterRange."""
+    """A CategoricalParameterRange, for ``tuning_job``'s ``hyperparameter_ranges``.
+
+    Args:
+        values: the ``Values`` to try (each written as a string).
+
+    Returns:
+        The range, tagged with its kind for ``tuning_job``.
+    """
     return {"kind": "CategoricalParameterRanges", "Values": [str(v) for v in values]}

@@ -29,6 +29,9 @@ _EXPORTS = {
     "SageMakerModelPackageApprovalSensor": "airflow_sagemaker_mlops.sensors.registry",
     "SageMakerSharePipelineOperator": "airflow_sagemaker_mlops.operators.ram",
     "SageMakerAcceptPipelineShareOperator": "airflow_sagemaker_mlops.operators.ram",
+    "SetupPipelineEventsOperator": "airflow_sagemaker_mlops.operators.events",
+    "PipelineEventSensor": "airflow_sagemaker_mlops.sensors.events",
+    "PipelineEventTrigger": "airflow_sagemaker_mlops.triggers.events",
     "model_package_group_asset": "airflow_sagemaker_mlops.assets",
     "ProcessingStep": "airflow_sagemaker_mlops.operators.steps",
     "TrainingStep": "airflow_sagemaker_mlops.operators.steps",
@@ -85,6 +88,7 @@ if TYPE_CHECKING:
     )
     from airflow_sagemaker_mlops.hooks.errors import PipelineParameterError, SageMakerApiError
     from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings
+    from airflow_sagemaker_mlops.operators.events import SetupPipelineEventsOperator
     from airflow_sagemaker_mlops.operators.functions import FunctionStep, NotebookStep, StepResult, sagemaker_step
     from airflow_sagemaker_mlops.operators.lifecycle import (
         SageMakerPipelineCallbackOperator,
@@ -118,12 +122,14 @@ if TYPE_CHECKING:
         TransformStep,
         TuningStep,
     )
+    from airflow_sagemaker_mlops.sensors.events import PipelineEventSensor
     from airflow_sagemaker_mlops.sensors.pipelines import (
         SageMakerPipelineConditionBranchOperator,
         SageMakerPipelineExecutionSensor,
         SageMakerPipelineStepSensor,
     )
     from airflow_sagemaker_mlops.sensors.registry import SageMakerModelPackageApprovalSensor
+    from airflow_sagemaker_mlops.triggers.events import PipelineEventTrigger
 
 
 def __getattr__(name: str) -> Any:

@@ -411,18 +411,18 @@ def build_parser() -> argparse.ArgumentParser:
     default_name = "sagemaker-mlops-pipeline-events"
     p = events_sub.add_parser("setup", help="create or update the SQS queue, its policy, the EventBridge rule and "
                               "its target (idempotent); prints the queue URL for the connection's event_queue_url")
-    p.add_argument("--queue-name", default=default_name)
-    p.add_argument("--rule-name", default=default_name)
+    p.add_argument("--queue-name", default=default_name, help=f"the SQS queue to create (default {default_name})")
+    p.add_argument("--rule-name", default=default_name, help=f"the EventBridge rule to create (default {default_name})")
     p.add_argument("--pipeline-arn", action="append", help="only this pipeline's events (repeatable; default all)")
     p.add_argument("--region", help="AWS region (default: the environment's)")
     p.add_argument("--endpoint-url", help="e.g. the local engine's URL (default: AWS_ENDPOINT_URL or AWS)")
     p.set_defaults(func=cmd_events_setup)
     p = events_sub.add_parser("iam-policy", help="print the IAM statements for the event queue: consuming it "
                               "(the triggerer) and setting it up")
-    p.add_argument("--queue-name", default=default_name)
-    p.add_argument("--rule-name", default=default_name)
-    p.add_argument("--region", required=True)
-    p.add_argument("--account", required=True)
+    p.add_argument("--queue-name", default=default_name, help=f"the event queue's name (default {default_name})")
+    p.add_argument("--rule-name", default=default_name, help=f"the EventBridge rule's name (default {default_name})")
+    p.add_argument("--region", required=True, help="the region of the queue and the rule")
+    p.add_argument("--account", required=True, help="the account of the queue and the rule")
     p.add_argument("--consumer-only", action="store_true", help="without the set-up's actions")
     p.set_defaults(func=cmd_events_iam_policy)
 

@@ -16,6 +16,16 @@ class SetupPipelineEventsOperator(BaseOperator):
     Returns (XCom) ``{"queue_url", "queue_arn", "rule_arn", "changed"}``; a second run changes nothing.
     Put ``queue_url`` in the AWS connection's extra as ``event_queue_url`` (or on a group) to have waiting
     tasks woken by events.
+
+    Args:
+        queue_name: the SQS queue (created if missing; its policy admits only this rule).
+        rule_name: the EventBridge rule on the default bus, for SageMaker's pipeline execution and step status
+            change events.
+        pipeline_arns: only these pipelines' events (default: every pipeline of the account and region).
+        aws_conn_id: the Airflow connection to reach AWS with.
+        region_name: AWS region override.
+        verify: TLS certificate verification of the AWS clients: False, or a CA bundle path.
+        botocore_config: ``botocore.config.Config`` options for the AWS clients.
     """
 
     template_fields: Sequence[str] = (*AWS_TEMPLATE_FIELDS, "queue_name", "rule_name", "pipeline_arns")

@@ -19,6 +19,22 @@ from airflow_sagemaker_mlops.triggers.events import matching_execution_event
 
 
 class PipelineEventSensor(BaseSensorOperator):
+    """Wait for the next execution of ``pipeline_name`` (started anywhere) reaching one of ``statuses``, read
+    from an SQS queue of SageMaker's pipeline events: the Airflow 2.11 counterpart of
+    :class:`PipelineEventTrigger` in an AssetWatcher. Its XCom return value is ``{"execution_arn", "status",
+    "pipeline_arn", "pipeline_name", "parameters", "execution_end_time"}``. Every message it reads is deleted,
+    matching or not: give it a queue of its own.
+
+    Args:
+        queue_url: the SQS queue subscribed to the events (``events setup``).
+        pipeline_name: the pipeline whose executions count.
+        statuses: the execution statuses that end the wait (default ``Succeeded``).
+        aws_conn_id: the Airflow connection to reach AWS with.
+        region_name: AWS region override.
+        verify: TLS certificate verification of the AWS clients: False, or a CA bundle path.
+        botocore_config: ``botocore.config.Config`` options for the AWS clients.
+    """
+
     template_fields: Sequence[str] = (*AWS_TEMPLATE_FIELDS, "queue_url", "pipeline_name")
 
     def __init__(self, *, queue_url: str, pipeline_name: str, statuses: Sequence[str] = ("Succeeded",),

@@ -261,6 +261,15 @@ class PipelineEventTrigger(_EventTriggerBase):  # type: ignore[misc,valid-type]
 
     The queue should be this watcher's own (not the one waking the step tasks): every message it receives is
     deleted, matching or not.
+
+    Args:
+        queue_url: the SQS queue subscribed to the events (``events setup``).
+        pipeline_name: the pipeline whose executions count.
+        statuses: the execution statuses that fire the trigger (default ``Succeeded``).
+        aws_conn_id: the Airflow connection to reach AWS with.
+        region_name: AWS region override.
+        verify: TLS certificate verification of the AWS clients: False, or a CA bundle path.
+        botocore_config: ``botocore.config.Config`` options for the AWS clients.
     """
 
     def __init__(self, queue_url: str, pipeline_name: str, statuses: list[str] | tuple[str, ...] = ("Succeeded",),

@@ -10,7 +10,6 @@ The rules:
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import unicodedata
@@ -36,10 +35,10 @@ from airflow_sagemaker_mlops.definition import (
 )
 from airflow_sagemaker_mlops.definition.limits import limit
 from airflow_sagemaker_mlops.definition.limits import problem as limit_problem
-from airflow_sagemaker_mlops.definition.parameters import coerce_value
+from airflow_sagemaker_mlops.definition.parameters import check_run_values
 from airflow_sagemaker_mlops.definition.requests import stringify_arguments
 from airflow_sagemaker_mlops.definition.validate import pipeline_name_problem, problems_and_graph
-from airflow_sagemaker_mlops.exceptions import PipelineCompileError, PipelineDefinitionError
+from airflow_sagemaker_mlops.exceptions import PipelineCompileError
 from airflow_sagemaker_mlops.operators.steps import ConditionStep, SageMakerStepOperator
 
 from .assets import CodeAsset, code_assets
@@ -437,18 +436,16 @@ class _Compiler:
                             field=where,
                         )
                 continue
-            if isinstance(value, str) and "{{" in value:
-                continue  # rendered per run; checked against the type before StartPipelineExecution
-            try:
-                coerced = coerce_value(param.type, value)
-            except PipelineDefinitionError as exc:
-                raise self.error(f"{exc} (parameter {name!r} is declared {param.type})", field=where) from None
-            text = coerced if isinstance(coerced, str) else json.dumps(coerced)
-            if (why := limit_problem("ParameterValue", text, "the value")):
-                raise self.error(why, field=where)
-            if param.enum_values and coerced not in param.enum_values:
-                raise self.error(f"{coerced!r} is not one of the enum values {list(param.enum_values)} of parameter "
-                                 f"{name!r}", field=where)
+        # Literals are checked here with the start task's own check (check_run_values); XComArgs and Jinja
+        # strings are rendered per run and checked by the start task before StartPipelineExecution.
+        literal = {n: v for n, v in values.items()
+                   if not isinstance(v, XComArg) and not (isinstance(v, str) and "{{" in v)}
+        _, problems = check_run_values(literal, {n: self.group.parameters[n] for n in literal})
+        if problems:
+            where, _, why = problems[0].partition(": ")
+            name = where[len("parameter_values['"):-2]
+            raise self.error(f"{why} (parameter {name!r} is declared {self.group.parameters[name].type})",
+                             field=where)
         return dict(values)
 
     def link_airflow(self, graph: dict[str, set[str]]) -> None:

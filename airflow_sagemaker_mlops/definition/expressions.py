@@ -323,10 +323,3 @@ def parse_value(value: Any) -> Any:
     return value
 
 
-def referenced_steps(value: Any) -> Iterator[tuple[str, Any]]:
-    """(step name, origin) for each step a nested value reads a property or property file of."""
-    for expr in iter_expressions(value):
-        if isinstance(expr, StepProperty):
-            yield expr.step_name, expr.origin
-        elif isinstance(expr, JsonGet) and expr.property_file is not None:
-            yield expr.property_file.step_name, expr.property_file.origin

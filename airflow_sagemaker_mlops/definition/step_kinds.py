@@ -40,16 +40,10 @@ class Resource:
     #: The CloudWatch Logs group its containers write to (None: it writes no job log).
     log_group: str | None = None
     #: IAM: the statement id and the actions the pipeline role needs to start, watch and stop it; the
-    #: name pattern of the resources SageMaker Pipelines creates; whether the job publishes metrics.
+    #: name pattern of the resources SageMaker Pipelines creates.
     iam_sid: str | None = None
     iam_actions: tuple[str, ...] = ()
     iam_name_pattern: str = "*"
-    metrics: bool = False
-
-    @property
-    def job_kind(self) -> str:
-        """The local engine's and the console's name of the kind (the noun)."""
-        return self.noun
 
 
 def _job(noun: str, arn_type: str, describe: str, page: str, log_group: str | None, sid: str,
@@ -57,7 +51,7 @@ def _job(noun: str, arn_type: str, describe: str, page: str, log_group: str | No
     return Resource(
         noun=noun, arn_type=arn_type, describe=describe, name_field=f"{noun}Name",
         status_field=f"{noun}Status", arn_field=f"{noun}Arn", console_page=page, log_group=log_group,
-        iam_sid=sid, iam_name_pattern=pattern, metrics=True,
+        iam_sid=sid, iam_name_pattern=pattern,
         iam_actions=(f"sagemaker:Create{noun}", f"sagemaker:Describe{noun}", f"sagemaker:Stop{noun}",
                      *extra_actions, "sagemaker:AddTags"),
     )
@@ -174,11 +168,6 @@ RETRYABLE_STEP_TYPES = frozenset(t for t, k in STEP_KINDS.items() if k.retryable
 LOCAL_STEP_TYPES = tuple(t for t, k in STEP_KINDS.items() if k.local)
 #: The step types the local engine runs as a job process.
 LOCAL_JOB_TYPES = tuple(t for t, k in STEP_KINDS.items() if k.local == LOCAL_JOB)
-
-
-def step_kind(step_type: str) -> StepKind | None:
-    """The registry entry of ``step_type`` (None for a type SageMaker does not know)."""
-    return STEP_KINDS.get(step_type)
 
 
 def resource_of(step_type: str) -> Resource | None:

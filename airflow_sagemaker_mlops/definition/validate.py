@@ -7,7 +7,6 @@ errors together. Problems name the step and the field they are in.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import re
 import unicodedata
@@ -638,5 +637,3 @@ def validate(definition: PipelineDefinition) -> list[Problem]:
     return [p for p in problems if p.severity == "warning"]
 
 
-def definition_size(definition: PipelineDefinition) -> int:
-    return len(json.dumps(definition.to_request(), separators=(",", ":")).encode())

@@ -79,14 +79,6 @@ _THROTTLED = {
 }
 
 
-def error_code(exc: BaseException) -> str | None:
-    if isinstance(exc, ClientError):
-        return exc.response.get("Error", {}).get("Code")
-    if isinstance(exc, SageMakerApiError):
-        return exc.code
-    return None
-
-
 def wrap_client_error(exc: ClientError) -> SageMakerApiError:
     """The project error for a botocore ClientError, keeping code, message and operation."""
     error: dict[str, Any] = exc.response.get("Error", {})

@@ -280,19 +280,25 @@ def test_job_failure_reason_reaches_the_step(sm: Any, make_pipeline: Any, fake_j
 
 
 def test_parallelism_limits_concurrent_steps(sm: Any, make_pipeline: Any, fake_jobs: Any, bucket: str) -> None:
-    fake_jobs.delay = 0.1
+    """Jobs block until the limit is reached (however slow the machine), then all run: never more at once."""
     steps = [processing_step(f"P{i}", bucket) for i in range(6)]
     name = make_pipeline(steps, ParallelismConfiguration={"MaxParallelExecutionSteps": 2})
-    arn = sm.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
-    assert wait(sm, arn)["PipelineExecutionStatus"] == "Succeeded"
-    assert fake_jobs.max_running == 2
+
+    def run_with_limit(limit: int, **start: Any) -> None:
+        fake_jobs.max_running = 0
+        fake_jobs.block = threading.Event()
+        arn = sm.start_pipeline_execution(PipelineName=name, **start)["PipelineExecutionArn"]
+        deadline = time.monotonic() + 30
+        while fake_jobs.running < limit and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)  # room for a step over the limit to start, were the limit not kept
+        fake_jobs.block.set()
+        assert wait(sm, arn)["PipelineExecutionStatus"] == "Succeeded"
+        assert fake_jobs.max_running == limit
+
+    run_with_limit(2)
     # The execution's own setting overrides the pipeline's.
-    fake_jobs.max_running = 0
-    arn = sm.start_pipeline_execution(PipelineName=name, ParallelismConfiguration={"MaxParallelExecutionSteps": 3})[
-        "PipelineExecutionArn"
-    ]
-    wait(sm, arn)
-    assert fake_jobs.max_running == 3
+    run_with_limit(3, ParallelismConfiguration={"MaxParallelExecutionSteps": 3})
 
 
 def test_dependencies_order_steps(sm: Any, make_pipeline: Any) -> None:

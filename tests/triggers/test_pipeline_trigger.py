@@ -250,10 +250,17 @@ def test_cancelled_triggers_unsubscribe_and_the_last_one_stops_the_poller(hook: 
     queue = engine.client("sqs").create_queue(QueueName=unique("q"))["QueueUrl"]
     arn = start(hook, [callback("Ask", queue)])
 
+    async def until(condition: Any, what: str) -> None:
+        # The first poll opens an aiobotocore client (it loads the SageMaker model): no fixed sleep is enough.
+        deadline = asyncio.get_running_loop().time() + 30
+        while not condition():
+            assert asyncio.get_running_loop().time() < deadline, f"timed out waiting until {what}"
+            await asyncio.sleep(FAST / 5)
+
     async def main() -> None:
         first = asyncio.create_task(first_payload(trigger(arn, "Ask")))
         second = asyncio.create_task(first_payload(trigger(arn)))
-        await asyncio.sleep(4 * FAST)
+        await until(lambda: active_pollers() and active_pollers()[0].stats.polls >= 1, "the first poll")
         (poller,) = active_pollers()
         assert len(poller.subscribers) == 2
         first.cancel()
@@ -261,16 +268,14 @@ def test_cancelled_triggers_unsubscribe_and_the_last_one_stops_the_poller(hook: 
         assert len(poller.subscribers) == 1
         assert not poller.task.done()
         polls = poller.stats.polls
-        await asyncio.sleep(4 * FAST)
-        assert poller.stats.polls > polls  # still polling for the other trigger
+        await until(lambda: poller.stats.polls > polls, "another poll")  # still polling for the other trigger
         second.cancel()
         await asyncio.gather(second, return_exceptions=True)
         assert not active_pollers()
-        await asyncio.sleep(FAST)
-        assert poller.task.done()
+        await until(poller.task.done, "the poller stops")
         # A trigger arriving later gets a fresh poller.
         third = asyncio.create_task(first_payload(trigger(arn)))
-        await asyncio.sleep(FAST)
+        await until(active_pollers, "a new poller")
         (fresh,) = active_pollers()
         assert fresh is not poller
         third.cancel()

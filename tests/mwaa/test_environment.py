@@ -71,7 +71,8 @@ def test_the_dag_folder_imports_as_the_dag_processor_parses_it(mwaa: MwaaVenv, t
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["errors"] == {}
-    assert report["dags"] == ["batch_scoring", "churn_deploy", "churn_training", "on_churn_trained", "retraining"]
+    assert report["dags"] == ["batch_scoring", "churn_deploy", "churn_training", "customer_quality", "on_churn_trained",
+                              "retraining"]
     assert report["airflow_v3"] is mwaa.airflow_3
 
 

@@ -7,23 +7,44 @@ TuningStep; ``image_uri`` looks up a SageMaker framework image without the SDK.
 
 from __future__ import annotations
 
-from .images import image_uri
-from .io import channel, code_input, hyperparameter, s3_input, s3_output, top_model_s3_uri
-from .steps import (
-    categorical,
-    continuous,
-    create_model,
-    integer,
-    register_model,
-    run_script,
-    training_job,
-    training_request,
-    transform_job,
-    tuning_job,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Loaded on first use: ``image_uri`` and the S3 helpers need no Airflow (docker/create_example_resources.py
+# imports the examples' settings with boto3 alone), the step builders do.
+_EXPORTS = {
+    "image_uri": "images",
+    **dict.fromkeys(("channel", "code_input", "hyperparameter", "s3_input", "s3_output", "top_model_s3_uri"), "io"),
+    **dict.fromkeys(("categorical", "continuous", "create_model", "integer", "register_model", "run_script",
+                     "training_job", "training_request", "transform_job", "tuning_job"), "steps"),
+}
 
 __all__ = [
     "categorical", "channel", "code_input", "continuous", "create_model", "hyperparameter", "image_uri", "integer",
     "register_model", "run_script", "s3_input", "s3_output", "top_model_s3_uri", "training_job",
     "training_request", "transform_job", "tuning_job",
 ]
+
+if TYPE_CHECKING:
+    from .images import image_uri
+    from .io import channel, code_input, hyperparameter, s3_input, s3_output, top_model_s3_uri
+    from .steps import (
+        categorical,
+        continuous,
+        create_model,
+        integer,
+        register_model,
+        run_script,
+        training_job,
+        training_request,
+        transform_job,
+        tuning_job,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value

@@ -18,8 +18,9 @@ UNTYPED_METADATA = {"BedrockCustomModel", "BedrockCustomModelDeployment", "Bedro
 
 
 def test_every_metadata_key_botocore_knows_is_a_step_kind():
+    # A subset check: an older botocore (the declared minimum) knows fewer members, never other ones.
     members = set(MODEL.shape_for("PipelineExecutionStepMetadata").members)
-    assert set(K.BY_METADATA_KEY) == members - UNTYPED_METADATA
+    assert members - UNTYPED_METADATA <= set(K.BY_METADATA_KEY)
 
 
 def test_the_step_types_are_the_ones_the_definition_model_names():

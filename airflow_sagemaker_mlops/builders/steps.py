@@ -540,7 +540,7 @@ def register_model(
     container = _container(image_uri, model_data, environment, entry_point, source_dir, code_bucket)
     return RegisterModelStep(
         task_id=task_id, model_package_group=model_package_group, image_uri=container["Image"],
-        model_data=container["ModelDataUrl"], environment=container.get("Environment"),
+        model_data=container.get("ModelDataUrl"), environment=container.get("Environment"),
         content_types=content_types, response_types=response_types, inference_instances=inference_instances,
         transform_instances=transform_instances, approval_status=approval_status,
         model_package_description=description, model_metrics=model_metrics, customer_metadata=customer_metadata,

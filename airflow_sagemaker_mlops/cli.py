@@ -104,7 +104,7 @@ def _compile(groups: dict[str, SageMakerPipelineGroup]) -> dict[str, Any]:
     out = {}
     for key, group in groups.items():
         try:
-            out[key] = group.compile()
+            out[key] = group.compiled or group.compile()  # frozen when the group closed
         except SageMakerMlopsError as exc:
             raise CliError(str(exc)) from None
     return out
@@ -173,7 +173,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"ok: {path} imports; it has no SageMakerPipelineGroup to compile")
         for key, group in groups.items():
             try:
-                compiled = group.compile()
+                compiled = group.compiled or group.compile()
             except SageMakerMlopsError as exc:
                 problems.append(_one_line(str(exc)))
                 continue

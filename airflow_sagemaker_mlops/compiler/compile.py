@@ -6,6 +6,9 @@ The rules:
 - a ConditionStep's ``if_true``/``if_false`` steps are nested inside it;
 - ``>>`` between steps becomes ``DependsOn`` unless a data dependency or the nesting already implies it;
 - the implied edges are added to the Airflow graph too, so Airflow and SageMaker agree on the order.
+
+Compiling is analysis only: ``compile_group`` reads the group's tasks and returns data (the definition and the
+edges it implies); ``link_airflow`` is the one step that changes the Airflow graph, run once when the group closes.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class CompiledPipeline:
         step_tasks: step name -> the Airflow task id that mirrors it.
         warnings: problems that do not stop the compile (a definition that must go through S3, ...).
         code_assets: the local code the start task uploads before the upsert.
+        edges: step name -> the steps it must follow by data or nesting (what ``link_airflow`` adds to Airflow).
     """
 
     spec: PipelineSpec
@@ -68,6 +72,7 @@ class CompiledPipeline:
     warnings: list[Problem] = field(default_factory=list)
     #: Local code the start task uploads before the upsert.
     code_assets: list[CodeAsset] = field(default_factory=list)
+    edges: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def definition(self) -> PipelineDefinition:
@@ -305,7 +310,6 @@ class _Compiler:
             raise self._problem_error(errors)
         self.check_settings()
         parameter_values = self.check_parameter_values()
-        self.link_airflow(graph)
         spec = PipelineSpec(
             name=self.group.pipeline_name,
             definition=definition,
@@ -321,6 +325,7 @@ class _Compiler:
             step_tasks={op.step_name: op.task_id for op in self.ops},
             warnings=[p for p in problems if p.severity == "warning"] + self.display_name_warnings(),
             code_assets=list(dict.fromkeys(a for op in self.ops for a in code_assets(op.step_values()))),
+            edges={name: frozenset(upstream) for name, upstream in graph.items() if upstream},
         )
 
     def _problem_error(self, errors: list[Problem]) -> PipelineCompileError:
@@ -448,17 +453,6 @@ class _Compiler:
                              field=where)
         return dict(values)
 
-    def link_airflow(self, graph: dict[str, set[str]]) -> None:
-        """Add the edges the definition implies to the Airflow graph (data dependencies, nesting).
-        ``graph`` is acyclic: problems_and_graph() reported any cycle as an error before."""
-        for name, upstream in graph.items():
-            op = self.by_name[name]
-            for up in upstream:
-                producer = self.by_name[up]
-                if producer.task_id not in op.upstream_task_ids:
-                    producer.set_downstream(op)
-
-
 #: Deeper values are refused before Python's recursion limit would be hit while rendering them.
 MAX_NESTING = 100
 
@@ -519,4 +513,16 @@ def _is_static(item: Any) -> bool:
 
 
 def compile_group(group: SageMakerPipelineGroup) -> CompiledPipeline:
+    """Analyse the group's tasks into a CompiledPipeline; the Airflow graph is left as it is."""
     return _Compiler(group).build()
+
+
+def link_airflow(group: SageMakerPipelineGroup, compiled: CompiledPipeline) -> None:
+    """Add the edges the definition implies (data dependencies, nesting) to the Airflow graph.
+
+    ``compiled.edges`` is acyclic: the compile reported any cycle as an error before."""
+    tasks = {t.step_name: t for t in group.children.values() if getattr(t, "step_name", None)}
+    for name, upstream in compiled.edges.items():
+        for up in upstream:
+            if tasks[up].task_id not in tasks[name].upstream_task_ids:
+                tasks[up].set_downstream(tasks[name])

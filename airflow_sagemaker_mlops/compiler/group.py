@@ -17,7 +17,7 @@ from airflow_sagemaker_mlops.exceptions import (
 from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings, check_client_settings
 from airflow_sagemaker_mlops.location import current_dag_and_group, located, unknown_operator_keywords, user_site
 
-from .compile import CompiledPipeline, compile_group
+from .compile import CompiledPipeline, compile_group, link_airflow
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +256,8 @@ class SageMakerPipelineGroup(TaskGroup):
         )
 
     def compile(self) -> CompiledPipeline:
-        """Compile the group's current tasks (pure Python: no network, no SageMaker SDK)."""
+        """Compile the group's current tasks (pure Python: no network, no SageMaker SDK; the Airflow graph is left
+        as it is: the group links the implied edges once, when it closes)."""
         started = time.perf_counter()
         try:
             compiled = compile_group(self)
@@ -276,6 +277,7 @@ class SageMakerPipelineGroup(TaskGroup):
             # Fail the DAG import here, at the line that closes the group, rather than at run time. The result
             # is kept: the start task, IAM and the CLI read it instead of compiling again.
             self.compiled = self.compile()
+            link_airflow(self, self.compiled)
             self._add_runtime_tasks()
             self._hand_settings()
 

@@ -48,6 +48,20 @@ def test_start_task_precedes_the_root_steps_and_upstream_lands_on_it():
     assert group.execution_arn.key == "execution_arn"
 
 
+def test_compiling_is_analysis_the_group_links_the_implied_edges_once_when_it_closes():
+    with DAG("pure", schedule=None, start_date=START) as dag:
+        with SageMakerPipelineGroup("g", pipeline_name="p") as group:
+            a = ProcessingStep(task_id="a", job={})
+            b = ProcessingStep(task_id="b", job={"Environment": {"X": a.properties.ProcessingJobArn}})
+            assert b.upstream_task_ids == set()  # nothing is linked while the group is open
+    assert group.compiled.edges == {"b": frozenset({"a"})}
+    assert b.upstream_task_ids == {"g.a"}
+    edges_before = {t.task_id: set(t.upstream_task_ids) for t in dag.tasks}
+    again = group.compile()  # a second compile reads the graph and changes none of it
+    assert {t.task_id: set(t.upstream_task_ids) for t in dag.tasks} == edges_before
+    assert again.spec.to_request() == group.compiled.spec.to_request()
+
+
 def test_reserved_task_id():
     with DAG("rt2", schedule=None, start_date=START):
         with pytest.raises(PipelineCompileError, match="'start' is reserved"):

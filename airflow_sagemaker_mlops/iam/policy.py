@@ -22,6 +22,7 @@ and :mod:`.airflow_role` turn it into each role's grants, :mod:`.document` merge
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from airflow_sagemaker_mlops.definition.pipeline import PipelineSpec
@@ -33,20 +34,30 @@ from .pipeline_role import pipeline_statements
 from .roles import role_problems
 
 
-def _unpack(group_or_compiled: Any) -> tuple[PipelineSpec, list[Any], str | None]:
-    """(spec, code assets, definition bucket) from a group, a compiled group or a spec."""
+@dataclass(frozen=True)
+class _Subject:
+    """What the policies are derived from: the spec, its code assets, and the group's own settings."""
+
+    spec: PipelineSpec
+    assets: list[Any]
+    definition_bucket: str | None = None
+    event_queue_url: str | None = None
+
+
+def _unpack(group_or_compiled: Any) -> _Subject:
+    """The subject of a group (its settings included), a compiled group or a spec."""
     compiled = group_or_compiled
-    bucket = None
+    settings: dict[str, Any] = {}
     if hasattr(group_or_compiled, "compile") and not isinstance(group_or_compiled, PipelineSpec):
-        bucket = getattr(group_or_compiled, "definition_bucket", None)
+        settings = {key: getattr(group_or_compiled, key, None) for key in ("definition_bucket", "event_queue_url")}
         compiled = getattr(group_or_compiled, "compiled", None) or group_or_compiled.compile()  # frozen at close
     if isinstance(compiled, PipelineSpec):
-        return compiled, [], bucket
+        return _Subject(compiled, [], **settings)
     spec = getattr(compiled, "spec", None)
     if not isinstance(spec, PipelineSpec):
         raise TypeError(f"expected a SageMakerPipelineGroup, a CompiledPipeline or a PipelineSpec, "
                         f"got {type(group_or_compiled).__name__}")
-    return spec, list(getattr(compiled, "code_assets", []) or []), bucket
+    return _Subject(spec, list(getattr(compiled, "code_assets", []) or []), **settings)
 
 
 def analyse(
@@ -57,17 +68,20 @@ def analyse(
     parameter_values: dict[str, Any] | None = None,
     extra_s3_uris: dict[str, str] | None = None,
     definition_bucket: str | None = None,
+    event_queue_url: str | None = None,
 ) -> dict[str, PolicyReport]:
     """Every role's report: ``"pipeline"``, ``"airflow"`` and each step job role that is not the pipeline
     role (keyed by its ARN). See :func:`policy_report` for the arguments."""
-    spec, assets, group_bucket = _unpack(group_or_compiled)
+    subject = _unpack(group_or_compiled)
+    spec = subject.spec
     a = Analysis.of(spec, region=region, account=account, parameter_values=parameter_values)
     if region is None:
         a.widen(PIPELINE, "no region given: SageMaker, logs and other regional ARNs use * for the region")
         a.widen(AIRFLOW, "no region given: the pipeline ARNs use * for the region")
     problems = role_problems(spec.definition, spec.role_arn, expected_account=account, assumed=a.assumed)
     pipeline_statements(a, extra_s3_uris)
-    airflow_statements(a, spec, assets, definition_bucket or group_bucket)
+    airflow_statements(a, spec, subject.assets, definition_bucket or subject.definition_bucket,
+                       event_queue_url or subject.event_queue_url)
 
     roles = sorted(set(a.grants) | {PIPELINE, AIRFLOW})
     reports: dict[str, PolicyReport] = {}
@@ -108,6 +122,7 @@ def policy_report(
     parameter_values: dict[str, Any] | None = None,
     extra_s3_uris: dict[str, str] | None = None,
     definition_bucket: str | None = None,
+    event_queue_url: str | None = None,
 ) -> PolicyReport:
     """The policy for one role of a pipeline, with its explanation.
 
@@ -124,9 +139,13 @@ def policy_report(
     :param extra_s3_uris: ``{"s3://bucket/prefix/": "read" | "write" | "readwrite"}`` added to the pipeline
         role, for locations the definition only knows at run time.
     :param definition_bucket: the group's ``definition_bucket`` (taken from the group when one is given).
+    :param event_queue_url: the SQS queue of SageMaker's pipeline events the group's waiting tasks consume
+        (``events setup`` prints it): the Airflow role gets ``ConsumePipelineEvents`` on it. Taken from the
+        group's ``event_queue_url`` when a group is given; pass it when the AWS connection's extra sets it.
     """
     reports = analyse(group_or_compiled, region=region, account=account, parameter_values=parameter_values,
-                      extra_s3_uris=extra_s3_uris, definition_bucket=definition_bucket)
+                      extra_s3_uris=extra_s3_uris, definition_bucket=definition_bucket,
+                      event_queue_url=event_queue_url)
     spec_role = reports[PIPELINE].role_arn
     return reports[_role_key(reports, role, spec_role)]
 

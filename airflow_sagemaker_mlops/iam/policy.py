@@ -9,7 +9,8 @@ Three kinds of role act for a pipeline:
   reads the step's S3 inputs, writes its outputs, pulls its image and writes its logs. Usually the same
   role as the pipeline role, in which case those permissions are in the pipeline role's policy;
 - the **Airflow role** (MWAA execution role, or whatever the ``aws_conn_id`` resolves to): the calls this
-  plugin's hooks and operators make (upsert, start, poll, stop, retry, answer callbacks, upload code).
+  plugin's hooks, operators and triggers make (upsert, start, poll, stop, retry, answer callbacks, upload
+  code, consume the event queue).
 
 Everything is derived from the definition, never from AWS: the result is a pure function of the compiled
 group, stable from run to run (statements, actions and resources sorted; Sids derived from content).

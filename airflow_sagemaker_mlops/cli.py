@@ -204,7 +204,7 @@ def cmd_iam_policy(args: argparse.Namespace) -> int:
         raise CliError(f"{args.dag_file} has {len(groups)} pipeline groups; choose one with --group "
                        f"({', '.join(groups)})")
     (group,) = groups.values()
-    options = {"region": args.region, "account": args.account}
+    options = {"region": args.region, "account": args.account, "event_queue_url": args.event_queue_url}
     try:
         if args.explain:
             print(explain_group(group, args.role, **options))
@@ -389,6 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pipeline | airflow | the ARN of a step role that differs from the pipeline role")
     p.add_argument("--region", help="scope resources to this region (default: any region, reported as a widening)")
     p.add_argument("--account", help="account of the resources (default: the pipeline role's account)")
+    p.add_argument("--event-queue-url", help="the event queue the group's waiting tasks consume (the connection's "
+                                             "event_queue_url): --role airflow then includes consuming it "
+                                             "(default: the group's event_queue_url)")
     p.add_argument("--explain", action="store_true", help="print why each statement is there instead of the JSON")
     p.set_defaults(func=cmd_iam_policy)
 
@@ -469,9 +472,13 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
         "Print a least-privilege IAM policy (JSON) for one group: the pipeline's execution role "
         "(--role pipeline), the Airflow role that upserts and runs it (--role airflow) or a step role that "
         "differs from the pipeline role (--role ARN). --explain prints why each statement is there. --group "
-        "may be left out when the DAG file has one group.",
+        "may be left out when the DAG file has one group. With an event queue (the connection's or the group's "
+        "event_queue_url), the Airflow role also consumes it: pass --event-queue-url when only the connection "
+        "names it.",
         "  python -m airflow_sagemaker_mlops iam-policy dags/churn_training.py --role pipeline --region us-east-1\n"
         "  python -m airflow_sagemaker_mlops iam-policy dags/churn_training.py --role airflow --explain\n"
+        "  python -m airflow_sagemaker_mlops iam-policy dags/churn_training.py --role airflow \\\n"
+        "      --event-queue-url https://sqs.eu-west-1.amazonaws.com/111122223333/sagemaker-mlops-pipeline-events\n"
         "  python -m airflow_sagemaker_mlops iam-policy dags/multi.py --group train --role pipeline > policy.json"),
     "history": (
         "List the recent executions of a pipeline, newest first: status, start, duration, parameter values, "
@@ -494,8 +501,9 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
         "      --pipeline-arn arn:aws:sagemaker:eu-west-1:111122223333:pipeline/churn-train\n"
         "  python -m airflow_sagemaker_mlops events setup --endpoint-url http://127.0.0.1:8765"),
     "events iam-policy": (
-        "Print the IAM policy statements for the event queue: the triggerer's ReceiveMessage, DeleteMessage, "
-        "ChangeMessageVisibility and GetQueueAttributes, and (without --consumer-only) the set-up's actions.",
+        "Print the IAM policy statements for the event queue: the triggerer's ReceiveMessage, DeleteMessage and "
+        "ChangeMessageVisibility, and (without --consumer-only) the set-up's actions. `iam-policy --role "
+        "airflow --event-queue-url URL` includes the consumer statement in a group's Airflow policy.",
         "  python -m airflow_sagemaker_mlops events iam-policy --region eu-west-1 --account 111122223333"),
     "local": (
         "The local SageMaker Pipelines engine (moto plus a pipelines executor), for development and tests "

@@ -12,9 +12,10 @@ from typing import Any
 
 # The compiler needs only the role checks at DAG parse time; the policy builder loads on first use.
 _EXPORTS = {
-    **dict.fromkeys(("AIRFLOW", "PIPELINE", "Condition", "Grant", "PolicyReport", "StatementReport", "analyse",
-                     "build_document", "explain", "explain_group", "policy_for_group", "policy_report",
-                     "queue_arn"), "policy"),
+    **dict.fromkeys(("AIRFLOW", "PIPELINE"), "analysis"),
+    **dict.fromkeys(("Condition", "Grant", "PolicyReport", "StatementReport", "build_document"), "document"),
+    **dict.fromkeys(("analyse", "explain", "explain_group", "policy_for_group", "policy_report"), "policy"),
+    "queue_arn": "values",
     **dict.fromkeys(("RoleArn", "StepRole", "role_arn_problem", "role_problems", "step_roles"), "roles"),
 }
 

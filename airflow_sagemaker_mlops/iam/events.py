@@ -7,9 +7,10 @@ from typing import Any
 #: What ``events setup`` (the CLI command or SetupPipelineEventsOperator) calls.
 SETUP_SQS_ACTIONS = ("sqs:CreateQueue", "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes")
 SETUP_EVENTS_ACTIONS = ("events:DescribeRule", "events:PutRule", "events:ListTargetsByRule", "events:PutTargets")
-#: What the triggerer (and the event-scheduled DAGs' watcher) calls on the queue.
-CONSUMER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
-                    "sqs:GetQueueAttributes")
+#: What the triggerer (and the event-scheduled DAGs' watcher) calls on the queue: ``triggers/events.py``
+#: receives, gives other pipelines' events back (visibility 0) and deletes (DeleteMessageBatch is authorized
+#: as sqs:DeleteMessage); ``sensors/events.py`` receives and deletes.
+CONSUMER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility")
 
 
 def _arns(region: str, account: str, queue_name: str, rule_name: str, partition: str) -> tuple[str, str]:

@@ -158,57 +158,80 @@ def role_problems(
     - a step role other than the pipeline role is ``info``: the pipeline role needs ``iam:PassRole`` on it,
       and it needs the job permissions of its steps (see ``policy_for_group(..., role=<that ARN>)``).
     """
-    problems: list[Problem] = []
     pipeline = RoleArn.parse(pipeline_role_arn)
-    if pipeline_role_arn is not None and pipeline is None:
-        problems.append(Problem(str(role_arn_problem(pipeline_role_arn)), field="role_arn"))
+    problems = _pipeline_role_problems(pipeline_role_arn, pipeline, expected_account)
+    anchor = pipeline  # the roles' partition and account: the pipeline role's, else the first step role's
+    for role in step_roles(definition, assumed):
+        parsed, found = _step_role_shape(role)
+        problems += found
+        if parsed is None:
+            continue
+        if anchor is None:
+            anchor = parsed
+        problem = _step_role_placement(role, parsed, anchor, pipeline)
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
+def _pipeline_role_problems(arn: str | None, pipeline: RoleArn | None, expected_account: str | None,
+                            ) -> list[Problem]:
+    """The pipeline role's own checks: a well-formed ARN, of the account the pipeline is deployed to."""
+    if arn is not None and pipeline is None:
+        return [Problem(str(role_arn_problem(arn)), field="role_arn")]
     if pipeline is not None and expected_account is not None and pipeline.account != expected_account:
-        problems.append(Problem(
+        return [Problem(
             f"the pipeline role {pipeline.arn} is in account {pipeline.account}, but the pipeline is deployed to "
             f"account {expected_account}: SageMaker only accepts a role of the pipeline's own account",
             field="role_arn",
-        ))
-    anchor = pipeline
-    for role in step_roles(definition, assumed):
-        if role.arn is None:
-            what = f"parameter {role.parameter!r}, which has no default" if role.parameter else "an expression"
-            problems.append(Problem(
-                f"the role comes from {what}: it cannot be checked at parse time, and the generated policy "
-                "cannot scope iam:PassRole to it",
-                step=role.step, field=role.field, severity="warning",
-            ))
-            continue
-        parsed = RoleArn.parse(role.arn)
-        if parsed is None:
-            why = str(role_arn_problem(role.arn))
-            if role.parameter:
-                why = f"the default of parameter {role.parameter!r} is not a role ARN: {why}"
-            problems.append(Problem(why, step=role.step, field=role.field))
-            continue
+        )]
+    return []
+
+
+def _step_role_shape(role: StepRole) -> tuple[RoleArn | None, list[Problem]]:
+    """A step role's ARN, when it is known and well-formed, and what is wrong or unchecked about it."""
+    if role.arn is None:
+        what = f"parameter {role.parameter!r}, which has no default" if role.parameter else "an expression"
+        return None, [Problem(
+            f"the role comes from {what}: it cannot be checked at parse time, and the generated policy "
+            "cannot scope iam:PassRole to it",
+            step=role.step, field=role.field, severity="warning",
+        )]
+    parsed = RoleArn.parse(role.arn)
+    if parsed is None:
+        why = str(role_arn_problem(role.arn))
         if role.parameter:
-            problems.append(Problem(
-                f"the role comes from parameter {role.parameter!r}; its default {parsed.arn} was checked, a "
-                "value passed at run time is not, and the generated iam:PassRole only covers the default",
-                step=role.step, field=role.field, severity="warning",
-            ))
-        if anchor is None:
-            anchor = parsed
-        if parsed.partition != anchor.partition:
-            problems.append(Problem(
-                f"role {parsed.arn} is in partition {parsed.partition!r}, the pipeline's roles in "
-                f"{anchor.partition!r}: a pipeline cannot use roles across partitions",
-                step=role.step, field=role.field,
-            ))
-        elif parsed.account != anchor.account:
-            problems.append(Problem(
-                f"role {parsed.arn} is in account {parsed.account}, the pipeline role in {anchor.account}: "
-                "iam:PassRole only passes roles of the pipeline's own account",
-                step=role.step, field=role.field,
-            ))
-        elif pipeline is not None and parsed.arn != pipeline.arn:
-            problems.append(Problem(
-                f"runs as {parsed.arn}, not the pipeline role: the pipeline role needs iam:PassRole on it "
-                f"(passed to {role.service}), and it needs its own job permissions",
-                step=role.step, field=role.field, severity="info",
-            ))
-    return problems
+            why = f"the default of parameter {role.parameter!r} is not a role ARN: {why}"
+        return None, [Problem(why, step=role.step, field=role.field)]
+    if role.parameter:
+        return parsed, [Problem(
+            f"the role comes from parameter {role.parameter!r}; its default {parsed.arn} was checked, a "
+            "value passed at run time is not, and the generated iam:PassRole only covers the default",
+            step=role.step, field=role.field, severity="warning",
+        )]
+    return parsed, []
+
+
+def _step_role_placement(role: StepRole, parsed: RoleArn, anchor: RoleArn, pipeline: RoleArn | None,
+                         ) -> Problem | None:
+    """A step role against the pipeline's roles: same partition and account; another role than the pipeline
+    role is worth knowing (it needs iam:PassRole and its own job permissions)."""
+    if parsed.partition != anchor.partition:
+        return Problem(
+            f"role {parsed.arn} is in partition {parsed.partition!r}, the pipeline's roles in "
+            f"{anchor.partition!r}: a pipeline cannot use roles across partitions",
+            step=role.step, field=role.field,
+        )
+    if parsed.account != anchor.account:
+        return Problem(
+            f"role {parsed.arn} is in account {parsed.account}, the pipeline role in {anchor.account}: "
+            "iam:PassRole only passes roles of the pipeline's own account",
+            step=role.step, field=role.field,
+        )
+    if pipeline is not None and parsed.arn != pipeline.arn:
+        return Problem(
+            f"runs as {parsed.arn}, not the pipeline role: the pipeline role needs iam:PassRole on it "
+            f"(passed to {role.service}), and it needs its own job permissions",
+            step=role.step, field=role.field, severity="info",
+        )
+    return None

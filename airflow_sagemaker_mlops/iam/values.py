@@ -1,4 +1,4 @@
-"""What a definition value can be at run time, as far as IAM is concerned.
+"""What a definition value can be at run time, as far as IAM is concerned; ARNs from AWS URLs.
 
 An IAM resource must be known when the policy is written, but a definition value may be a pipeline
 parameter, a ``Join`` or another step's property. :func:`literal_prefix` reduces a value to the literal text
@@ -8,8 +8,10 @@ value) so the explanation can say it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 from airflow_sagemaker_mlops.definition.expressions import Expression, Join, ParameterRef
 from airflow_sagemaker_mlops.definition.pipeline import PipelineDefinition
@@ -120,3 +122,23 @@ def s3_location(resolved: Resolved) -> S3Location | None:
     if not sep and not resolved.exact:
         return S3Location(bucket, "", False, bucket_pattern=True)
     return S3Location(bucket, key, resolved.exact)
+
+
+def queue_arn(url: str, partition: str = "aws") -> str | None:
+    """``https://sqs.<region>.amazonaws.com/<account>/<name>`` (and the legacy host form) -> queue ARN.
+
+    None when ``url`` is not an SQS queue URL of AWS (a local endpoint's URL names no region).
+    """
+    try:
+        parsed = urlparse(url)
+    except ValueError:
+        return None
+    host = parsed.hostname or ""
+    parts = [p for p in parsed.path.split("/") if p]
+    match = re.match(r"^(?:sqs\.)?([a-z0-9-]+)\.(?:queue\.)?amazonaws\.com(?:\.cn)?$", host)
+    if parsed.scheme not in ("https", "http") or match is None or len(parts) != 2 or not parts[0].isdigit():
+        return None
+    region = match.group(1)
+    if host.endswith(".cn") and partition == "aws":
+        partition = "aws-cn"
+    return f"arn:{partition}:sqs:{region}:{parts[0]}:{parts[1]}"

@@ -94,7 +94,7 @@ def run_callback(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolv
         record.metadata = metadata
     message = {"token": token, "pipelineExecutionArn": ex.arn, "arguments": arguments, "status": "Executing"}
     try:
-        from ..iam.policy import queue_arn
+        from ..iam.values import queue_arn
 
         as_pipeline_role(engine, ex, record, "sqs:SendMessage", queue_arn(queue_url) or queue_url)
         sqs = engine.client("sqs", ex.region, ex.pipeline.account_id)

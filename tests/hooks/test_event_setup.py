@@ -46,7 +46,7 @@ def test_iam_policy_scopes_the_queue_and_the_rule() -> None:
     assert by_sid["ConsumePipelineEvents"]["Action"] == list(CONSUMER_ACTIONS)
     assert by_sid["ConsumePipelineEvents"]["Resource"] == "arn:aws:sqs:eu-west-1:111122223333:q"
     assert by_sid["SetUpPipelineEventRule"]["Resource"] == "arn:aws:events:eu-west-1:111122223333:rule/r"
-    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"} <= set(CONSUMER_ACTIONS)
+    assert set(CONSUMER_ACTIONS) == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
     consumer = events_policy(region="eu-west-1", account="111122223333", queue_name="q", rule_name="r", setup=False)
     assert [s["Sid"] for s in consumer["Statement"]] == ["ConsumePipelineEvents"]
 

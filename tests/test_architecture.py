@@ -218,6 +218,13 @@ def test_step_runners_do_not_import_the_engine(module: str) -> None:
     assert imported & ENGINE_INTERNALS == set()
 
 
+def test_step_runners_take_no_engine_lock() -> None:
+    # What a runner changes while it runs goes through the context's callables, which lock for it.
+    tree = ast.parse((PACKAGE / "local" / "steps.py").read_text())
+    names = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    assert "publish_metadata" in names and "lock" not in names
+
+
 def test_every_step_runner_takes_only_the_context() -> None:
     import inspect
 

@@ -190,3 +190,52 @@ def test_a_dag_file_with_a_group_loads_no_aws_client_library_while_it_is_parsed(
         "    FailStep(task_id='f', error_message='x')\n")
     assert "airflow" in loaded
     assert not {"boto3", "aiobotocore", "moto", "sagemaker"} & set(loaded)
+
+
+#: What a step runner may not reach: the engine and its scheduling (it gets a StepContext instead).
+ENGINE_INTERNALS = {f"{NAME}.local.{m}" for m in ("executor", "scheduler", "api", "server")}
+
+
+def _all_imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, ``if TYPE_CHECKING:`` blocks included (a type is a dependency too)."""
+    package = _module_name(path).split(".")[:-1]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package[: len(package) - (node.level - 1)]) if node.level else ""
+            target = ".".join(p for p in (base, node.module or "") if p)
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("module", ["steps.py", "context.py"])
+def test_step_runners_do_not_import_the_engine(module: str) -> None:
+    imported = _all_imports(PACKAGE / "local" / module)
+    assert f"{NAME}.local.state" in imported  # the walk sees the module's relative imports
+    assert imported & ENGINE_INTERNALS == set()
+
+
+def test_step_runners_take_no_engine_lock() -> None:
+    # What a runner changes while it runs goes through the context's callables, which lock for it.
+    tree = ast.parse((PACKAGE / "local" / "steps.py").read_text())
+    names = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    assert "publish_metadata" in names and "lock" not in names
+
+
+def test_every_step_runner_takes_only_the_context() -> None:
+    import inspect
+
+    from airflow_sagemaker_mlops.definition.step_kinds import LOCAL_JOB_TYPES, LOCAL_STEP_TYPES
+    from airflow_sagemaker_mlops.local import steps
+
+    runners = {name: fn for name, fn in vars(steps).items()
+               if name.startswith("run_") and inspect.isfunction(fn) and fn.__module__ == steps.__name__}
+    assert set(steps.RUNNERS.values()) <= set(runners.values())
+    # Every step type the engine runs has a runner: its own, or run_job for the job types.
+    assert set(LOCAL_STEP_TYPES) == set(steps.RUNNERS) | set(LOCAL_JOB_TYPES)
+    for name, fn in runners.items():
+        parameters = list(inspect.signature(fn).parameters.values())
+        assert [(p.name, p.annotation) for p in parameters] == [("ctx", "StepContext")], name

@@ -146,7 +146,7 @@ class Api:
         if body.get("PipelineExecutionArn"):
             return str(body["PipelineExecutionArn"])
         if body.get("CallbackToken"):
-            entry = self.engine.callbacks.get(str(body["CallbackToken"]))
+            entry = self.engine.scheduler.callbacks.get(str(body["CallbackToken"]))
             return entry[0].arn if entry else "*"
         if body.get("ResourceArn"):
             return str(body["ResourceArn"])
@@ -195,7 +195,7 @@ class Api:
         if location.get("VersionId"):
             params["VersionId"] = location["VersionId"]
         try:
-            obj = self.engine.client("s3", region, self.caller.account_id).get_object(**params)
+            obj = self.engine.clients.client("s3", region, self.caller.account_id).get_object(**params)
         except Exception as exc:
             raise ValidationError(
                 f"Cannot read the pipeline definition from s3://{params['Bucket']}/{params['Key']}: {exc}"
@@ -470,7 +470,7 @@ class Api:
                 ex.display_name = body["PipelineExecutionDisplayName"]
             if body.get("ParallelismConfiguration") is not None:
                 ex.parallelism = _check_parallelism(body["ParallelismConfiguration"])
-                self.engine._schedule(ex)
+                self.engine.scheduler.schedule(ex)
         return {"PipelineExecutionArn": ex.arn}
 
     def send_pipeline_execution_step_success(self, body: dict[str, Any], region: str) -> dict[str, Any]:
@@ -492,7 +492,7 @@ class Api:
         return {"PipelineExecutionArn": ex.arn}
 
     def _callback_owner(self, token: str) -> None:
-        entry = self.engine.callbacks.get(token)
+        entry = self.engine.scheduler.callbacks.get(token)
         if entry is not None:
             self._shared(entry[0].pipeline)
 
@@ -544,7 +544,7 @@ class Api:
     def _describe_job(self, step_type: str, body: dict[str, Any], region: str) -> dict[str, Any]:
         job = STEP_KINDS[step_type].resource
         _require(body, job.name_field)
-        description = self.engine.get_job(job.noun, region, body[job.name_field])
+        description = self.engine.jobs.get(job.noun, region, body[job.name_field])
         if description is None:
             raise NotHandled  # maybe a job created directly in moto
         return dict(description)
@@ -564,7 +564,7 @@ class Api:
     def _list_jobs(
         self, kind: str, body: dict[str, Any], region: str, summary_key: str, fields: tuple[str, ...]
     ) -> dict[str, Any]:
-        jobs = self.engine.list_jobs(kind, region)
+        jobs = self.engine.jobs.list(kind, region)
         if not jobs:
             raise NotHandled  # nothing of ours: moto answers (with its own jobs, if any)
         name_field, status_field = f"{kind}Name", f"{kind}Status"

@@ -154,8 +154,8 @@ def _step_row(record: StepRecord) -> list[str]:
 def job_page(engine: Engine, resource: str, name: str) -> Page:
     job = JOB_PAGES[resource]
     kind, status_field, name_field = job.noun, job.status_field, job.name_field
+    found = engine.jobs.named(kind, name)
     with engine.lock:
-        found = [d for (k, _, n), d in engine.jobs.items() if k == kind and n == name.lower()]
         description = dict(found[0]) if found else None
         lines = list(_job_log(engine, description)) if description else []
     if description is None:
@@ -333,7 +333,7 @@ def _s3_text(engine: Engine, uri: str, account: str, region: str) -> str | None:
         return None
     from botocore.exceptions import BotoCoreError, ClientError
 
-    s3 = engine.client("s3", region, account)
+    s3 = engine.clients.client("s3", region, account)
     try:
         head = s3.head_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))
         if head["ContentLength"] > MAX_METRICS_BYTES:
@@ -359,7 +359,7 @@ def _describe(engine: Engine, call: str, request: Callable[[str, str], dict[str,
 
     for account, region in _places(engine):
         try:
-            return getattr(engine.client("sagemaker", region, account), call)(**request(account, region)), \
+            return getattr(engine.clients.client("sagemaker", region, account), call)(**request(account, region)), \
                 account, region
         except ClientError:
             continue  # not there (moto answers ValidationException / ResourceNotFound)

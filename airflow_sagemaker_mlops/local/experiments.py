@@ -11,15 +11,18 @@ SageMaker.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import TYPE_CHECKING, Any
 
 from airflow_sagemaker_mlops.definition.step_kinds import STEP_KINDS
 
 if TYPE_CHECKING:
-    from .executor import Engine
     from .state import ExecutionRecord
 
 log = logging.getLogger(__name__)
+
+# moto's SageMaker backend is shared by every engine in the process; its experiment records change under this.
+_LOCK = threading.RLock()
 
 #: Job kind -> the trial component's suffix and ``Source.SourceType``, as SageMaker names them, for the
 #: jobs whose request takes an ExperimentConfig.
@@ -44,14 +47,14 @@ def names(ex: ExecutionRecord) -> tuple[str, str] | None:
     return config["ExperimentName"], config.get("TrialName") or ex.id
 
 
-def record_execution(engine: Engine, ex: ExecutionRecord) -> None:
+def record_execution(ex: ExecutionRecord) -> None:
     """The experiment (once per name) and the execution's trial (reused when the name already exists)."""
     found = names(ex)
     if found is None:
         return
     experiment, trial = found
     sagemaker = backend(ex.pipeline.account_id, ex.region)
-    with engine.lock:
+    with _LOCK:
         if experiment not in sagemaker.experiments:
             sagemaker.create_experiment(experiment)
         if trial not in sagemaker.trials:
@@ -63,7 +66,7 @@ def component_name(kind: str, job_name: str) -> str:
     return f"{job_name}-{COMPONENT_KINDS[kind][0]}"
 
 
-def start_job(engine: Engine, ex: ExecutionRecord, kind: str, job_name: str, job_arn: str,
+def start_job(ex: ExecutionRecord, kind: str, job_name: str, job_arn: str,
               display_name: str | None = None) -> None:
     """The job's trial component, InProgress, associated with the execution's trial."""
     found = names(ex)
@@ -74,7 +77,7 @@ def start_job(engine: Engine, ex: ExecutionRecord, kind: str, job_name: str, job
     name = component_name(kind, job_name)
     from .state import utcnow
 
-    with engine.lock:
+    with _LOCK:
         sagemaker.create_trial_component(
             trial_component_name=name, trial_name=trial, status={"PrimaryStatus": "InProgress"},
             start_time=None, end_time=None, display_name=display_name, parameters=None, input_artifacts=None,
@@ -93,14 +96,14 @@ def _like_moto(reference: Any, when: Any) -> Any:
     return when.strftime("%Y-%m-%d %H:%M:%S") if isinstance(reference, str) else when
 
 
-def end_job(engine: Engine, ex: ExecutionRecord, kind: str, job_name: str, status: str) -> None:
+def end_job(ex: ExecutionRecord, kind: str, job_name: str, status: str) -> None:
     found = names(ex)
     if found is None or kind not in COMPONENT_KINDS:
         return
     from .state import utcnow
 
     sagemaker = backend(ex.pipeline.account_id, ex.region)
-    with engine.lock:
+    with _LOCK:
         component = sagemaker.trial_components.get(component_name(kind, job_name))
         if component is not None:  # the user may have deleted it meanwhile
             component.status = {"PrimaryStatus": COMPONENT_STATUS.get(status, status)}

@@ -62,7 +62,7 @@ class EngineApp:
         self.engine = engine
         self.api = Api(engine)
         self.moto = DomainDispatcherApplication(create_backend_app)
-        self.guard = guard or Guard(secret_for=engine.secret_for)
+        self.guard = guard or Guard(secret_for=engine.clients.secret_for)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         refusal = self.guard.check(environ)
@@ -106,7 +106,7 @@ class EngineApp:
 
     def _caller(self, environ: dict[str, Any]) -> Caller:
         access_key, _, service = credential_of(environ)
-        internal = access_key in self.engine.internal_keys
+        internal = self.engine.clients.is_internal(access_key)
         return resolve(access_key, self.engine.config.account_id, service=service, internal=internal)
 
     # ---- IAM enforcement and RAM ------------------------------------------------------------------
@@ -276,7 +276,7 @@ class EngineApp:
         status, result = "200 OK", None
         try:
             if path == "/_local/health":
-                result = {"status": "ok", "url": self.engine.endpoint_url}
+                result = {"status": "ok", "url": self.engine.clients.endpoint_url}
             elif path == "/_local/faults":
                 faults = self.engine.faults
                 if method == "POST":
@@ -378,7 +378,8 @@ class LocalEngine:
             from werkzeug.serving import WSGIRequestHandler as MotoRequestHandler
 
         self.engine = Engine(self.config)
-        self.guard = Guard(bound_host=self.host, allowed_hosts=self.allowed_hosts, secret_for=self.engine.secret_for)
+        self.guard = Guard(bound_host=self.host, allowed_hosts=self.allowed_hosts,
+                           secret_for=self.engine.clients.secret_for)
         app = EngineApp(self.engine, self.guard)
 
         class QuietHandler(MotoRequestHandler):
@@ -392,7 +393,7 @@ class LocalEngine:
         # Own calls go to loopback even when listening on a wildcard address.
         connect_host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
         connect_host = connect_host if ":" not in connect_host else f"[{connect_host}]"
-        self.engine.endpoint_url = f"http://{connect_host}:{self._server.server_port}"
+        self.engine.clients.endpoint_url = f"http://{connect_host}:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-engine-http", daemon=True)
         self._thread.start()
         log.info("local SageMaker engine listening on %s", self.url)

@@ -211,3 +211,35 @@ class StepOutcome:
 
 
 PENDING = "Pending"
+
+
+class JobStore:
+    """The descriptions of the jobs the engine's steps ran, by (kind, region, name); thread-safe.
+
+    SageMaker job names are unique ignoring case and ARNs carry them lower-cased: keys are lower-cased.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def put(self, kind: str, region: str, name: str, description: dict[str, Any]) -> None:
+        with self._lock:
+            self._jobs[(kind, region, name.lower())] = description
+
+    def get(self, kind: str, region: str, name: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._jobs.get((kind, region, name.lower()))
+
+    def list(self, kind: str, region: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [d for (k, r, _), d in self._jobs.items() if k == kind and r == region]
+
+    def named(self, kind: str, name: str) -> list[dict[str, Any]]:
+        """Jobs of ``kind`` called ``name`` in any region."""
+        with self._lock:
+            return [d for (k, _, n), d in self._jobs.items() if k == kind and n == name.lower()]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._jobs.clear()

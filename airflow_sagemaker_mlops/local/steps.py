@@ -3,6 +3,9 @@
 Engine-native: Condition, Fail, Callback, Lambda, Model, RegisterModel. Processing, Training, Transform
 and Tuning hand the resolved request to the job runners of ``local.jobs``. Any other type fails with a
 FailureReason saying the local engine cannot run it.
+
+Every runner is ``run_x(ctx: StepContext) -> StepOutcome``: it gets what the step needs (``local/context.py``),
+never the engine, and reports what happened in the outcome the scheduler records.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import subprocess
 import textwrap
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow_sagemaker_mlops.definition.step_kinds import (
     LOCAL_JOB_TYPES,
@@ -27,13 +31,11 @@ from airflow_sagemaker_mlops.definition.step_kinds import (
 )
 
 from . import experiments
+from .context import StepContext
 from .errors import AccessDeniedError
-from .expressions import ExpressionError, Resolver, to_text
+from .expressions import ExpressionError, to_text
 from .faults import CAPACITY_ERROR, JOB_INTERNAL_ERROR, RESOURCE_LIMIT, SERVICE_FAULT, THROTTLING
-from .state import FAILED, PENDING, STOPPED, SUCCEEDED, ExecutionRecord, StepOutcome, StepRecord, short_hash
-
-if TYPE_CHECKING:
-    from .executor import Engine
+from .state import FAILED, PENDING, STOPPED, SUCCEEDED, StepOutcome, StepRecord
 
 log = logging.getLogger(__name__)
 
@@ -48,24 +50,25 @@ def _status_field(noun: str) -> str:
     return RESOURCES_BY_NOUN[noun].status_field
 
 
-def run_step(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
-    runner = _RUNNERS.get(record.spec.type)
+def run_step(ctx: StepContext) -> StepOutcome:
+    """One attempt of the step ``ctx`` describes, by the runner of its type."""
+    runner = RUNNERS.get(ctx.spec.type)
     if runner is None:
-        if record.spec.type in LOCAL_JOB_TYPES:
-            return run_job(engine, ex, record, resolver)
+        if ctx.spec.type in LOCAL_JOB_TYPES:
+            return run_job(ctx)
         return StepOutcome.failed(
-            f"ClientError: the local SageMaker engine cannot run steps of type {record.spec.type} "
-            f"(step {record.name}); it runs {', '.join(LOCAL_STEP_TYPES)}."
+            f"ClientError: the local SageMaker engine cannot run steps of type {ctx.spec.type} "
+            f"(step {ctx.name}); it runs {', '.join(LOCAL_STEP_TYPES)}."
         )
-    return runner(engine, ex, record, resolver)
+    return runner(ctx)
 
 
 # ---- Condition / Fail ---------------------------------------------------------------------------
 
 
-def run_condition(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
-    conditions = record.spec.arguments.get("Conditions") or []
-    outcome = resolver.evaluate_all(conditions)
+def run_condition(ctx: StepContext) -> StepOutcome:
+    conditions = ctx.spec.arguments.get("Conditions") or []
+    outcome = ctx.resolver.evaluate_all(conditions)
     text = "True" if outcome else "False"
     return StepOutcome(
         status=SUCCEEDED,
@@ -75,34 +78,32 @@ def run_condition(engine: Engine, ex: ExecutionRecord, record: StepRecord, resol
     )
 
 
-def run_fail(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
-    message = to_text(resolver.resolve(record.spec.arguments.get("ErrorMessage", "")))
+def run_fail(ctx: StepContext) -> StepOutcome:
+    message = to_text(ctx.resolve(ctx.spec.arguments.get("ErrorMessage", "")))
     return StepOutcome.failed(message, metadata={"Fail": {"ErrorMessage": message}})
 
 
 # ---- Callback -----------------------------------------------------------------------------------
 
 
-def run_callback(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
-    arguments = resolver.resolve(record.spec.arguments)
-    queue_url = to_text(resolver.resolve(record.spec.raw.get("SqsQueueUrl", "")))
+def run_callback(ctx: StepContext) -> StepOutcome:
+    arguments = ctx.arguments()
+    queue_url = to_text(ctx.resolve(ctx.spec.raw.get("SqsQueueUrl", "")))
     if not queue_url:
         return StepOutcome.failed("ClientError: Callback step has no SqsQueueUrl")
-    token = engine.register_callback(ex, record)
+    token = ctx.register_callback()
     metadata = {"Callback": {"CallbackToken": token, "SqsQueueUrl": queue_url}}
-    with engine.lock:
-        record.metadata = metadata
-    message = {"token": token, "pipelineExecutionArn": ex.arn, "arguments": arguments, "status": "Executing"}
+    ctx.publish_metadata(metadata)
+    message = {
+        "token": token, "pipelineExecutionArn": ctx.execution.arn, "arguments": arguments, "status": "Executing"
+    }
     try:
         from ..iam.values import queue_arn
 
-        as_pipeline_role(engine, ex, record, "sqs:SendMessage", queue_arn(queue_url) or queue_url)
-        sqs = engine.client("sqs", ex.region, ex.pipeline.account_id)
-        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))
+        ctx.as_pipeline_role("sqs:SendMessage", queue_arn(queue_url) or queue_url)
+        ctx.client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))
     except Exception as exc:
-        with engine.lock:
-            engine.callbacks.pop(token, None)
-            record.waiting_callback = False
+        ctx.withdraw_callback(token)
         return StepOutcome.failed(
             f"ClientError: cannot send the callback message to {queue_url}: {exc}", metadata=metadata
         )
@@ -141,18 +142,18 @@ def callback_success(record: StepRecord, output_parameters: list[dict[str, Any]]
 # ---- Lambda -------------------------------------------------------------------------------------
 
 
-def run_lambda(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
-    arn = to_text(resolver.resolve(record.spec.raw.get("FunctionArn", "")))
-    event = resolver.resolve(record.spec.arguments)
+def run_lambda(ctx: StepContext) -> StepOutcome:
+    arn = to_text(ctx.resolve(ctx.spec.raw.get("FunctionArn", "")))
+    event = ctx.arguments()
     metadata: dict[str, Any] = {"Lambda": {"Arn": arn}}
-    handler = _lambda_handler(engine, arn)
-    work_dir = step_work_dir(engine, ex, record)
+    handler = _lambda_handler(ctx.config.lambda_handlers, arn)
+    work_dir = ctx.work_dir()
     try:
-        as_pipeline_role(engine, ex, record, "lambda:InvokeFunction", arn)
+        ctx.as_pipeline_role("lambda:InvokeFunction", arn)
         if handler is not None:
             result = handler(event, None)
         else:
-            result = _run_moto_lambda(engine, ex, arn, event, work_dir)
+            result = _run_moto_lambda(ctx, arn, event, work_dir)
     except (_LambdaMissing, AccessDeniedError) as exc:
         return StepOutcome.failed(str(exc), metadata=metadata)
     except Exception as exc:
@@ -164,14 +165,14 @@ def run_lambda(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver
             f"ClientError: Lambda function {arn} must return a JSON object, got {type(result).__name__}",
             metadata=metadata,
         )
-    declared = [o.get("OutputName") for o in record.spec.raw.get("OutputParameters") or []]
+    declared = [o.get("OutputName") for o in ctx.spec.raw.get("OutputParameters") or []]
     missing = [name for name in declared if name not in result]
     if missing:
         return StepOutcome.failed(
             f"ClientError: Lambda function {arn} returned no value for output(s) {', '.join(missing)}",
             metadata=metadata,
         )
-    typed, listed = _outputs(record, {name: result[name] for name in declared})
+    typed, listed = _outputs(ctx.record, {name: result[name] for name in declared})
     metadata["Lambda"]["OutputParameters"] = listed
     return StepOutcome(status=SUCCEEDED, properties={"OutputParameters": typed}, metadata=metadata)
 
@@ -180,8 +181,7 @@ class _LambdaMissing(Exception):
     pass
 
 
-def _lambda_handler(engine: Engine, arn: str) -> Callable[[Any, Any], Any] | None:
-    handlers = engine.config.lambda_handlers
+def _lambda_handler(handlers: dict[str, Any], arn: str) -> Callable[[Any, Any], Any] | None:
     name = arn.split(":function:", 1)[-1].split(":", 1)[0] if ":function:" in arn else arn
     target = handlers.get(arn) or handlers.get(name)
     if target is None:
@@ -203,12 +203,12 @@ _BOOTSTRAP = textwrap.dedent(
 )
 
 
-def _run_moto_lambda(engine: Engine, ex: ExecutionRecord, arn: str, event: Any, work_dir: Path) -> Any:
+def _run_moto_lambda(ctx: StepContext, arn: str, event: Any, work_dir: Path) -> Any:
     """Run a function created in moto's Lambda (zip package, Python) as a local process."""
     try:
         from moto.awslambda.models import lambda_backends
 
-        function = lambda_backends[ex.pipeline.account_id][ex.region].get_function(arn)
+        function = lambda_backends[ctx.account_id][ctx.region].get_function(arn)
     except Exception as exc:
         raise _LambdaMissing(
             f"ClientError: no local handler for Lambda function {arn}: map it with lambda_handlers "
@@ -224,7 +224,7 @@ def _run_moto_lambda(engine: Engine, ex: ExecutionRecord, arn: str, event: Any, 
     with zipfile.ZipFile(io.BytesIO(code)) as archive:
         archive.extractall(code_dir)
     proc = subprocess.run(
-        [engine.config.python, "-c", _BOOTSTRAP, function.handler],
+        [ctx.config.python, "-c", _BOOTSTRAP, function.handler],
         input=json.dumps(event),
         capture_output=True,
         text=True,
@@ -232,10 +232,10 @@ def _run_moto_lambda(engine: Engine, ex: ExecutionRecord, arn: str, event: Any, 
         env={
             "PYTHONPATH": str(code_dir),
             "PATH": "/usr/bin:/bin",
-            "AWS_ENDPOINT_URL": engine.endpoint_url,
+            "AWS_ENDPOINT_URL": ctx.clients.endpoint_url,
             "AWS_ACCESS_KEY_ID": "test",
             "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_DEFAULT_REGION": ex.region,
+            "AWS_DEFAULT_REGION": ctx.region,
         },
         timeout=900,
         check=False,
@@ -272,18 +272,18 @@ def _client_failure(exc: Exception, what: str) -> StepOutcome:
     return StepOutcome.failed(f"InternalServerError: {what}: {exc}", SERVICE_FAULT)
 
 
-def run_model(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
-    request = dict(resolver.resolve(record.spec.arguments))
-    request.setdefault("ModelName", resource_name(ex, record))
-    sm = engine.client("sagemaker", ex.region, ex.pipeline.account_id)
+def run_model(ctx: StepContext) -> StepOutcome:
+    request = dict(ctx.arguments())
+    request.setdefault("ModelName", ctx.resource_name())
+    sm = ctx.client("sagemaker")
     try:
-        model_arn = engine.arn(ex.region, f"model/{request['ModelName'].lower()}", ex.pipeline.account_id)
-        as_pipeline_role(engine, ex, record, "sagemaker:CreateModel", model_arn)
+        model_arn = ctx.arn(f"model/{request['ModelName'].lower()}")
+        ctx.as_pipeline_role("sagemaker:CreateModel", model_arn)
         if request.get("Tags"):
-            as_pipeline_role(engine, ex, record, "sagemaker:AddTags", model_arn)
+            ctx.as_pipeline_role("sagemaker:AddTags", model_arn)
         if request.get("ExecutionRoleArn"):
-            pass_role(engine, ex, record, request["ExecutionRoleArn"])
-        as_pipeline_role(engine, ex, record, "sagemaker:DescribeModel", model_arn)
+            ctx.pass_role(request["ExecutionRoleArn"])
+        ctx.as_pipeline_role("sagemaker:DescribeModel", model_arn)
         sm.create_model(**request)
         description = sm.describe_model(ModelName=request["ModelName"])
     except Exception as exc:
@@ -294,31 +294,28 @@ def run_model(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver:
     )
 
 
-def run_register_model(
-    engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver
-) -> StepOutcome:
-    request = dict(resolver.resolve(record.spec.arguments))
-    account = ex.pipeline.account_id
-    sm = engine.client("sagemaker", ex.region, account)
+def run_register_model(ctx: StepContext) -> StepOutcome:
+    request = dict(ctx.arguments())
+    sm = ctx.client("sagemaker")
     group = request.get("ModelPackageGroupName")
     try:
         if group and not str(group).startswith("arn:"):
-            group_arn = engine.arn(ex.region, f"model-package-group/{str(group).lower()}", account)
-            as_pipeline_role(engine, ex, record, "sagemaker:DescribeModelPackageGroup", group_arn)
+            group_arn = ctx.arn(f"model-package-group/{str(group).lower()}")
+            ctx.as_pipeline_role("sagemaker:DescribeModelPackageGroup", group_arn)
             # SageMaker Pipelines creates the model package group on first registration.
             try:
                 sm.describe_model_package_group(ModelPackageGroupName=group)
                 versions = sm.list_model_packages(ModelPackageGroupName=group, MaxResults=100)
                 next_version = len(versions.get("ModelPackageSummaryList", [])) + 1
             except Exception:
-                as_pipeline_role(engine, ex, record, "sagemaker:CreateModelPackageGroup", group_arn)
+                ctx.as_pipeline_role("sagemaker:CreateModelPackageGroup", group_arn)
                 sm.create_model_package_group(ModelPackageGroupName=group)
                 next_version = 1
-            package_arn = engine.arn(ex.region, f"model-package/{str(group).lower()}/{next_version}", account)
-            as_pipeline_role(engine, ex, record, "sagemaker:CreateModelPackage", package_arn)
+            package_arn = ctx.arn(f"model-package/{str(group).lower()}/{next_version}")
+            ctx.as_pipeline_role("sagemaker:CreateModelPackage", package_arn)
             if request.get("Tags"):
-                as_pipeline_role(engine, ex, record, "sagemaker:AddTags", package_arn)
-            as_pipeline_role(engine, ex, record, "sagemaker:DescribeModelPackage", package_arn)
+                ctx.as_pipeline_role("sagemaker:AddTags", package_arn)
+            ctx.as_pipeline_role("sagemaker:DescribeModelPackage", package_arn)
         arn = sm.create_model_package(**request)["ModelPackageArn"]
         description = sm.describe_model_package(ModelPackageName=arn)
     except Exception as exc:
@@ -330,27 +327,8 @@ def run_register_model(
 # ---- jobs ---------------------------------------------------------------------------------------
 
 
-def job_name(ex: ExecutionRecord, record: StepRecord) -> str:
-    """``pipelines-<execution id>-<step>-<hash>`` like SageMaker; tuning jobs are limited to 32 chars."""
-    digest = short_hash(ex.arn, record.name, record.attempt_count, length=10)
-    if record.spec.type == "Tuning":
-        return f"{ex.id}-{record.name[:8].strip('-_')}-{digest[:9]}".replace("_", "-")[:32]
-    step = record.name[: 63 - len("pipelines-") - len(ex.id) - 2 - len(digest)]
-    return f"pipelines-{ex.id}-{step}-{digest}".replace("_", "-")
-
-
-def resource_name(ex: ExecutionRecord, record: StepRecord) -> str:
-    return f"pipelines-{ex.id}-{record.name}"[:63].replace("_", "-")
-
-
-def step_work_dir(engine: Engine, ex: ExecutionRecord, record: StepRecord) -> Path:
-    path = engine.work_dir / ex.id / record.name / f"attempt-{record.attempt_count}"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _job_runner(engine: Engine, step_type: str) -> Callable[..., Any]:
-    custom = engine.config.job_runners.get(step_type)
+def _job_runner(ctx: StepContext, step_type: str) -> Callable[..., Any]:
+    custom = ctx.config.job_runners.get(step_type)
     if custom is not None:
         return custom
     from . import jobs  # imported lazily: the runners are heavier than the engine
@@ -372,17 +350,19 @@ def _classify_job_failure(reason: str | None) -> str | None:
     return None
 
 
-def run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: Resolver) -> StepOutcome:
-    kind, meta_key, name_field, arn_field = _job(record.spec.type)
-    with_experiment = STEP_KINDS[record.spec.type].experiment_config
-    request = resolver.resolve(record.spec.arguments)
+def run_job(ctx: StepContext) -> StepOutcome:
+    """A Processing, Training, Transform or Tuning step: its job, run by the job runner of its type."""
+    ex, record = ctx.execution, ctx.record
+    kind, meta_key, name_field, arn_field = _job(ctx.spec.type)
+    with_experiment = ctx.kind.experiment_config
+    request = ctx.arguments()
     if not isinstance(request, dict):
-        raise ExpressionError(f"{record.spec.type} step {record.name} Arguments must be an object")
-    name = job_name(ex, record)
+        raise ExpressionError(f"{ctx.spec.type} step {ctx.name} Arguments must be an object")
+    name = ctx.job_name()
     if ex.experiment_config and with_experiment and "ExperimentConfig" not in request:
         # As SageMaker does: each job becomes a run (trial component) of the execution's trial.
         request = {**request, "ExperimentConfig": {**ex.experiment_config, "TrialComponentDisplayName": record.name}}
-    arn = engine.arn(ex.region, f"{RESOURCES_BY_NOUN[kind].arn_type}/{name.lower()}", ex.pipeline.account_id)
+    arn = ctx.arn(f"{RESOURCES_BY_NOUN[kind].arn_type}/{name.lower()}")
     metadata = {meta_key: {"Arn": arn}}
     from .state import utcnow
 
@@ -394,68 +374,61 @@ def run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, resolver: R
         "CreationTime": utcnow(),
         "LastModifiedTime": utcnow(),
     }
-    engine.put_job(kind, ex.region, name, provisional)
-    with engine.lock:
-        record.metadata = metadata
+    ctx.jobs.put(kind, ctx.region, name, provisional)
+    ctx.publish_metadata(metadata)
     if with_experiment:
-        experiments.start_job(engine, ex, kind, name, arn, display_name=record.name)
+        experiments.start_job(ex, kind, name, arn, display_name=record.name)
     try:
-        return _run_job(engine, ex, record, kind, name, arn, request, provisional, metadata)
+        return _run_job(ctx, _Job(kind, name, arn, request, provisional, metadata))
     finally:
         if with_experiment:
-            described = engine.get_job(kind, ex.region, name) or {}
-            experiments.end_job(engine, ex, kind, name, described.get(_status_field(kind), "Failed"))
+            described = ctx.jobs.get(kind, ctx.region, name) or {}
+            experiments.end_job(ex, kind, name, described.get(_status_field(kind), "Failed"))
 
 
-def _run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, kind: str, name: str, arn: str,
-             request: dict[str, Any], provisional: dict[str, Any], metadata: dict[str, Any]) -> StepOutcome:
-    from .jobs.base import JobContext
+@dataclass(frozen=True)
+class _Job:
+    """The job a job step creates: its kind (Describe<noun>), name, ARN, request, first description."""
 
-    _, meta_key, name_field, arn_field = _job(record.spec.type)
+    kind: str
+    name: str
+    arn: str
+    request: dict[str, Any]
+    provisional: dict[str, Any]
+    metadata: dict[str, Any]
+
+
+def _run_job(ctx: StepContext, job: _Job) -> StepOutcome:
+    kind, name, metadata = job.kind, job.name, job.metadata
     try:
-        runner = _job_runner(engine, record.spec.type)
+        runner = _job_runner(ctx, ctx.spec.type)
     except _LambdaMissing as exc:
         return StepOutcome.failed(str(exc), metadata=metadata)
     try:
-        job_role = authorize_job(engine, ex, record, kind, name, arn, request)
+        job_role = authorize_job(ctx, kind, name, job.arn, job.request)
     except AccessDeniedError as exc:
         reason = f"AccessDenied: {exc.message}"
-        failed = {**provisional, _status_field(kind): "Failed", "FailureReason": reason}
-        engine.put_job(kind, ex.region, name, failed)
+        failed = {**job.provisional, _status_field(kind): "Failed", "FailureReason": reason}
+        ctx.jobs.put(kind, ctx.region, name, failed)
         return StepOutcome.failed(reason, metadata=metadata)
-    account = ex.pipeline.account_id
     from .logs import JobLogs
 
     # The job's lines go to CloudWatch Logs where SageMaker puts them, while it runs; closed (everything
     # shipped) before the step's status changes, so a reader that sees the step end sees the whole log.
-    job_logs = JobLogs(lambda: engine.client("logs", ex.region, account))
+    job_logs = JobLogs(lambda: ctx.client("logs"))
     cloudwatch = job_logs.open(kind, name)
 
     def job_log(line: str) -> None:
-        record.log.append(line)
+        ctx.log(line)
         if cloudwatch is not None:
             cloudwatch.write(line)
 
-    ctx = JobContext(
-        endpoint_url=engine.endpoint_url,
-        region=ex.region,
-        account_id=account,
-        work_dir=step_work_dir(engine, ex, record),
-        stop_event=ex.stop_event,
-        log=job_log,
-        python=engine.config.python,
-        credentials=None if account == engine.config.account_id else engine.credentials_for(account),
-        user_credentials=engine.role_credentials(_job_role(engine, ex, kind, request), ex.region),
-        role_arn=job_role,
-        access=engine.access,
-        job_log=job_logs.sink,
-    )
     try:
-        result = runner(name, request, ctx)
+        result = runner(name, job.request, _job_context(ctx, job, job_role, job_log, job_logs.sink))
     except Exception as exc:
-        log.exception("job runner for step %s raised", record.name)
-        description = {**provisional, _status_field(kind): "Failed", "FailureReason": str(exc)}
-        engine.put_job(kind, ex.region, name, description)
+        log.exception("job runner for step %s raised", ctx.name)
+        description = {**job.provisional, _status_field(kind): "Failed", "FailureReason": str(exc)}
+        ctx.jobs.put(kind, ctx.region, name, description)
         return StepOutcome.failed(
             f"InternalServerError: job runner error: {type(exc).__name__}: {exc}",
             JOB_INTERNAL_ERROR,
@@ -463,17 +436,45 @@ def _run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, kind: str,
         )
     finally:
         job_logs.close()
+    return _job_outcome(ctx, job, result)
+
+
+def _job_context(ctx: StepContext, job: _Job, job_role: str | None, job_log: Callable[[str], None],
+                 sink: Any) -> Any:
+    from .jobs.base import JobContext
+
+    account = ctx.account_id
+    return JobContext(
+        endpoint_url=ctx.clients.endpoint_url,
+        region=ctx.region,
+        account_id=account,
+        work_dir=ctx.work_dir(),
+        stop_event=ctx.stop_event,
+        log=job_log,
+        python=ctx.config.python,
+        credentials=None if account == ctx.config.account_id else ctx.clients.credentials_for(account),
+        user_credentials=ctx.clients.role_credentials(_job_role(ctx, job.kind, job.request), ctx.region),
+        role_arn=job_role,
+        access=ctx.access,
+        job_log=sink,
+    )
+
+
+def _job_outcome(ctx: StepContext, job: _Job, result: Any) -> StepOutcome:
+    """The step's outcome from the job runner's result; the job's description stored for Describe<Kind>."""
+    kind, name = job.kind, job.name
+    _, meta_key, name_field, arn_field = _job(ctx.spec.type)
     for child_name, child in getattr(result, "children", {}).items():
         # A tuning job's training jobs: DescribeTrainingJob works for them, as on SageMaker.
-        engine.put_job("TrainingJob", ex.region, child_name, child.description)
+        ctx.jobs.put("TrainingJob", ctx.region, child_name, child.description)
     description = dict(result.description or {})
     description.setdefault(name_field, name)
-    description.setdefault(arn_field, arn)
+    description.setdefault(arn_field, job.arn)
     description.setdefault(_status_field(kind), result.status)
-    description.setdefault("CreationTime", provisional["CreationTime"])
+    description.setdefault("CreationTime", job.provisional["CreationTime"])
     if result.failure_reason and "FailureReason" not in description:
         description["FailureReason"] = result.failure_reason
-    engine.put_job(kind, ex.region, name, description)
+    ctx.jobs.put(kind, ctx.region, name, description)
     metadata = {meta_key: {"Arn": description[arn_field]}}
     if result.status == "Completed":
         return StepOutcome(status=SUCCEEDED, properties=description, metadata=metadata)
@@ -494,34 +495,7 @@ def _run_job(engine: Engine, ex: ExecutionRecord, record: StepRecord, kind: str,
 _ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)")
 
 
-def _session_arn(role_arn: str, session: str) -> str:
-    account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else "?"
-    return f"arn:aws:sts::{account}:assumed-role/{role_arn.rsplit('/', 1)[-1]}/{session}"
-
-
-def as_role(
-    engine: Engine, role_arn: str, action: str, resource: str, where: str, context: dict[str, str] | None = None
-) -> None:
-    engine.access.require(
-        role_arn, action, resource, context=context, where=where, actor=_session_arn(role_arn, "SageMaker")
-    )
-
-
-def as_pipeline_role(
-    engine: Engine, ex: ExecutionRecord, record: StepRecord | None, action: str, resource: str,
-    context: dict[str, str] | None = None,
-) -> None:
-    where = f"{ex.pipeline.name}/{ex.id}" + (f"/{record.name}" if record is not None else "")
-    as_role(engine, ex.pipeline.role_arn, action, resource, where, context)
-
-
-def pass_role(engine: Engine, ex: ExecutionRecord, record: StepRecord, role_arn: str) -> None:
-    as_pipeline_role(
-        engine, ex, record, "iam:PassRole", role_arn, {"iam:PassedToService": "sagemaker.amazonaws.com"}
-    )
-
-
-def _job_role_and_image(engine: Engine, ex: ExecutionRecord, kind: str, request: dict[str, Any]) -> tuple[Any, Any]:
+def _job_role_and_image(ctx: StepContext, kind: str, request: dict[str, Any]) -> tuple[Any, Any]:
     if kind == "ProcessingJob":
         return request.get("RoleArn"), (request.get("AppSpecification") or {}).get("ImageUri")
     if kind == "TrainingJob":
@@ -531,48 +505,40 @@ def _job_role_and_image(engine: Engine, ex: ExecutionRecord, kind: str, request:
         return definition.get("RoleArn"), (definition.get("AlgorithmSpecification") or {}).get("TrainingImage")
     # A transform job runs as its model's execution role, with the model's image.
     try:
-        model = engine.client("sagemaker", ex.region, ex.pipeline.account_id).describe_model(
-            ModelName=request.get("ModelName", "")
-        )
+        model = ctx.client("sagemaker").describe_model(ModelName=request.get("ModelName", ""))
     except Exception:
         return None, None
     container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
     return model.get("ExecutionRoleArn"), container.get("Image")
 
 
-def _job_role(engine: Engine, ex: ExecutionRecord, kind: str, request: dict[str, Any]) -> str | None:
+def _job_role(ctx: StepContext, kind: str, request: dict[str, Any]) -> str | None:
     if kind == "TransformJob" and not request.get("ModelName"):
         return None
-    role = _job_role_and_image(engine, ex, kind, request)[0]
+    role = _job_role_and_image(ctx, kind, request)[0]
     return str(role) if role else None
 
 
-def authorize_job(
-    engine: Engine, ex: ExecutionRecord, record: StepRecord, kind: str, name: str, arn: str, request: dict[str, Any]
-) -> str | None:
+def authorize_job(ctx: StepContext, kind: str, name: str, arn: str, request: dict[str, Any]) -> str | None:
     """Check what creating and running a job takes; returns the job's role (its S3 calls are checked later).
 
     As the pipeline role: Create/Describe<Kind>Job, AddTags when tagged, iam:PassRole of the job's role,
     associating the job with the execution's trial. As the job's role: CloudWatch Logs and metrics, and
     ECR pulls of an ECR image.
     """
-    if not engine.access.enabled:
+    if not ctx.access.enabled:
         return None
-    account = ex.pipeline.account_id
     operation = "HyperParameterTuningJob" if kind == "HyperParameterTuningJob" else kind
-    as_pipeline_role(engine, ex, record, f"sagemaker:Create{operation}", arn)
+    ctx.as_pipeline_role(f"sagemaker:Create{operation}", arn)
     if request.get("Tags"):
-        as_pipeline_role(engine, ex, record, "sagemaker:AddTags", arn)
-    role, image = _job_role_and_image(engine, ex, kind, request)
+        ctx.as_pipeline_role("sagemaker:AddTags", arn)
+    role, image = _job_role_and_image(ctx, kind, request)
     if kind != "TransformJob" and role:
-        pass_role(engine, ex, record, str(role))
-    as_pipeline_role(engine, ex, record, f"sagemaker:Describe{operation}", arn)
-    if ex.experiment_config:
+        ctx.pass_role(str(role))
+    ctx.as_pipeline_role(f"sagemaker:Describe{operation}", arn)
+    if ctx.execution.experiment_config:
         component = f"{name}-aws-{RESOURCES_BY_NOUN[kind].arn_type}".lower()
-        as_pipeline_role(
-            engine, ex, record, "sagemaker:AssociateTrialComponent",
-            engine.arn(ex.region, f"experiment-trial-component/{component}", account),
-        )
+        ctx.as_pipeline_role("sagemaker:AssociateTrialComponent", ctx.arn(f"experiment-trial-component/{component}"))
     if not role:
         return None
     role = str(role)
@@ -581,25 +547,32 @@ def authorize_job(
     if not role_trusts_sagemaker(role):
         raise AccessDeniedError(f"SageMaker cannot assume role {role}: its trust policy does not name "
                                 "sagemaker.amazonaws.com (or the role does not exist)")
-    where = f"{ex.pipeline.name}/{ex.id}/{record.name} job {name}"
-    group = RESOURCES_BY_NOUN[kind].log_group
-    group_arn = f"arn:aws:logs:{ex.region}:{account}:log-group:{group}"
-    as_role(engine, role, "logs:CreateLogGroup", group_arn, where)
-    as_role(engine, role, "logs:DescribeLogStreams", group_arn, where)
-    stream_arn = f"{group_arn}:log-stream:{name}/algo-1"
-    as_role(engine, role, "logs:CreateLogStream", stream_arn, where)
-    as_role(engine, role, "logs:PutLogEvents", stream_arn, where)
-    as_role(engine, role, "cloudwatch:PutMetricData", "*", where, {"cloudwatch:namespace": group})
-    match = _ECR_IMAGE.match(str(image or ""))
-    if match:
-        repository = f"arn:aws:ecr:{match.group(2)}:{match.group(1)}:repository/{match.group(3)}"
-        as_role(engine, role, "ecr:GetAuthorizationToken", "*", where)
-        for action in ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"):
-            as_role(engine, role, action, repository, where)
+    _authorize_job_role(ctx, role, kind, name, image)
     return role
 
 
-_RUNNERS: dict[str, Callable[..., StepOutcome]] = {
+def _authorize_job_role(ctx: StepContext, role: str, kind: str, name: str, image: Any) -> None:
+    """What the job does as its own role: CloudWatch Logs and metrics, ECR pulls of an ECR image."""
+    ex = ctx.execution
+    where = f"{ex.pipeline.name}/{ex.id}/{ctx.name} job {name}"
+    group = RESOURCES_BY_NOUN[kind].log_group
+    group_arn = f"arn:aws:logs:{ctx.region}:{ctx.account_id}:log-group:{group}"
+    ctx.as_role(role, "logs:CreateLogGroup", group_arn, where)
+    ctx.as_role(role, "logs:DescribeLogStreams", group_arn, where)
+    stream_arn = f"{group_arn}:log-stream:{name}/algo-1"
+    ctx.as_role(role, "logs:CreateLogStream", stream_arn, where)
+    ctx.as_role(role, "logs:PutLogEvents", stream_arn, where)
+    ctx.as_role(role, "cloudwatch:PutMetricData", "*", where, {"cloudwatch:namespace": group})
+    match = _ECR_IMAGE.match(str(image or ""))
+    if match:
+        repository = f"arn:aws:ecr:{match.group(2)}:{match.group(1)}:repository/{match.group(3)}"
+        ctx.as_role(role, "ecr:GetAuthorizationToken", "*", where)
+        for action in ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"):
+            ctx.as_role(role, action, repository, where)
+
+
+#: Step type -> runner, for the engine-native types (job types go to :func:`run_job`).
+RUNNERS: dict[str, Callable[[StepContext], StepOutcome]] = {
     "Condition": run_condition,
     "Fail": run_fail,
     "Callback": run_callback,

@@ -334,7 +334,7 @@ def test_console_prefix_is_exempt_from_signatures_only(engine: Any) -> None:
 
 
 def test_engine_internal_key_cannot_be_forged(engine: Any) -> None:
-    from airflow_sagemaker_mlops.local.executor import INTERNAL_ACCESS_KEY
+    from airflow_sagemaker_mlops.local.clients import INTERNAL_ACCESS_KEY
 
     status, _, _ = send(engine, "POST", "/", b"{}", headers={"X-Amz-Target": "SageMaker.ListPipelines"},
                         sign=(INTERNAL_ACCESS_KEY, "internal"))

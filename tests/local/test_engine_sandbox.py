@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from engine_helpers import ROLE, steps_of, unique, wait
 
-from airflow_sagemaker_mlops.local.executor import OWNER_FILE, remove_stale_work_dirs
 from airflow_sagemaker_mlops.local.jobs._s3 import JobInputError
 from airflow_sagemaker_mlops.local.jobs.processing import check_local_path
+from airflow_sagemaker_mlops.local.workdir import OWNER_FILE, remove_stale_work_dirs
 
 
 def processing_step(code: str, *, inputs: list | None = None, outputs: list | None = None) -> dict[str, Any]:

@@ -23,16 +23,14 @@ import queue
 import threading
 from typing import TYPE_CHECKING, Any
 
+from airflow_sagemaker_mlops.definition.events import EXECUTION_STATUS_CHANGE, SOURCE, STEP_STATUS_CHANGE
+
 if TYPE_CHECKING:
     from .executor import Engine
     from .state import ExecutionRecord, StepRecord
 
 log = logging.getLogger(__name__)
 
-SOURCE = "aws.sagemaker"
-EXECUTION_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
-STEP_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Step Status Change"
-DETAIL_TYPES = (EXECUTION_STATUS_CHANGE, STEP_STATUS_CHANGE)
 
 
 def _iso(value: dt.datetime | None) -> str | None:

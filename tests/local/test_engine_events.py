@@ -8,7 +8,8 @@ from typing import Any
 
 from engine_helpers import processing_step, unique, wait
 
-from airflow_sagemaker_mlops.hooks.events import DETAIL_TYPES, setup_event_queue
+from airflow_sagemaker_mlops.definition.events import DETAIL_TYPES, EXECUTION_STATUS_CHANGE, STEP_STATUS_CHANGE
+from airflow_sagemaker_mlops.hooks.events import setup_event_queue
 from airflow_sagemaker_mlops.local import events as engine_events
 
 NOOP = [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}]
@@ -51,13 +52,13 @@ def test_execution_and_step_events_have_aws_shapes(engine: Any, sm: Any, make_pi
         assert event["account"] == "123456789012" and event["region"] == "us-east-1"
         assert event["resources"] == [pipeline_arn, arn]
         assert event["detail"]["pipelineArn"] == pipeline_arn and event["detail"]["pipelineExecutionArn"] == arn
-    executions = [e["detail"] for e in got if e["detail-type"] == engine_events.EXECUTION_STATUS_CHANGE]
+    executions = [e["detail"] for e in got if e["detail-type"] == EXECUTION_STATUS_CHANGE]
     assert [(d.get("previousPipelineExecutionStatus"), d["currentPipelineExecutionStatus"]) for d in executions] == [
         (None, "Executing"), ("Executing", "Succeeded")]
     last = executions[-1]
     assert last["pipelineExecutionDisplayName"] == "nightly"
     assert last["executionStartTime"].endswith("Z") and last["executionEndTime"] >= last["executionStartTime"]
-    steps = [e["detail"] for e in got if e["detail-type"] == engine_events.STEP_STATUS_CHANGE]
+    steps = [e["detail"] for e in got if e["detail-type"] == STEP_STATUS_CHANGE]
     prep = [d for d in steps if d["stepName"] == "Prep"]
     assert [(d.get("previousStepStatus"), d["currentStepStatus"]) for d in prep] == [
         (None, "Starting"), ("Starting", "Executing"), ("Executing", "Succeeded")]

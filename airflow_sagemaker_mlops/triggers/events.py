@@ -107,8 +107,9 @@ class EventQueueConsumer:
             if self.task is not None and not self.task.done():
                 self.task.cancel()
 
-    def handle(self, event: dict[str, Any]) -> bool:
-        """Wake the pollers this event concerns; False when nobody here waits for it."""
+    def handle(self, event: dict[str, Any], sent: float | None = None) -> bool:
+        """Wake the pollers this event concerns; False when nobody here waits for it. ``sent``: when SQS
+        received the message (epoch seconds), for the log line."""
         from airflow_sagemaker_mlops.triggers.pipelines import active_pollers
 
         loop_id = self.key[0]
@@ -118,6 +119,11 @@ class EventQueueConsumer:
             poller.wake()
         self.stats.woken += len(woken)
         if woken:
+            detail = event["detail"]
+            # When each wake-up happened and how old its event was (bench/events_latency.py reads this line).
+            log.info("event %s %s woke the poll of %s (queued %.3f s before)", detail.get("stepName") or "execution",
+                     detail.get("currentStepStatus") or detail.get("currentPipelineExecutionStatus"),
+                     detail["pipelineExecutionArn"], max(0.0, time.time() - (sent or time.time())))
             return True
         # Waited on here, but not an event that can end a wait (a step started): handled, nothing to do.
         arn = event["detail"]["pipelineExecutionArn"]
@@ -152,7 +158,8 @@ class EventQueueConsumer:
         for msg in messages:
             self.stats.messages += 1
             event = parse_event(msg.get("Body", ""))
-            handled = event is None or self.handle(event)  # not a pipeline event: nobody ever wants it
+            sent = int(msg.get("Attributes", {}).get("SentTimestamp", "0")) / 1000.0 or None
+            handled = event is None or self.handle(event, sent)  # not a pipeline event: nobody ever wants it
             if not handled:
                 attrs = msg.get("Attributes", {})
                 receives = int(attrs.get("ApproximateReceiveCount", "1"))

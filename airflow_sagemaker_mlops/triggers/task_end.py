@@ -117,7 +117,16 @@ async def success_event(trigger: Any, payload: dict[str, Any], end: TaskEnd) -> 
     return TaskSuccessEvent(xcoms=xcoms)
 
 
+#: AWS client settings -> the sync hook reading step outputs in this triggerer process: building a boto3
+#: client costs most of a second, every task ending here after the first reuses it (boto3 clients are
+#: thread-safe).
+_HOOKS: dict[Any, Any] = {}
+
+
 def _outputs(aws: AwsClientSettings, step: dict[str, Any]) -> dict[str, Any]:
     from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook, jsonable
 
-    return jsonable(aws.hook(SageMakerPipelinesHook).step_outputs(step))
+    hook = _HOOKS.get(aws.key)
+    if hook is None:
+        hook = _HOOKS[aws.key] = aws.hook(SageMakerPipelinesHook)
+    return jsonable(hook.step_outputs(step))

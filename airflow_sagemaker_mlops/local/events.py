@@ -53,6 +53,7 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def execution_detail(ex: ExecutionRecord, previous: str | None) -> dict[str, Any]:
+    """AWS's documented execution event; ``failureReason`` (only when Failed) is the engine's addition."""
     ended = ex.status in ("Succeeded", "Failed", "Stopped")
     return _drop_none({
         "pipelineExecutionDisplayName": ex.display_name,
@@ -68,6 +69,10 @@ def execution_detail(ex: ExecutionRecord, previous: str | None) -> dict[str, Any
 
 
 def step_detail(ex: ExecutionRecord, record: StepRecord, previous: str | None) -> dict[str, Any]:
+    """AWS's documented step event: "If there is a cache hit, the event contains the ``cacheHitResult``
+    field. If the value of ``currentStepStatus`` is ``Failed``, the event contains the ``failureReason``
+    field" (automating-sagemaker-with-eventbridge, "Pipeline step state change"); ``cacheHitResult`` has the
+    lower-camel keys of ListPipelineExecutionSteps' ``CacheHitResult``, as ``metadata`` does."""
     return _drop_none({
         "metadata": _lower_camel(record.metadata) if record.metadata else {},
         "stepStartTime": _iso(record.start_time),
@@ -76,7 +81,8 @@ def step_detail(ex: ExecutionRecord, record: StepRecord, previous: str | None) -
         "stepType": record.spec.type,
         "previousStepStatus": previous,
         "currentStepStatus": record.status,
-        "failureReason": record.failure_reason,
+        "cacheHitResult": {"sourcePipelineExecutionArn": record.cache_source} if record.cache_source else None,
+        "failureReason": record.failure_reason if record.status == "Failed" else None,
         "pipelineArn": ex.pipeline.arn,
         "pipelineExecutionArn": ex.arn,
     })

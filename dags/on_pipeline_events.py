@@ -12,6 +12,7 @@ from typing import Any
 from example_settings import ACCOUNT, REGION, START
 
 from airflow_sagemaker_mlops.compat import AIRFLOW_V3, DAG, Asset, AssetWatcher, task
+from airflow_sagemaker_mlops.definition.events import pipeline_status_uri
 from airflow_sagemaker_mlops.triggers.events import PipelineEventTrigger
 
 PIPELINE = "churn-train"
@@ -29,7 +30,8 @@ def report(payload: dict[str, Any] | None = None, **context: Any) -> dict[str, A
 
 
 if AIRFLOW_V3 and AssetWatcher is not None:
-    trained = Asset("sagemaker-pipeline://churn-train/succeeded", watchers=[AssetWatcher(
+    # x-sagemaker-pipeline://churn-train/succeeded
+    trained = Asset(pipeline_status_uri(PIPELINE, "Succeeded"), watchers=[AssetWatcher(
         name="churn_train_succeeded", trigger=PipelineEventTrigger(EVENTS_QUEUE_URL, PIPELINE, ["Succeeded"]))])
     with DAG("on_churn_trained", schedule=[trained], start_date=START, catchup=False, tags=["events"]):
         report()

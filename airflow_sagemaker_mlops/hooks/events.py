@@ -22,12 +22,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_sagemaker_mlops.definition.events import event_pattern, queue_policy
 from airflow_sagemaker_mlops.hooks.pipelines import _RetryingAwsHook
-
-SOURCE = "aws.sagemaker"
-EXECUTION_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
-STEP_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Step Status Change"
-DETAIL_TYPES = (EXECUTION_STATUS_CHANGE, STEP_STATUS_CHANGE)
 
 #: Connection extra keys.
 QUEUE_EXTRA = "event_queue_url"
@@ -39,29 +35,6 @@ DEFAULT_QUEUE_NAME = "sagemaker-mlops-pipeline-events"
 #: An event older than this is of no use to a waiter (the fallback poll has seen the change by then).
 DEFAULT_RETENTION_SECONDS = 3600
 TARGET_ID = "sagemaker-mlops-queue"
-
-
-def event_pattern(pipeline_arns: Sequence[str] = (), detail_types: Sequence[str] = DETAIL_TYPES) -> dict[str, Any]:
-    """The rule's pattern: SageMaker's two pipeline detail types, optionally only for these pipelines."""
-    pattern: dict[str, Any] = {"source": [SOURCE], "detail-type": list(detail_types)}
-    if pipeline_arns:
-        pattern["detail"] = {"pipelineArn": sorted(pipeline_arns)}
-    return pattern
-
-
-def queue_policy(queue_arn: str, rule_arn: str) -> dict[str, Any]:
-    """The queue policy EventBridge needs to deliver to the queue, for that rule only."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "SageMakerPipelineEventsFromEventBridge",
-            "Effect": "Allow",
-            "Principal": {"Service": "events.amazonaws.com"},
-            "Action": "sqs:SendMessage",
-            "Resource": queue_arn,
-            "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-        }],
-    }
 
 
 @dataclass(frozen=True)
@@ -181,18 +154,3 @@ def connection_event_settings(hook: Any) -> tuple[str | None, float | None]:
     queue = extra.get(QUEUE_EXTRA) or None
     fallback = extra.get(FALLBACK_EXTRA)
     return queue, float(fallback) if fallback not in (None, "") else None
-
-
-def parse_event(body: str) -> dict[str, Any] | None:
-    """An SQS message body as a SageMaker pipeline event, or None when it is not one."""
-    try:
-        event = json.loads(body)
-    except (TypeError, ValueError):
-        return None
-    if not isinstance(event, dict) or event.get("source") != SOURCE:
-        return None
-    if event.get("detail-type") not in DETAIL_TYPES or not isinstance(event.get("detail"), dict):
-        return None
-    if not event["detail"].get("pipelineExecutionArn"):
-        return None
-    return event

@@ -23,16 +23,14 @@ import queue
 import threading
 from typing import TYPE_CHECKING, Any
 
+from airflow_sagemaker_mlops.definition.events import EXECUTION_STATUS_CHANGE, SOURCE, STEP_STATUS_CHANGE
+
 if TYPE_CHECKING:
     from .executor import Engine
     from .state import ExecutionRecord, StepRecord
 
 log = logging.getLogger(__name__)
 
-SOURCE = "aws.sagemaker"
-EXECUTION_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
-STEP_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Step Status Change"
-DETAIL_TYPES = (EXECUTION_STATUS_CHANGE, STEP_STATUS_CHANGE)
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -55,6 +53,7 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def execution_detail(ex: ExecutionRecord, previous: str | None) -> dict[str, Any]:
+    """AWS's documented execution event; ``failureReason`` (only when Failed) is the engine's addition."""
     ended = ex.status in ("Succeeded", "Failed", "Stopped")
     return _drop_none({
         "pipelineExecutionDisplayName": ex.display_name,
@@ -70,6 +69,10 @@ def execution_detail(ex: ExecutionRecord, previous: str | None) -> dict[str, Any
 
 
 def step_detail(ex: ExecutionRecord, record: StepRecord, previous: str | None) -> dict[str, Any]:
+    """AWS's documented step event: "If there is a cache hit, the event contains the ``cacheHitResult``
+    field. If the value of ``currentStepStatus`` is ``Failed``, the event contains the ``failureReason``
+    field" (automating-sagemaker-with-eventbridge, "Pipeline step state change"); ``cacheHitResult`` has the
+    lower-camel keys of ListPipelineExecutionSteps' ``CacheHitResult``, as ``metadata`` does."""
     return _drop_none({
         "metadata": _lower_camel(record.metadata) if record.metadata else {},
         "stepStartTime": _iso(record.start_time),
@@ -78,7 +81,8 @@ def step_detail(ex: ExecutionRecord, record: StepRecord, previous: str | None) -
         "stepType": record.spec.type,
         "previousStepStatus": previous,
         "currentStepStatus": record.status,
-        "failureReason": record.failure_reason,
+        "cacheHitResult": {"sourcePipelineExecutionArn": record.cache_source} if record.cache_source else None,
+        "failureReason": record.failure_reason if record.status == "Failed" else None,
         "pipelineArn": ex.pipeline.arn,
         "pipelineExecutionArn": ex.arn,
     })

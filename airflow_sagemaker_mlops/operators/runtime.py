@@ -307,7 +307,8 @@ def run_step(op: SageMakerStepOperator, context: Any) -> Any:
     _persist_job_link(op, context, hook, None, settings.aws.region_name)  # until the step's job is known (deferral)
     trigger = PipelineExecutionTrigger(arn, step_name=op.step_name, **aws.as_kwargs(),
                                        poll_interval=settings.poll_interval, stop_on_kill=settings.stop_on_kill,
-                                       stream_logs=settings.job_logs, resumed_from=follow.resumed_from)
+                                       stream_logs=settings.job_logs, resumed_from=follow.resumed_from,
+                                       end_task=task_end_for(op, settings, hook))
     streamer = None
     if settings.job_logs and not settings.deferrable:  # the job log while the step runs (the trigger does it deferred)
         from airflow_sagemaker_mlops.operators.observability import WorkerLogStreamer, logs_hook
@@ -318,6 +319,51 @@ def run_step(op: SageMakerStepOperator, context: Any) -> Any:
     if streamer is not None:
         event["job_log"] = streamer.job_log()
     return complete_step(op, context, event)
+
+
+def end_from_trigger_blocker(op: SageMakerStepOperator, settings: GroupRunSettings) -> str | None:
+    """Why this step task must resume on a worker even with ``end_from_trigger`` (None: it need not).
+    triggers/task_end.py says what ending in the triggerer does, and why each of these needs the worker."""
+    from airflow_sagemaker_mlops.operators.steps import ConditionStep, RegisterModelStep
+
+    if not settings.deferrable:
+        return "the group does not defer"
+    if isinstance(op, ConditionStep | RegisterModelStep):
+        return f"a {type(op).__name__} ends on the worker (branching, asset events)"
+    if op.outlets:
+        return "the task has outlets (their asset events are emitted by the worker)"
+    if settings.job_logs:
+        return "job_logs=True (the worker drains the job log and reads the metrics)"
+    if not op.do_xcom_push:
+        return "do_xcom_push=False"
+    if _openlineage_enabled():
+        return "OpenLineage is enabled (its listener runs on the worker)"
+    return None
+
+
+def _openlineage_enabled() -> bool:
+    try:
+        from airflow.providers.openlineage.conf import is_disabled
+    except ImportError:  # the provider is not installed
+        return False
+    return not is_disabled()
+
+
+def task_end_for(op: SageMakerStepOperator, settings: GroupRunSettings,
+                 hook: SageMakerPipelinesHook) -> dict[str, Any] | None:
+    """The trigger's ``end_task`` (triggers/task_end.py): set when ``end_from_trigger`` is on and safe here."""
+    from airflow_sagemaker_mlops.triggers.task_end import TaskEnd, end_from_trigger_configured
+
+    if not end_from_trigger_configured():
+        return None
+    blocker = end_from_trigger_blocker(op, settings)
+    if blocker is not None:
+        op.log.info("end_from_trigger: this task resumes on a worker: %s", blocker)
+        return None
+    from airflow_sagemaker_mlops.links import hook_console_base
+
+    # The same defaults as the worker's _persist_job_link.
+    return TaskEnd(region_name=settings.aws.region_name, console_base=hook_console_base(hook)).to_json()
 
 
 def was_cleared(task: BaseOperator, context: Any) -> bool:

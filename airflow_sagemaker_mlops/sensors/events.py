@@ -12,10 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_sagemaker_mlops.compat import BaseSensorOperator, PokeReturnValue
-from airflow_sagemaker_mlops.hooks.events import SageMakerEventQueueHook, parse_event
-from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
+from airflow_sagemaker_mlops.definition.events import matching_execution_event, parse_event
 from airflow_sagemaker_mlops.hooks.settings import AWS_TEMPLATE_FIELDS, AwsClientSettings
-from airflow_sagemaker_mlops.triggers.events import matching_execution_event
 
 
 class PipelineEventSensor(BaseSensorOperator):
@@ -51,6 +49,10 @@ class PipelineEventSensor(BaseSensorOperator):
         self.botocore_config = botocore_config
 
     def poke(self, context: Any) -> PokeReturnValue | bool:
+        # The AWS clients here, not at import: the DAG file using the sensor parses without boto3.
+        from airflow_sagemaker_mlops.hooks.events import SageMakerEventQueueHook
+        from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
+
         aws = AwsClientSettings.of(self)
         sqs = aws.hook(SageMakerEventQueueHook).conn
         wait = int(max(0, min(20, self.poke_interval)))

@@ -32,14 +32,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_sagemaker_mlops.definition.events import EXECUTION_STATUS_CHANGE, matching_execution_event, parse_event
 from airflow_sagemaker_mlops.definition.statuses import execution_ended, step_ended
-from airflow_sagemaker_mlops.hooks.events import (
-    DEFAULT_FALLBACK_INTERVAL,
-    EXECUTION_STATUS_CHANGE,
-    SageMakerEventQueueAsyncHook,
-    connection_event_settings,
-    parse_event,
-)
 from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings
 
 log = logging.getLogger(__name__)
@@ -113,8 +107,9 @@ class EventQueueConsumer:
             if self.task is not None and not self.task.done():
                 self.task.cancel()
 
-    def handle(self, event: dict[str, Any]) -> bool:
-        """Wake the pollers this event concerns; False when nobody here waits for it."""
+    def handle(self, event: dict[str, Any], sent: float | None = None) -> bool:
+        """Wake the pollers this event concerns; False when nobody here waits for it. ``sent``: when SQS
+        received the message (epoch seconds), for the log line."""
         from airflow_sagemaker_mlops.triggers.pipelines import active_pollers
 
         loop_id = self.key[0]
@@ -124,12 +119,19 @@ class EventQueueConsumer:
             poller.wake()
         self.stats.woken += len(woken)
         if woken:
+            detail = event["detail"]
+            # When each wake-up happened and how old its event was (bench/events_latency.py reads this line).
+            log.info("event %s %s woke the poll of %s (queued %.3f s before)", detail.get("stepName") or "execution",
+                     detail.get("currentStepStatus") or detail.get("currentPipelineExecutionStatus"),
+                     detail["pipelineExecutionArn"], max(0.0, time.time() - (sent or time.time())))
             return True
         # Waited on here, but not an event that can end a wait (a step started): handled, nothing to do.
         arn = event["detail"]["pipelineExecutionArn"]
         return any(p.execution_arn == arn and p.subscribers for p in pollers)
 
     async def _run(self) -> None:
+        from airflow_sagemaker_mlops.hooks.events import SageMakerEventQueueAsyncHook
+
         failures = 0
         hook = self.aws.hook(SageMakerEventQueueAsyncHook)
         async with hook.client() as client:
@@ -156,7 +158,8 @@ class EventQueueConsumer:
         for msg in messages:
             self.stats.messages += 1
             event = parse_event(msg.get("Body", ""))
-            handled = event is None or self.handle(event)  # not a pipeline event: nobody ever wants it
+            sent = int(msg.get("Attributes", {}).get("SentTimestamp", "0")) / 1000.0 or None
+            handled = event is None or self.handle(event, sent)  # not a pipeline event: nobody ever wants it
             if not handled:
                 attrs = msg.get("Attributes", {})
                 receives = int(attrs.get("ApproximateReceiveCount", "1"))
@@ -200,6 +203,8 @@ def configure_events(task: Any, hook: Any, trigger: Any) -> None:
     deferring): the trigger's own, else the task's or its group's ``event_queue_url`` /
     ``event_fallback_interval``, else the AWS connection's extra ``event_queue_url`` /
     ``event_fallback_interval``. Without a queue the trigger polls at its ``poll_interval`` as before."""
+    from airflow_sagemaker_mlops.hooks.events import DEFAULT_FALLBACK_INTERVAL, connection_event_settings
+
     queue = trigger.event_queue_url or getattr(task, "event_queue_url", None) or _group_setting(task, "event_queue_url")
     fallback = trigger.fallback_interval or getattr(task, "event_fallback_interval", None) or _group_setting(
         task, "event_fallback_interval")
@@ -219,20 +224,6 @@ except ImportError:  # Airflow 2.11: no AssetWatcher (PipelineEventSensor does t
     from airflow.triggers.base import BaseTrigger as _EventTriggerBase
 
 from airflow.triggers.base import TriggerEvent  # noqa: E402
-
-ENDED_STATUSES = ("Succeeded", "Failed", "Stopped")
-
-
-def matching_execution_event(event: dict[str, Any] | None, pipeline_name: str,
-                             statuses: tuple[str, ...]) -> dict[str, Any] | None:
-    """The execution event's detail when it is ``pipeline_name``'s execution reaching one of ``statuses``."""
-    if event is None or event.get("detail-type") != EXECUTION_STATUS_CHANGE:
-        return None
-    detail = event["detail"]
-    name = str(detail.get("pipelineArn", "")).rsplit("/", 1)[-1]
-    if name.lower() != pipeline_name.lower() or detail.get("currentPipelineExecutionStatus") not in statuses:
-        return None
-    return detail
 
 
 async def event_payload(aws: AwsClientSettings, detail: dict[str, Any]) -> dict[str, Any]:
@@ -287,6 +278,8 @@ class PipelineEventTrigger(_EventTriggerBase):  # type: ignore[misc,valid-type]
                  **self.aws.as_kwargs()})
 
     async def run(self) -> Any:
+        from airflow_sagemaker_mlops.hooks.events import SageMakerEventQueueAsyncHook
+
         hook = self.aws.hook(SageMakerEventQueueAsyncHook)
         self.log.info("watching %s for executions of %s reaching %s", self.queue_url, self.pipeline_name,
                       ", ".join(self.statuses))

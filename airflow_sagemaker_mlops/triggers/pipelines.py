@@ -478,6 +478,8 @@ class PipelineExecutionTrigger(BaseTrigger):
     :param event_queue_url: an SQS queue receiving SageMaker's pipeline events (triggers/events.py): events
         wake the poll, which then runs every ``fallback_interval`` seconds instead of ``poll_interval``.
     :param fallback_interval: poll interval while events are configured (default 300).
+    :param end_task: :class:`~.task_end.TaskEnd` as JSON: when the step succeeds, end the task from here
+        (``TaskSuccessEvent`` with its XComs) instead of resuming it on a worker (``end_from_trigger``).
     :param aws_conn_id, region_name, verify, botocore_config: the waiting task's AWS client settings.
     """
 
@@ -497,6 +499,7 @@ class PipelineExecutionTrigger(BaseTrigger):
         resumed_from: str | None = None,
         event_queue_url: str | None = None,
         fallback_interval: float | None = None,
+        end_task: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         if wait_for not in WAIT_FOR:
@@ -515,6 +518,7 @@ class PipelineExecutionTrigger(BaseTrigger):
         self.resumed_from = resumed_from
         self.event_queue_url = event_queue_url
         self.fallback_interval = fallback_interval
+        self.end_task = end_task
 
     @property
     def effective_interval(self) -> float:
@@ -539,6 +543,7 @@ class PipelineExecutionTrigger(BaseTrigger):
                 "resumed_from": self.resumed_from,
                 "event_queue_url": self.event_queue_url,
                 "fallback_interval": self.fallback_interval,
+                "end_task": self.end_task,
             },
         )
 
@@ -591,6 +596,14 @@ class PipelineExecutionTrigger(BaseTrigger):
         await asyncio.sleep(max(0.0, started + min_deferral_seconds() - loop.time()))
         self._log_job_lines(sub)
         self.log.info("%s of %s: %s", what, self.execution_arn, payload["status"])
+        if self.end_task is not None:
+            from airflow_sagemaker_mlops.triggers.task_end import TaskEnd, success_event
+
+            ended = await success_event(self, payload, TaskEnd.from_json(self.end_task))
+            if ended is not None:
+                self.log.info("ending the task here (end_from_trigger): success, with the step's outputs in XCom")
+                yield ended
+                return
         yield TriggerEvent(payload)
 
 

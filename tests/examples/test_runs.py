@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from typing import Any
 
 import pytest
@@ -122,3 +124,36 @@ def test_customer_quality_function_and_notebook_steps(examples_airflow, sagemake
     executed = json.loads(s3_text(sagemaker_local_engine, run.xcom("quality.report", "output_notebook")))
     assert verdict["summary"] + "\n" in executed["cells"][3]["outputs"][0]["text"]
     assert verdict["summary"] in s3_text(sagemaker_local_engine, run.xcom("quality.report", "output_html"))
+
+
+@pytest.mark.skipif(not os.environ.get("MWAA_VERSION", "").startswith("2."),
+                    reason="dags/on_pipeline_events.py's Airflow 2.x path (PipelineEventSensor), on the MWAA 2.x venv "
+                    "(make test-mwaa-2.11.0); Airflow 3's AssetWatcher runs in tests/runtime/test_events_scheduler.py")
+def test_on_pipeline_events_sensor_reports_an_execution_started_with_boto3(examples_airflow, sagemaker_local_engine):
+    from airflow_sagemaker_mlops.hooks.events import setup_event_queue
+
+    engine = sagemaker_local_engine
+    # The DAG's own queue and rule (as `events setup --queue-name churn-train-events` makes them).
+    setup_event_queue(engine.client("sqs"), engine.client("events"), queue_name="churn-train-events",
+                      rule_name="churn-train-events")
+    sm = engine.client("sagemaker")
+    definition = {"Version": "2020-12-01", "Parameters": [{"Name": "Region", "Type": "String", "DefaultValue": "eu"}],
+                  "Steps": [{"Name": "check", "Type": "Condition", "Arguments": {
+                      "Conditions": [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}], "IfSteps": [],
+                      "ElseSteps": []}}]}
+    if "churn-train" not in {p["PipelineName"] for p in sm.list_pipelines()["PipelineSummaries"]}:
+        sm.create_pipeline(PipelineName="churn-train", PipelineDefinition=json.dumps(definition),
+                           RoleArn="arn:aws:iam::123456789012:role/SageMakerPipelineExecution")
+    # Started outside Airflow, with plain boto3: the event waits in the queue for the sensor's first poke.
+    arn = sm.start_pipeline_execution(PipelineName="churn-train",
+                                      PipelineParameters=[{"Name": "Region", "Value": "us"}])["PipelineExecutionArn"]
+    deadline = time.monotonic() + 60
+    while sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"] == "Executing":
+        assert time.monotonic() < deadline, "the execution did not end"
+        time.sleep(0.2)
+    run = examples_airflow.dags_test("on_churn_trained")
+    assert run.states == {"wait_for_churn_train": "success", "report": "success"}, run.output[-4000:]
+    payload = run.xcom("report")
+    assert payload["execution_arn"] == arn and payload["status"] == "Succeeded"
+    assert payload["pipeline_name"] == "churn-train" and payload["parameters"] == {"Region": "us"}
+    assert f"churn-train execution {arn} Succeeded; parameters {{'Region': 'us'}}" in run.output

@@ -8,7 +8,8 @@ import sys
 import uuid
 from typing import Any
 
-from airflow_sagemaker_mlops.hooks.events import DETAIL_TYPES, event_pattern, setup_event_queue
+from airflow_sagemaker_mlops.definition.events import DETAIL_TYPES, event_pattern
+from airflow_sagemaker_mlops.hooks.events import setup_event_queue
 from airflow_sagemaker_mlops.iam.events import CONSUMER_ACTIONS, events_policy
 
 

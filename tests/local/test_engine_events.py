@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from types import SimpleNamespace
 from typing import Any
 
 from engine_helpers import processing_step, unique, wait
 
-from airflow_sagemaker_mlops.hooks.events import DETAIL_TYPES, setup_event_queue
+from airflow_sagemaker_mlops.definition.events import DETAIL_TYPES, EXECUTION_STATUS_CHANGE, STEP_STATUS_CHANGE
+from airflow_sagemaker_mlops.hooks.events import setup_event_queue
 from airflow_sagemaker_mlops.local import events as engine_events
 
 NOOP = [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}]
@@ -51,19 +53,21 @@ def test_execution_and_step_events_have_aws_shapes(engine: Any, sm: Any, make_pi
         assert event["account"] == "123456789012" and event["region"] == "us-east-1"
         assert event["resources"] == [pipeline_arn, arn]
         assert event["detail"]["pipelineArn"] == pipeline_arn and event["detail"]["pipelineExecutionArn"] == arn
-    executions = [e["detail"] for e in got if e["detail-type"] == engine_events.EXECUTION_STATUS_CHANGE]
+    executions = [e["detail"] for e in got if e["detail-type"] == EXECUTION_STATUS_CHANGE]
     assert [(d.get("previousPipelineExecutionStatus"), d["currentPipelineExecutionStatus"]) for d in executions] == [
         (None, "Executing"), ("Executing", "Succeeded")]
     last = executions[-1]
     assert last["pipelineExecutionDisplayName"] == "nightly"
     assert last["executionStartTime"].endswith("Z") and last["executionEndTime"] >= last["executionStartTime"]
-    steps = [e["detail"] for e in got if e["detail-type"] == engine_events.STEP_STATUS_CHANGE]
+    steps = [e["detail"] for e in got if e["detail-type"] == STEP_STATUS_CHANGE]
     prep = [d for d in steps if d["stepName"] == "Prep"]
     assert [(d.get("previousStepStatus"), d["currentStepStatus"]) for d in prep] == [
         (None, "Starting"), ("Starting", "Executing"), ("Executing", "Succeeded")]
     assert prep[-1]["stepType"] == "Processing" and prep[-1]["stepEndTime"] >= prep[-1]["stepStartTime"]
     assert prep[-1]["metadata"]["processingJob"]["arn"].startswith("arn:aws:sagemaker:us-east-1:123456789012:"
                                                                    "processing-job/")
+    # As AWS documents it: failureReason only on a Failed step, cacheHitResult only on a cache hit.
+    assert not [d for d in steps if "failureReason" in d or "cacheHitResult" in d]
     check = [d for d in steps if d["stepName"] == "Check"]
     assert check[-1]["currentStepStatus"] == "Succeeded" and check[-1]["stepType"] == "Condition"
 
@@ -87,3 +91,35 @@ def test_rules_for_other_pipelines_get_nothing(engine: Any, sm: Any, make_pipeli
     wait(sm, arn)
     engine_events.emitter(engine.engine).flush()
     assert engine.client("sqs").receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
+
+
+def test_a_cache_hit_carries_the_source_execution(engine: Any, sm: Any, make_pipeline: Any, fake_jobs: Any,
+                                                  bucket: str) -> None:
+    name = make_pipeline([processing_step("Prep", bucket, CacheConfig={"Enabled": True, "ExpireAfter": "PT1H"})])
+    url = queue_for(engine, [sm.describe_pipeline(PipelineName=name)["PipelineArn"]])
+    first = sm.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
+    wait(sm, first)
+    second = sm.start_pipeline_execution(PipelineName=name)["PipelineExecutionArn"]
+    wait(sm, second)
+
+    def ended_twice(got: list[dict[str, Any]]) -> bool:
+        return sum(e["detail"].get("currentPipelineExecutionStatus") == "Succeeded" for e in got) == 2
+
+    got = drain(engine.client("sqs"), url, ended_twice)
+    succeeded = {e["detail"]["pipelineExecutionArn"]: e["detail"] for e in got
+                 if e["detail"].get("currentStepStatus") == "Succeeded"}
+    assert "cacheHitResult" not in succeeded[first]
+    assert succeeded[second]["cacheHitResult"] == {"sourcePipelineExecutionArn": first}
+    assert len(fake_jobs.calls) == 1
+
+
+def test_failure_reason_only_on_a_failed_step() -> None:
+    # A stopped step keeps its reason in ListPipelineExecutionSteps; AWS's event has failureReason for Failed only.
+    pipeline = SimpleNamespace(arn="arn:aws:sagemaker:us-east-1:123456789012:pipeline/p")
+    ex = SimpleNamespace(pipeline=pipeline, arn=pipeline.arn + "/execution/e")
+    record = SimpleNamespace(metadata={}, start_time=None, end_time=None, name="s",
+                             spec=SimpleNamespace(type="Processing"),
+                             status="Stopped", failure_reason="stopped by the user", cache_source=None)
+    assert "failureReason" not in engine_events.step_detail(ex, record, "Executing")
+    record.status = "Failed"
+    assert engine_events.step_detail(ex, record, "Executing")["failureReason"] == "stopped by the user"

@@ -150,7 +150,10 @@ def run_mode(engine: Any, home: Path, mode: str, args: argparse.Namespace) -> li
 
 def _median(values: list[Any]) -> str:
     values = [v for v in values if v is not None]
-    return f"{statistics.median(values):.2f}" if values else "-"
+    if not values:
+        return "-"
+    median = statistics.median(values)
+    return f"{median:.3f}" if median < 0.1 else f"{median:.2f}"
 
 
 def table(rows: list[dict[str, Any]], args: argparse.Namespace) -> list[str]:

@@ -27,7 +27,7 @@ ON = {"AIRFLOW__SAGEMAKER_MLOPS__END_FROM_TRIGGER": "True"}
 #: Airflow's own handler (the triggerer's), then the test reads the database.
 SUBMIT = r"""
 import asyncio, json, sys
-from airflow.models import TaskInstance
+from airflow.models import DagBag, DagModel, TaskInstance
 try:
     from airflow.models.xcom import XComModel as XCom  # Airflow 3: the table's model
 except ImportError:
@@ -39,6 +39,11 @@ from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger
 from airflow_sagemaker_mlops.triggers.task_end import TaskEnd
 
 dag_id, run_id, task_id, arn = sys.argv[1:5]
+with create_session() as session:
+    if session.query(DagModel).filter_by(dag_id=dag_id).one_or_none() is None:
+        # Airflow 2's `dags test` writes no DAG row (a deployment's dag-processor does); the task-end handler
+        # reads the DAG's file location from it for the success callback.
+        DagBag(include_examples=False).sync_to_db(session=session)
 with create_session() as session:
     ti = session.query(TaskInstance).filter_by(dag_id=dag_id, run_id=run_id, task_id=task_id).one()
     ti.state = TaskInstanceState.DEFERRED

@@ -3,9 +3,10 @@
     python bench/events_latency.py [--runs 3] [--step-seconds 25]
 
 Runs the real Airflow components (api-server, scheduler with the LocalExecutor, dag-processor, triggerer; the
-harness of tests/runtime/test_scheduler.py) against the local engine in this process, once polling every 15 s
-and once with an event queue on the connection (events wake the triggerer's poller; 300 s fallback polls).
-The DAG (tests/runtime/dags/rt_events.py) has one Processing step sleeping --step-seconds, longer than the
+tests' cluster harness, tests/airflow_cluster.py) against the local engine in this process, once polling every
+15 s and once with an event queue on the connection (events wake the triggerer's poller; 300 s fallback polls).
+The DAG (tests/runtime/dags/rt_events.py, on its connection aws_events) has one Processing step sleeping
+--step-seconds (its run conf), longer than the
 triggers' 10 s minimum deferral (triggers/pipelines.min_deferral_seconds). Latency: the step's EndTime
 (ListPipelineExecutionSteps) to the end_date of its Airflow task. Calls: SageMaker calls clients made during
 the DAG run (the engine counts them; the start task's upsert and start included), and the waits' own share
@@ -37,29 +38,26 @@ WAIT_CALLS = ("DescribePipelineExecution", "ListPipelineExecutionSteps")
 
 
 def run_mode(engine: Any, home: Path, mode: str, runs: int, step_seconds: int) -> list[dict[str, Any]]:
-    from test_scheduler import FINISHED, Cluster
+    from airflow_cluster import AirflowCluster
 
-    cluster = Cluster(home, engine.url)
-    home.mkdir(parents=True)
     extra: dict[str, Any] = {"endpoint_url": engine.url, "region_name": "us-east-1"}
     if mode == "events":
         setup = setup_event_queue(engine.client("sqs"), engine.client("events"), queue_name="bench-events",
                                   rule_name="bench-events")
         extra.update(event_queue_url=setup.queue_url, event_fallback_interval=300)
-    cluster.runner.env.update({
-        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws", "extra": extra}),
-        "RT_POLL_INTERVAL": "15",
-        "RT_STEP_SECONDS": str(step_seconds),
+    cluster = AirflowCluster(home, ROOT / "tests" / "runtime" / "dags", engine.url, env={
+        "AIRFLOW_CONN_AWS_EVENTS": json.dumps({"conn_type": "aws", "extra": extra}),
+        # Triggers wait 10 s at least, as in production (triggers/pipelines.min_deferral_seconds).
+        "AIRFLOW__SAGEMAKER_MLOPS__MIN_DEFERRAL_SECONDS": "10",
     })
-    cluster.start()
     results = []
-    try:
+    with cluster:
+        cluster.login()
         sm = engine.client("sagemaker")
         for _ in range(runs):
             before = dict(engine.engine.__dict__.get("api_calls", {}))
-            run_id = cluster.trigger("rt_events", {})
-            state = cluster.wait_for(lambda rid=run_id: (s := cluster.run_state("rt_events", rid)) in FINISHED and s,
-                                     600, "the DAG run")
+            run_id = cluster.start_run("rt_events", {"step_seconds": str(step_seconds)})
+            state = cluster.wait_for_run("rt_events", run_id, 600)
             after = dict(engine.engine.__dict__.get("api_calls", {}))
             calls = {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)}
             arn = sm.list_pipeline_executions(PipelineName="rt-events", SortOrder="Descending")[
@@ -74,8 +72,6 @@ def run_mode(engine: Any, home: Path, mode: str, runs: int, step_seconds: int) -
             results.append({"mode": mode, "state": state, "latency_s": round(latency, 2), "calls": sum(calls.values()),
                             "wait_calls": sum(calls.get(k, 0) for k in WAIT_CALLS), "by_operation": calls})
             print(json.dumps(results[-1]), flush=True)
-    finally:
-        cluster.stop()
     return results
 
 

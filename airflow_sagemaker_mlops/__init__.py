@@ -6,8 +6,9 @@ engine never import Airflow, and a DAG file pays only for what it uses.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from airflow_sagemaker_mlops._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -132,14 +133,7 @@ if TYPE_CHECKING:
     from airflow_sagemaker_mlops.triggers.events import PipelineEventTrigger
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'airflow_sagemaker_mlops' has no attribute {name!r}")
-    mod = importlib.import_module(module)
-    value = mod if name == "conditions" else getattr(mod, name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS, modules=("conditions",))
 
 
 def get_provider_info() -> dict[str, Any]:

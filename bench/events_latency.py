@@ -4,7 +4,7 @@
         [--poll-interval 15] [--fallback-interval 300] [--slow-poll-interval 300]
 
 Runs the real Airflow components (api-server, scheduler with the LocalExecutor, dag-processor, triggerer; the
-harness of tests/runtime/test_scheduler.py) against the local engine in this process. Modes:
+tests' cluster harness, tests/airflow_cluster.py) against the local engine in this process. Modes:
 
 - ``polling``: poll every ``--poll-interval`` s (15, the default of the groups);
 - ``events``: an event queue on the connection (events wake the triggerer's poller), polling every
@@ -101,32 +101,31 @@ def breakdown(home: Path, run_id: str, step_end: dt.datetime, task_end: dt.datet
 
 
 def run_mode(engine: Any, home: Path, mode: str, args: argparse.Namespace) -> list[dict[str, Any]]:
-    from test_scheduler import FINISHED, Cluster
+    from airflow_cluster import AirflowCluster
 
-    cluster = Cluster(home, engine.url)
-    home.mkdir(parents=True)
     extra: dict[str, Any] = {"endpoint_url": engine.url, "region_name": "us-east-1"}
     interval = args.slow_poll_interval if mode == "slow-polling" else args.poll_interval
     if mode.startswith("events"):
         name = f"bench-{mode}"
         setup = setup_event_queue(engine.client("sqs"), engine.client("events"), queue_name=name, rule_name=name)
         extra.update(event_queue_url=setup.queue_url, event_fallback_interval=args.fallback_interval)
-    cluster.runner.env.update({
+    cluster = AirflowCluster(home, ROOT / "tests" / "runtime" / "dags", engine.url, env={
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws", "extra": extra}),
         "RT_POLL_INTERVAL": str(interval),
         "RT_STEP_SECONDS": str(args.step_seconds),
         "AIRFLOW__SAGEMAKER_MLOPS__END_FROM_TRIGGER": str(mode == "events-end"),
+        # Triggers wait 10 s at least, as in production (triggers/pipelines.min_deferral_seconds).
+        "AIRFLOW__SAGEMAKER_MLOPS__MIN_DEFERRAL_SECONDS": "10",
     })
-    cluster.start()
     results = []
-    try:
+    with cluster:
+        cluster.login()
         sm = engine.client("sagemaker")
         for _ in range(args.runs):
             before = dict(engine.engine.__dict__.get("api_calls", {}))
             load = os.getloadavg()[0]
-            run_id = cluster.trigger(DAG_ID, {})
-            state = cluster.wait_for(lambda rid=run_id: (s := cluster.run_state(DAG_ID, rid)) in FINISHED and s,
-                                     interval + 600, "the DAG run")
+            run_id = cluster.start_run(DAG_ID)
+            state = cluster.wait_for_run(DAG_ID, run_id, interval + 600)
             after = dict(engine.engine.__dict__.get("api_calls", {}))
             calls = {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)}
             arn = sm.list_pipeline_executions(PipelineName=PIPELINE, SortOrder="Descending")[
@@ -143,8 +142,6 @@ def run_mode(engine: Any, home: Path, mode: str, args: argparse.Namespace) -> li
                             "load_1m": round(load, 2), "breakdown": breakdown(home, run_id, step["EndTime"], ended),
                             "by_operation": calls})
             print(json.dumps(results[-1]), flush=True)
-    finally:
-        cluster.stop()
     return results
 
 

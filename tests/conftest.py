@@ -1,7 +1,15 @@
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from airflow_cluster import ROOT, AirflowCluster, shared_dag_folder
 
 # Airflow reads its configuration on import: give every test session its own home, no examples.
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="airflow-home-"))
@@ -13,3 +21,63 @@ os.environ.setdefault("AIRFLOW__SAGEMAKER_MLOPS__MIN_DEFERRAL_SECONDS", "0")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture(scope="session")
+def runtime_resources(_sagemaker_local_engine_session: Any) -> None:
+    """The buckets, approval queue and model package group of tests/runtime/dags (the engine is never reset)."""
+    engine = _sagemaker_local_engine_session
+    for bucket in ("rt-code", "rt-data"):
+        engine.client("s3").create_bucket(Bucket=bucket)
+    engine.client("sqs").create_queue(QueueName="rt-approvals")
+    engine.client("sagemaker").create_model_package_group(ModelPackageGroupName="rt-models")
+
+
+@pytest.fixture(scope="session")
+def airflow_cluster(_sagemaker_local_engine_session: Any, runtime_resources: None,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowCluster]:
+    """One Airflow (api-server, scheduler, dag-processor, triggerer; logged in) for every test that needs the
+    real components: tests/e2e over the examples and tests/runtime's scheduler tests over their DAGs.
+
+    Those tests run last (pytest_collection_modifyitems below), so the cluster starts once and its processes
+    do not load the machine while the other tests run. What a DAG needs of it is a DAG-level setting or its
+    run's conf, never a cluster setting of one test; the event queues exist before the cluster starts.
+    """
+    from airflow_sagemaker_mlops.hooks.events import setup_event_queue
+
+    engine = _sagemaker_local_engine_session
+    home = tmp_path_factory.mktemp("airflow-cluster")
+    folder, pythonpath = shared_dag_folder(home / "dags")
+    # rt_events waits through its own connection's event queue; rt_on_events' asset watcher reads another.
+    events, watched = (setup_event_queue(engine.client("sqs"), engine.client("events"), queue_name=name,
+                                         rule_name=name) for name in ("rt-events", "rt-watch"))
+    cluster = AirflowCluster(home, folder, engine.url, env={
+        "PYTHONPATH": pythonpath,
+        # The DAGs do not change while the tests run: one parse each, not one per 30 s on 2 busy cores.
+        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "3600",
+        # Polls slower than the scheduler loop (1 s): a trigger firing within a scheduler loop of the deferral
+        # can race the scheduler's processing of the deferring attempt's exit (Airflow then fails the resumed
+        # task, apache/airflow#72716); the triggers also wait 10 s at least, as in production.
+        "EXAMPLES_POLL_INTERVAL": "3",
+        "RT_POLL_INTERVAL": "3",
+        "AIRFLOW__SAGEMAKER_MLOPS__MIN_DEFERRAL_SECONDS": "10",
+        "AIRFLOW_CONN_AWS_EVENTS": json.dumps({"conn_type": "aws", "extra": {
+            "endpoint_url": engine.url, "region_name": "us-east-1", "event_queue_url": events.queue_url,
+            "event_fallback_interval": 300}}),
+        "RT_WATCH_QUEUE_URL": watched.queue_url,
+        # OpenLineage events of every task, as lines of a file (the facets of deferred step tasks too).
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps({"type": "file", "log_file_path": str(home / "openlineage.jsonl"),
+                                                       "append": True}),
+    })
+    # The buckets, queue and model package group the examples use, made by the script docker-compose runs.
+    setup = subprocess.run([sys.executable, str(ROOT / "docker" / "create_example_resources.py"), str(ROOT / "dags")],
+                           env=cluster.env, capture_output=True, text=True, timeout=120)
+    assert setup.returncode == 0, setup.stderr
+    with cluster:
+        cluster.login()
+        yield cluster
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The shared cluster's tests last, in their order (a stable sort): see airflow_cluster.
+    items.sort(key=lambda item: "airflow_cluster" in getattr(item, "fixturenames", ()))

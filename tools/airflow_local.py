@@ -59,7 +59,7 @@ def airflow_env(home: Path, engine_url: str, port: int) -> dict[str, str]:
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
         # A trigger that fires within one scheduler loop of the deferral can race the scheduler (see
-        # tests/runtime/test_scheduler.py): poll the engine slower than the loop.
+        # tests/conftest.py, airflow_cluster): poll the engine slower than the loop.
         "EXAMPLES_POLL_INTERVAL": os.environ.get("EXAMPLES_POLL_INTERVAL", "3"),
     }
 

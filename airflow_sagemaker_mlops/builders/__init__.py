@@ -7,16 +7,17 @@ TuningStep; ``image_uri`` looks up a SageMaker framework image without the SDK.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from airflow_sagemaker_mlops._lazy import lazy_exports
 
 # Loaded on first use: ``image_uri`` and the S3 helpers need no Airflow (docker/create_example_resources.py
 # imports the examples' settings with boto3 alone), the step builders do.
 _EXPORTS = {
-    "image_uri": "images",
-    **dict.fromkeys(("channel", "code_input", "hyperparameter", "s3_input", "s3_output", "top_model_s3_uri"), "io"),
+    "image_uri": ".images",
+    **dict.fromkeys(("channel", "code_input", "hyperparameter", "s3_input", "s3_output", "top_model_s3_uri"), ".io"),
     **dict.fromkeys(("categorical", "continuous", "create_model", "integer", "register_model", "run_script",
-                     "training_job", "training_request", "transform_job", "tuning_job"), "steps"),
+                     "training_job", "training_request", "transform_job", "tuning_job"), ".steps"),
 }
 
 __all__ = [
@@ -42,9 +43,4 @@ if TYPE_CHECKING:
     )
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

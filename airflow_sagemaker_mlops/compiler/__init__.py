@@ -5,10 +5,11 @@ The names load on first use, so ``compiler.assets`` (code packaging, no Airflow)
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-_EXPORTS = {"CompiledPipeline": "compile", "compile_group": "compile", "SageMakerPipelineGroup": "group"}
+from airflow_sagemaker_mlops._lazy import lazy_exports
+
+_EXPORTS = {"CompiledPipeline": ".compile", "compile_group": ".compile", "SageMakerPipelineGroup": ".group"}
 
 __all__ = ["CompiledPipeline", "SageMakerPipelineGroup", "compile_group"]
 
@@ -17,9 +18,4 @@ if TYPE_CHECKING:
     from .group import SageMakerPipelineGroup
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

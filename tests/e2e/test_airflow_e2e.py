@@ -13,23 +13,18 @@ import importlib.metadata
 import importlib.util
 import json
 import os
-import subprocess
-import sys
 import time
 import urllib.parse
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from airflow_cluster import AirflowCluster, wait_for
 from e2e_browser import Browser, find_chromium
-from e2e_cluster import AirflowCluster, wait_for
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
-DAGS = REPO / "dags"
 # DAGs only this test runs (the 50-step pipeline of the tab's picture), loaded beside the examples.
 E2E_DAGS = Path(__file__).resolve().parent / "dags"
 DAG_ID = "churn_training"
@@ -63,39 +58,11 @@ class Finished:
 
 
 @pytest.fixture(scope="module")
-def cluster(_sagemaker_local_engine_session: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowCluster]:
-    # The session engine (the function-scoped `sagemaker_local_engine` fixture wraps it): the Airflow
-    # processes outlive single tests, and both tests of this module share one cluster and its finished runs.
-    engine = _sagemaker_local_engine_session
+def cluster(airflow_cluster: AirflowCluster) -> AirflowCluster:
+    # The session's shared cluster (tests/conftest.py): the examples are its DAG folder's examples/, this
+    # module's own DAGs its e2e/; both tests of this module share it and its finished runs.
     require_plugin_entry_point()
-    home = tmp_path_factory.mktemp("e2e-airflow")
-    cluster = AirflowCluster(home, dag_folder(home / "dags"), engine.url, env={
-        # The examples poll every second by default; slower than the scheduler loop (1 s) avoids a trigger
-        # firing before the scheduler has processed the deferral (see tests/runtime/test_scheduler.py).
-        "EXAMPLES_POLL_INTERVAL": "3",
-        # OpenLineage events of every task, as lines of a file (tests the facets of deferred step tasks too)
-        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps({"type": "file", "log_file_path": str(home / "openlineage.jsonl"),
-                                                       "append": True}),
-    })
-    # The buckets, queue and model package group the examples use, made by the script docker-compose runs.
-    setup = subprocess.run([sys.executable, str(REPO / "docker" / "create_example_resources.py"), str(DAGS)],
-                           env={**cluster.env}, capture_output=True, text=True, timeout=120)
-    assert setup.returncode == 0, setup.stderr
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-
-
-def dag_folder(folder: Path) -> Path:
-    """The examples and this test's own DAGs in one DAG folder, as links: every file keeps its place beside
-    the modules it imports (the DAG folder is on sys.path), and dags/ itself holds only the examples."""
-    folder.mkdir()
-    for source in [*DAGS.iterdir(), *E2E_DAGS.glob("*.py")]:
-        if source.name != "__pycache__":
-            (folder / source.name).symlink_to(source)
-    return folder
+    return airflow_cluster
 
 
 def require_plugin_entry_point() -> None:
@@ -108,7 +75,6 @@ def require_plugin_entry_point() -> None:
 
 @pytest.fixture(scope="module")
 def finished(cluster: AirflowCluster) -> Finished:
-    cluster.login()
     for dag_id in (DAG_ID, DEPLOY_DAG_ID):  # the deploy DAG first listens for registrations, then they happen
         cluster.wait_for_dag(dag_id)
         assert not cluster.unpause(dag_id)["is_paused"]

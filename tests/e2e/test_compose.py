@@ -2,7 +2,7 @@
 
 Docker is not available where the tests run, so the stack itself is not started here: the schema check
 catches what `docker compose config` would reject, and the topology check keeps the compose services and
-the natively tested components (tests/e2e/e2e_cluster.py) from drifting apart.
+the natively tested components (tests/airflow_cluster.py) from drifting apart.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from e2e_cluster import COMPONENTS
+from airflow_cluster import COMPONENTS
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yaml"

@@ -20,7 +20,7 @@ import pytest
 from mwaa_env import ROOT, MwaaVenv
 
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from e2e_cluster import COMPONENTS, AirflowCluster, free_port, wait_for
+from airflow_cluster import COMPONENTS, AirflowCluster, free_port, wait_for
 from test_airflow_e2e import BRANCHES, DAG_ID, EXPECTED, RUN_STATE, STEP_TASKS
 
 pytestmark = pytest.mark.e2e

@@ -16,17 +16,8 @@ def _airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def airflow(sagemaker_local_engine: Any, _airflow_home: Path) -> Iterator[AirflowRunner]:
+def airflow(sagemaker_local_engine: Any, runtime_resources: None, _airflow_home: Path) -> Iterator[AirflowRunner]:
     runner = AirflowRunner(_airflow_home, sagemaker_local_engine.url)
     if not (_airflow_home / "airflow.db").exists():
         runner.migrate()
-    s3 = sagemaker_local_engine.client("s3")
-    for bucket in ("rt-code", "rt-data"):
-        s3.create_bucket(Bucket=bucket)
-    sagemaker_local_engine.client("sqs").create_queue(QueueName="rt-approvals")
-    sm = sagemaker_local_engine.client("sagemaker")
-    try:
-        sm.create_model_package_group(ModelPackageGroupName="rt-models")
-    except sm.exceptions.ClientError:
-        pass  # made by an earlier test of the session
     yield runner

@@ -1,64 +1,41 @@
-"""Under the real scheduler and triggerer: an event wakes a step task long before its fallback poll."""
+"""Under the real scheduler and triggerer (the session's shared cluster, tests/conftest.py's
+``airflow_cluster``): an event wakes a step task long before its fallback poll, and an execution started
+outside Airflow schedules the DAG that watches for it."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
-from test_scheduler import FINISHED, Cluster
-
-from airflow_sagemaker_mlops.hooks.events import setup_event_queue
+from airflow_cluster import FINISHED, AirflowCluster, wait_for
 
 pytestmark = pytest.mark.e2e
 
 
-def test_a_step_task_is_woken_by_the_event_of_its_step(airflow: Any, sagemaker_local_engine: Any,
-                                                       tmp_path: Path) -> None:
-    engine = sagemaker_local_engine
-    setup = setup_event_queue(engine.client("sqs"), engine.client("events"), queue_name="rt-events",
-                              rule_name="rt-events")
-    cluster = Cluster(tmp_path / "home", engine.url)
-    cluster.home.mkdir()
-    cluster.runner.env.update({
-        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws", "extra": {
-            "endpoint_url": engine.url, "region_name": "us-east-1", "event_queue_url": setup.queue_url,
-            "event_fallback_interval": 300}}),
-        "RT_POLL_INTERVAL": "15",
-        "RT_STEP_SECONDS": "20",
-    })
-    cluster.start()
-    try:
-        run_id = cluster.trigger("rt_events", {})
-        state = cluster.wait_for(lambda: (s := cluster.run_state("rt_events", run_id)) in FINISHED and s, 420,
-                                 "the DAG run")
-        assert state == "success", (cluster.task_states("rt_events", run_id), cluster.log("triggerer")[-3000:])
-        logs = cluster.trigger_logs("rt_events", "etl.work")
-        assert "woken by events from" in logs and "polling every 300s as a fallback" in logs, logs[-3000:]
-        sm = engine.client("sagemaker")
-        arn = sm.list_pipeline_executions(PipelineName="rt-events", SortOrder="Descending")[
-            "PipelineExecutionSummaries"][0]["PipelineExecutionArn"]
-        (step,) = sm.list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
-        with sqlite3.connect(cluster.home / "airflow.db") as db:
-            (end,) = db.execute("SELECT end_date FROM task_instance WHERE dag_id='rt_events' AND run_id=? AND "
-                                "task_id='etl.work'", (run_id,)).fetchone()
-        ended = dt.datetime.fromisoformat(str(end))
-        ended = ended if ended.tzinfo else ended.replace(tzinfo=dt.timezone.utc)
-        # Woken by the event: seconds, where the fallback poll would take up to 300 s (and 15 s polling ~8 s).
-        assert (ended - step["EndTime"]).total_seconds() < 60
-    finally:
-        cluster.stop()
-
-
-def test_an_execution_started_with_boto3_schedules_the_watching_dag(airflow: Any, sagemaker_local_engine: Any,
-                                                                    tmp_path: Path) -> None:
-    engine = sagemaker_local_engine
-    setup = setup_event_queue(engine.client("sqs"), engine.client("events"), queue_name="rt-watch",
-                              rule_name="rt-watch")
+def test_a_step_task_is_woken_by_the_event_of_its_step(airflow_cluster: AirflowCluster,
+                                                       sagemaker_local_engine: Any) -> None:
+    # rt_events polls every 15 s and waits through the aws_events connection, whose event queue is the
+    # cluster's rt-events queue and whose fallback poll is every 300 s.
+    cluster, engine = airflow_cluster, sagemaker_local_engine
+    run_id = cluster.start_run("rt_events", {"step_seconds": "20"})
+    state = cluster.wait_for_run("rt_events", run_id, 420)
+    assert state == "success", (cluster.task_states("rt_events", run_id), cluster.log("triggerer")[-3000:])
+    logs = cluster.trigger_logs("rt_events", "etl.work", run_id)
+    assert "woken by events from" in logs and "polling every 300s as a fallback" in logs, logs[-3000:]
     sm = engine.client("sagemaker")
+    arn = cluster.xcom("rt_events", run_id, "etl.start", "execution_arn")
+    (step,) = sm.list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
+    ended = dt.datetime.fromisoformat(cluster.task_instance("rt_events", run_id, "etl.work")["end_date"])
+    # Woken by the event: seconds, where the fallback poll would take up to 300 s (and 15 s polling ~8 s).
+    assert (ended - step["EndTime"]).total_seconds() < 60
+
+
+def test_an_execution_started_with_boto3_schedules_the_watching_dag(airflow_cluster: AirflowCluster,
+                                                                    sagemaker_local_engine: Any) -> None:
+    # rt_on_events is unpaused at creation: its asset watcher reads the cluster's rt-watch queue from the start.
+    cluster, sm = airflow_cluster, sagemaker_local_engine.client("sagemaker")
     definition = {"Version": "2020-12-01", "Metadata": {}, "Parameters": [
         {"Name": "Region", "Type": "String", "DefaultValue": "eu"}], "Steps": [
         {"Name": "A", "Type": "Condition", "Arguments": {"Conditions": [
@@ -68,25 +45,18 @@ def test_an_execution_started_with_boto3_schedules_the_watching_dag(airflow: Any
                            RoleArn="arn:aws:iam::123456789012:role/SmPipeline")
     except sm.exceptions.ClientError:
         pass
-    cluster = Cluster(tmp_path / "home", engine.url)
-    cluster.home.mkdir()
-    cluster.runner.env["RT_WATCH_QUEUE_URL"] = setup.queue_url
-    cluster.start()
-    try:
-        cluster.wait_for(lambda: cluster._get("/api/v2/dags/rt_on_events"), 240, "the DAG to load")
-        cluster.wait_for(lambda: "rt-watched" in cluster.log("triggerer") or "PipelineEventTrigger" in
-                         cluster.log("triggerer"), 180, "the triggerer to run the asset watcher")
-        arn = sm.start_pipeline_execution(PipelineName="rt-watched", PipelineParameters=[
-            {"Name": "Region", "Value": "us"}])["PipelineExecutionArn"]
+    assert not cluster.wait_for_dag("rt_on_events")["is_paused"]
+    wait_for(lambda: "rt-watched" in cluster.log("triggerer") or "PipelineEventTrigger" in cluster.log("triggerer"),
+             180, "the triggerer to run the asset watcher")
+    arn = sm.start_pipeline_execution(PipelineName="rt-watched", PipelineParameters=[
+        {"Name": "Region", "Value": "us"}])["PipelineExecutionArn"]
 
-        def finished_run() -> Any:
-            runs = (cluster._get("/api/v2/dags/rt_on_events/dagRuns") or {}).get("dag_runs", [])
-            return next((r for r in runs if r.get("state") in FINISHED), None)
+    def finished_run() -> Any:
+        runs = cluster.get("/api/v2/dags/rt_on_events/dagRuns")["dag_runs"]
+        return next((r for r in runs if r.get("state") in FINISHED), None)
 
-        run = cluster.wait_for(finished_run, 240, "the event-scheduled DAG run")
-        assert run["state"] == "success", cluster.log("scheduler")[-3000:]
-        payload = cluster.xcom("rt_on_events", run["dag_run_id"], "report", "return_value")
-        assert payload["execution_arn"] == arn and payload["status"] == "Succeeded"
-        assert payload["parameters"] == {"Region": "us"}
-    finally:
-        cluster.stop()
+    run = wait_for(finished_run, 240, "the event-scheduled DAG run")
+    assert run["state"] == "success", cluster.log("scheduler")[-3000:]
+    payload = cluster.xcom("rt_on_events", run["dag_run_id"], "report")
+    assert payload["execution_arn"] == arn and payload["status"] == "Succeeded"
+    assert payload["parameters"] == {"Region": "us"}

@@ -2,12 +2,12 @@
 
 Airflow's connection assumes a role that holds exactly ``iam-policy --role airflow`` for the group; the
 pipeline runs as a role that holds exactly ``iam-policy --role pipeline``. Every SageMaker call and every S3
-request the run makes is evaluated against those policies (local/access.py).
+request the run makes is evaluated against those policies (local/access.py). That the start task is denied
+without the policy's PipelineStart statement is tests/operators/test_start_task_access.py's (in-process).
 """
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,16 +70,3 @@ def test_the_airflow_role_policy_covers_a_dag_run(airflow: Any, sagemaker_local_
     assert {"sagemaker:DescribePipeline", "sagemaker:StartPipelineExecution", "sagemaker:DescribePipelineExecution",
             "sagemaker:ListPipelineExecutionSteps", "s3:GetObject"} <= by_airflow, by_airflow
     assert any(r.action == "iam:PassRole" for r in access.records), "the pipeline passes its role to its jobs"
-
-
-def test_without_the_start_statement_the_start_task_is_denied(
-    airflow: Any, sagemaker_local_engine: Any, enforced: Any
-) -> None:
-    access, policy = enforced
-    reduced = copy.deepcopy(policy)
-    reduced["Statement"] = [s for s in reduced["Statement"] if s["Sid"] != "PipelineStart"]
-    put_role(sagemaker_local_engine.client("iam"), AIRFLOW_ROLE, reduced, None)
-    run = airflow.dags_test("rt_branches", CONF, AIRFLOW_CONN_AWS_DEFAULT=connection(sagemaker_local_engine))
-    assert run.states["train.start"] == "failed", run.states
-    assert "not authorized to perform: sagemaker:StartPipelineExecution" in run.output
-    assert [r.action for r in access.denied()] == ["sagemaker:StartPipelineExecution"]

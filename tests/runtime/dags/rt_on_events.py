@@ -1,4 +1,8 @@
-"""Scheduled on pipeline events: runs when rt-watched's execution (started with boto3) succeeds."""
+"""Scheduled on pipeline events: runs when rt-watched's execution (started with boto3) succeeds.
+
+Unpaused at creation: Airflow runs the asset watcher of an unpaused DAG only, and decides that when it parses
+the file (the shared test cluster parses each file once), so it watches from the start.
+"""
 
 from __future__ import annotations
 
@@ -24,5 +28,5 @@ def report(**context: Any) -> dict[str, Any]:
 if AIRFLOW_V3 and AssetWatcher is not None:
     watched = Asset("sagemaker-pipeline://rt-watched/succeeded", watchers=[AssetWatcher(
         name="rt_watched_succeeded", trigger=PipelineEventTrigger(QUEUE, "rt-watched", ["Succeeded"]))])
-    with DAG("rt_on_events", schedule=[watched], start_date=START, catchup=False):
+    with DAG("rt_on_events", schedule=[watched], start_date=START, catchup=False, is_paused_upon_creation=False):
         report()

@@ -5,6 +5,10 @@ reaches them (simple auth manager login -> bearer token -> REST API).
 This is the topology of docker-compose.yaml without Docker: the same four Airflow components and the engine;
 SQLite stands in for PostgreSQL. ``COMPONENTS`` is what tests/e2e/test_compose.py compares the compose
 services against.
+
+The one cluster harness of the suite: tests/conftest.py's session-scoped ``airflow_cluster`` (one cluster
+for tests/e2e and tests/runtime's scheduler tests, over :func:`shared_dag_folder`), the MWAA PostgreSQL +
+Celery run (tests/mwaa) and bench/events_latency.py build on it.
 """
 
 from __future__ import annotations
@@ -106,18 +110,29 @@ class AirflowCluster:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     # -- lifecycle
+    def __enter__(self) -> AirflowCluster:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def start(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         migrate = subprocess.run([AIRFLOW, "db", "migrate"], env=self.env, capture_output=True, text=True,
                                  timeout=600)
         assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
-        for name, args in self.components.items():
-            if name == "api-server":
-                args = [*args, "--host", "127.0.0.1", "--port", str(self.port)]
-            with open(self.home / f"{name}.log", "wb") as log:
-                self.processes[name] = subprocess.Popen([AIRFLOW, *args], env=self.env, stdout=log,
-                                                        stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(lambda: self._health() or self._check_alive(), 180, "the api-server")
+        try:
+            for name, args in self.components.items():
+                if name == "api-server":
+                    args = [*args, "--host", "127.0.0.1", "--port", str(self.port)]
+                with open(self.home / f"{name}.log", "wb") as log:
+                    self.processes[name] = subprocess.Popen([AIRFLOW, *args], env=self.env, stdout=log,
+                                                            stderr=subprocess.STDOUT, start_new_session=True)
+            wait_for(lambda: self._health() or self._check_alive(), 180, "the api-server")
+        except BaseException:
+            self.stop()  # no orphans when a component does not come up
+            raise
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -201,8 +216,21 @@ class AirflowCluster:
         run = self.request("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf})
         return run["dag_run_id"]
 
+    def start_run(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
+        """Wait for the DAG to load, unpause it (DAGs are paused at creation) and trigger a run of it."""
+        if self.wait_for_dag(dag_id)["is_paused"]:
+            assert not self.unpause(dag_id)["is_paused"]
+        return self.trigger(dag_id, conf or {})
+
     def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
         return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}")
+
+    def run_state(self, dag_id: str, run_id: str) -> str:
+        return self.run(dag_id, run_id)["state"]
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float) -> str:
+        """The run's final state (success or failed)."""
+        return self.wait_for_runs(dag_id, [run_id], timeout)[run_id]
 
     def wait_for_runs(self, dag_id: str, run_ids: list[str], timeout: float) -> dict[str, str]:
         def finished() -> dict[str, str] | None:
@@ -217,8 +245,42 @@ class AirflowCluster:
                          "/taskInstances?limit=100")
         return {ti["task_id"]: ti["state"] for ti in reply["task_instances"]}
 
+    def task_instance(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
+        return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}/taskInstances/"
+                        f"{urllib.parse.quote(task_id, safe='')}")
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
+        return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id, safe='')}/taskInstances/"
+                        f"{urllib.parse.quote(task_id, safe='')}/xcomEntries/{key}?deserialize=true")["value"]
+
+    def task_log(self, dag_id: str, task_id: str, run_id: str | None = None) -> str:
+        """Every attempt's log of the task, as Airflow writes them (the triggers' logs beside them included)."""
+        run = f"run_id={run_id}" if run_id else "run_id=*"
+        files = sorted((self.home / "logs" / f"dag_id={dag_id}").glob(f"{run}/task_id={task_id}/*.log"))
+        return "\n".join(f.read_text(errors="replace") for f in files)
+
     def trigger_logs(self, dag_id: str, task_id: str, run_id: str | None = None) -> str:
         """What the task's triggers logged: the triggerer writes it beside the task's own log."""
         run = f"run_id={run_id}" if run_id else "run_id=*"
         files = sorted((self.home / "logs" / f"dag_id={dag_id}").glob(f"{run}/task_id={task_id}/*.trigger.*.log"))
         return "\n".join(f.read_text(errors="replace") for f in files)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The DAG folders the shared cluster (tests/conftest.py's ``airflow_cluster``) loads: each a subfolder of its
+#: DAG folder, so every DAG keeps its step scripts beside it (each folder has its own scripts/), and each on
+#: PYTHONPATH, as Airflow puts only the DAG folder itself on sys.path and their DAGs import modules beside them.
+SHARED_DAG_FOLDERS = {
+    "examples": ROOT / "dags",
+    "e2e": ROOT / "tests" / "e2e" / "dags",
+    "runtime": ROOT / "tests" / "runtime" / "dags",
+}
+
+
+def shared_dag_folder(folder: Path) -> tuple[Path, str]:
+    """The shared cluster's DAG folder (links to :data:`SHARED_DAG_FOLDERS`) and the PYTHONPATH it needs."""
+    folder.mkdir(parents=True)
+    for name, source in SHARED_DAG_FOLDERS.items():
+        (folder / name).symlink_to(source, target_is_directory=True)
+    paths = [*map(str, SHARED_DAG_FOLDERS.values()), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return folder, os.pathsep.join(paths)

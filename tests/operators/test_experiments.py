@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from airflow_sagemaker_mlops.cli import load_groups
 from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
 from airflow_sagemaker_mlops.operators.experiments import report_tracking, tracking_references
 
+RT_EXPERIMENTS = Path(__file__).resolve().parents[1] / "runtime" / "dags" / "rt_experiments.py"
 TRACKING_SERVER = "arn:aws:sagemaker:us-east-1:123456789012:mlflow-tracking-server/rt-team"
 ROLE = "arn:aws:iam::123456789012:role/SmPipeline"
 
@@ -89,17 +92,22 @@ def test_an_mlflow_run_is_passed_on_when_the_api_reports_one():
     assert tracking_references(described)["mlflow_run_id"] == "0123abcd"
 
 
-@pytest.mark.e2e
-def test_the_start_task_of_a_dag_run_reports_them(airflow, sagemaker_local_engine):
-    run = airflow.dags_test("rt_experiments")
-    assert run.states == {"train.start": "success", "train.gate": "success"}, run.output[-4000:]
-    arn = run.xcom("train.start", "execution_arn")
+def test_the_start_task_of_a_groups_dag_file_reports_them(sagemaker_local_engine, monkeypatch, capsys):
+    # The group of tests/runtime/dags/rt_experiments.py (its own experiment/trial names, an MLflow server),
+    # its start task driven directly against the engine (it was an `airflow dags test` run).
+    group = next(iter(load_groups(str(RT_EXPERIMENTS)).values()))
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps({"conn_type": "aws", "extra": {
+        "endpoint_url": sagemaker_local_engine.url, "region_name": "us-east-1"}}))
+    ti = RecordingTI()
+    ti.dag_id, ti.map_index, ti.max_tries = "rt_experiments", -1, 0
+    result = group.children["train.start"].execute({"ti": ti, "run_id": f"manual__{uuid.uuid4().hex[:8]}"})
+    arn = ti.pushed["execution_arn"]
     trial = "airflow-" + arn.rsplit("/", 1)[1]
-    assert run.xcom("train.start", "experiment_name") == "rt-churn"
-    assert run.xcom("train.start", "trial_name") == trial
-    assert run.xcom("train.start", "mlflow_resource_arn") == TRACKING_SERVER
-    assert run.xcom("train.start", "mlflow_experiment_name") == "rt-experiments"
-    assert run.xcom("train.start")["tracking"]["trial_name"] == trial
-    assert f"trial (run group) {trial}" in run.output
+    assert (ti.pushed["experiment_name"], ti.pushed["trial_name"]) == ("rt-churn", trial)
+    assert ti.pushed["mlflow_resource_arn"] == TRACKING_SERVER
+    assert ti.pushed["mlflow_experiment_name"] == "rt-experiments"
+    assert result["tracking"]["trial_name"] == trial  # and in its return value (XCom)
+    out = capsys.readouterr()
+    assert f"trial (run group) {trial}" in out.out + out.err  # the task's log (Airflow's task logger)
     described = sagemaker_local_engine.client("sagemaker").describe_pipeline_execution(PipelineExecutionArn=arn)
     assert described["PipelineExperimentConfig"] == {"ExperimentName": "rt-churn", "TrialName": trial}

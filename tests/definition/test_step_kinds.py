@@ -68,7 +68,7 @@ def test_local_engine_runs_what_the_registry_says():
     assert set(K.LOCAL_JOB_TYPES) == {"Processing", "Training", "Tuning", "Transform"}
     for step_type in K.LOCAL_JOB_TYPES:
         assert callable(getattr(jobs, K.STEP_KINDS[step_type].local_runner))
-    assert set(steps._RUNNERS) | set(K.LOCAL_JOB_TYPES) == set(K.LOCAL_STEP_TYPES)
+    assert set(steps.RUNNERS) | set(K.LOCAL_JOB_TYPES) == set(K.LOCAL_STEP_TYPES)
 
 
 def test_every_layer_reads_the_registry():

@@ -117,16 +117,16 @@ chromium:
 # The Airflow 3 suite: test-fast's tests, then the Airflow-process tests: `airflow dags test` runs (tests/runtime,
 # the examples, the provider's system test) and one Airflow cluster for the session (tests/conftest.py's
 # airflow_cluster: api-server, scheduler, dag-processor, triggerer), shared by tests/e2e and tests/runtime's
-# scheduler and events tests, which run last. Measured on 2 cores shared with other jobs (load average
-# 1-6): 16 min 25 s for 1,456 tests (25 min 57 s before the cluster was shared, under load 2.6-5; the
-# cluster's 13 tests now take 339 s, 526 s with one cluster per test or module). Not yet the 12 min target.
+# scheduler and events tests, which run last. 16 min 20 s for 1,495 tests on 2 otherwise idle cores (25 min
+# 57 s before the cluster was shared, under load; the cluster's 13 tests now take 339 s, 526 s with one
+# cluster per test or module). Not yet the 12 min target.
 test-af3: $(VENV)/.installed chromium
 	$(call run_pytest,$(VENV)/bin/pytest -q,tests)
 
 # The in-process part of test-af3: compiler, definition, IAM, hooks, triggers, operators and sensors driven
 # directly, the engine, the UI and the CLI; no Airflow component runs and, but for the UI tests' fixture (one
-# `airflow dags test`), no Airflow command. 4 min 39 s for 1,413 tests on the same shared cores (load 1-3);
-# 3 min 06 s was measured before the SDK image comparison dropped from 45 s to 5 s.
+# `airflow dags test`), no Airflow command. 5 min 22 s for 1,450 tests on 2 otherwise idle cores (the target
+# is 3 min: tests/local alone takes 53 s, but some of its tests are ten times slower late in a whole session).
 FAST_IGNORE := --ignore=tests/runtime --ignore=tests/e2e --ignore=tests/mwaa --ignore=tests/provider_system \
 	--ignore=tests/examples/test_demo.py --ignore=tests/examples/test_runs.py
 test-fast: $(VENV)/.installed chromium

@@ -26,15 +26,18 @@ MWAA_TESTS := tests/mwaa tests/examples/test_demo.py tests/examples/test_runs.py
 # The declared minimums (pyproject.toml) for real: uv's lowest-direct resolution of the package and its
 # [local] extra on the oldest Python it allows, the test tools added without moving any of them, then the
 # compiler, run-time and engine suites. Left out: the SageMaker SDK oracle tests (the sdk extra pins its own
-# botocore), the property-schema and limits freshness checks (generated from the newest botocore) and two
-# engine tests whose clients send request fields botocore 1.37.3 does not know (PipelineVersionId, MLflow).
+# botocore), the property-schema and limits freshness checks (generated from the newest botocore) and four
+# engine and start-task tests whose clients send request fields botocore 1.37.3 does not know (PipelineVersionId,
+# MLflow).
 VENV_MIN := .venv-minimums
 MIN_TESTS := tests/compiler tests/definition tests/hooks tests/triggers tests/operators tests/sensors tests/local \
 	tests/runtime/test_dags_test.py tests/test_cli.py tests/test_assets.py tests/test_packaging.py
 MIN_DESELECT := --deselect tests/definition/test_properties.py::test_schema_is_up_to_date \
 	--deselect tests/definition/test_limits.py::test_limits_json_is_what_botocore_says \
 	--deselect tests/local/test_engine_pipelines.py::test_create_describe_update_list_delete \
-	--deselect tests/local/test_engine_tracking.py::test_mlflow_config_is_reported_and_the_start_request_overrides_its_experiment
+	--deselect tests/local/test_engine_tracking.py::test_mlflow_config_is_reported_and_the_start_request_overrides_its_experiment \
+	--deselect tests/operators/test_experiments.py::test_experiment_trial_and_mlflow_are_logged_and_pushed \
+	--deselect tests/operators/test_experiments.py::test_the_start_task_of_a_groups_dag_file_reports_them
 
 # The MWAA venvs are kept between runs (pattern-rule targets would otherwise be deleted as intermediate).
 .PRECIOUS: .venv-mwaa-%/.installed

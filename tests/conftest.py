@@ -23,18 +23,26 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
-@pytest.fixture(scope="session")
+def ensure_runtime_resources(engine: Any) -> None:
+    """The buckets, approval queue and model package group of tests/runtime/dags, made when missing: the session
+    engine keeps them, but a test of the engine's reset (tests/local) wipes them for the tests after it."""
+    s3, sagemaker = engine.client("s3"), engine.client("sagemaker")
+    existing = {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}
+    for bucket in {"rt-code", "rt-data"} - existing:
+        s3.create_bucket(Bucket=bucket)
+    engine.client("sqs").create_queue(QueueName="rt-approvals")  # idempotent
+    groups = sagemaker.list_model_package_groups(NameContains="rt-models")["ModelPackageGroupSummaryList"]
+    if not any(group["ModelPackageGroupName"] == "rt-models" for group in groups):
+        sagemaker.create_model_package_group(ModelPackageGroupName="rt-models")
+
+
+@pytest.fixture
 def runtime_resources(_sagemaker_local_engine_session: Any) -> None:
-    """The buckets, approval queue and model package group of tests/runtime/dags (the engine is never reset)."""
-    engine = _sagemaker_local_engine_session
-    for bucket in ("rt-code", "rt-data"):
-        engine.client("s3").create_bucket(Bucket=bucket)
-    engine.client("sqs").create_queue(QueueName="rt-approvals")
-    engine.client("sagemaker").create_model_package_group(ModelPackageGroupName="rt-models")
+    ensure_runtime_resources(_sagemaker_local_engine_session)
 
 
 @pytest.fixture(scope="session")
-def airflow_cluster(_sagemaker_local_engine_session: Any, runtime_resources: None,
+def airflow_cluster(_sagemaker_local_engine_session: Any,
                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowCluster]:
     """One Airflow (api-server, scheduler, dag-processor, triggerer; logged in) for every test that needs the
     real components: tests/e2e over the examples and tests/runtime's scheduler tests over their DAGs.
@@ -46,6 +54,7 @@ def airflow_cluster(_sagemaker_local_engine_session: Any, runtime_resources: Non
     from airflow_sagemaker_mlops.hooks.events import setup_event_queue
 
     engine = _sagemaker_local_engine_session
+    ensure_runtime_resources(engine)
     home = tmp_path_factory.mktemp("airflow-cluster")
     folder, pythonpath = shared_dag_folder(home / "dags")
     # rt_events waits through its own connection's event queue; rt_on_events' asset watcher reads another.

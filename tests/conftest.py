@@ -41,6 +41,22 @@ def runtime_resources(_sagemaker_local_engine_session: Any) -> None:
     ensure_runtime_resources(_sagemaker_local_engine_session)
 
 
+@pytest.fixture
+def forget_event_rules(_sagemaker_local_engine_session: Any) -> Iterator[None]:
+    """Removes the EventBridge rules a test made. A rule left behind keeps costing every later execution of the
+    session engine: each of its events is matched and sent to the rule's queue, which nobody reads any more."""
+    events = _sagemaker_local_engine_session.client("events")
+    before = {rule["Name"] for rule in events.list_rules()["Rules"]}
+    yield
+    for rule in events.list_rules()["Rules"]:
+        if rule["Name"] in before:
+            continue
+        targets = [target["Id"] for target in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]]
+        if targets:
+            events.remove_targets(Rule=rule["Name"], Ids=targets)
+        events.delete_rule(Name=rule["Name"])
+
+
 @pytest.fixture(scope="session")
 def airflow_cluster(_sagemaker_local_engine_session: Any,
                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowCluster]:

@@ -8,9 +8,14 @@ import sys
 import uuid
 from typing import Any
 
+import pytest
+
 from airflow_sagemaker_mlops.definition.events import DETAIL_TYPES, event_pattern
 from airflow_sagemaker_mlops.hooks.events import setup_event_queue
 from airflow_sagemaker_mlops.iam.events import CONSUMER_ACTIONS, events_policy
+
+# Their rules would otherwise keep receiving every later execution's events (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("forget_event_rules")
 
 
 def test_setup_creates_everything_once_and_then_changes_nothing(sagemaker_local_engine: Any) -> None:

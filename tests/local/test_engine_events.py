@@ -7,11 +7,15 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from engine_helpers import processing_step, unique, wait
 
 from airflow_sagemaker_mlops.definition.events import DETAIL_TYPES, EXECUTION_STATUS_CHANGE, STEP_STATUS_CHANGE
 from airflow_sagemaker_mlops.hooks.events import setup_event_queue
 from airflow_sagemaker_mlops.local import events as engine_events
+
+# Their rules would otherwise keep receiving every later execution's events (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("forget_event_rules")
 
 NOOP = [{"Type": "Equals", "LeftValue": 1, "RightValue": 1}]
 

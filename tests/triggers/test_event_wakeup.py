@@ -15,6 +15,9 @@ from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesHook
 from airflow_sagemaker_mlops.triggers import events as trigger_events
 from airflow_sagemaker_mlops.triggers.pipelines import PipelineExecutionTrigger, active_pollers, check_once
 
+# Their rules would otherwise keep receiving every later execution's events (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("forget_event_rules")
+
 FALLBACK = 120.0  # far longer than any test here may take: a wake-up can only come from an event
 
 

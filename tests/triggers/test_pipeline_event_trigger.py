@@ -15,6 +15,9 @@ from airflow_sagemaker_mlops.compat import AIRFLOW_V3
 from airflow_sagemaker_mlops.hooks.events import setup_event_queue
 from airflow_sagemaker_mlops.triggers.events import PipelineEventTrigger
 
+# Their rules would otherwise keep receiving every later execution's events (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("forget_event_rules")
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

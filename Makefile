@@ -117,6 +117,10 @@ chromium:
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 		|| echo "note: chromium not installed (needs root and apt-get); the UI screenshot test will be skipped"; }
 
+# Both cores: two pytest-xdist workers, each module whole on one worker and the shared cluster's tests on one
+# (tests/conftest.py, pytest_collection_modifyitems). XDIST= runs a suite serially.
+XDIST ?= -n 2 --dist loadgroup --no-loadscope-reorder
+
 # The Airflow 3 suite: test-fast's tests, then the Airflow-process tests: `airflow dags test` runs (tests/runtime,
 # the examples, the provider's system test) and one Airflow cluster for the session (tests/conftest.py's
 # airflow_cluster: api-server, scheduler, dag-processor, triggerer), shared by tests/e2e and tests/runtime's
@@ -124,7 +128,7 @@ chromium:
 # 57 s before the cluster was shared, under load; the cluster's 13 tests now take 339 s, 526 s with one
 # cluster per test or module). Not yet the 12 min target.
 test-af3: $(VENV)/.installed chromium
-	$(call run_pytest,$(VENV)/bin/pytest -q,tests)
+	$(call run_pytest,$(VENV)/bin/pytest -q $(XDIST),tests)
 
 # The in-process part of test-af3: compiler, definition, IAM, hooks, triggers, operators and sensors driven
 # directly, the engine, the UI and the CLI; no Airflow component runs and, but for the UI tests' fixture (one
@@ -133,7 +137,7 @@ test-af3: $(VENV)/.installed chromium
 FAST_IGNORE := --ignore=tests/runtime --ignore=tests/e2e --ignore=tests/mwaa --ignore=tests/provider_system \
 	--ignore=tests/examples/test_demo.py --ignore=tests/examples/test_runs.py
 test-fast: $(VENV)/.installed chromium
-	$(call run_pytest,$(VENV)/bin/pytest -q $(FAST_IGNORE),tests)
+	$(call run_pytest,$(VENV)/bin/pytest -q $(XDIST) $(FAST_IGNORE),tests)
 
 # limits.json is checked against the botocore of .venv, where it is generated; .venv-af2 resolves another one.
 test-af2: $(VENV_AF2)/.installed

@@ -18,7 +18,6 @@ import os
 import secrets
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -27,8 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-# $AIRFLOW_BIN: an Airflow installed elsewhere (the MWAA matrix); the engine stays in this interpreter.
-AIRFLOW = os.environ.get("AIRFLOW_BIN") or str(Path(sys.executable).parent / "airflow")
+from airflow_harness import AIRFLOW, airflow_env
+
 ADMIN = "admin"
 FINISHED = ("success", "failed")
 
@@ -74,11 +73,7 @@ class AirflowCluster:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token: str | None = None
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "AWS_"))},
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        self.env = airflow_env(home, dags_folder, engine_url, **{
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             # 2 cores: a few task processes at a time is plenty (deferred step tasks hold no slot).
             "AIRFLOW__CORE__PARALLELISM": "4",
@@ -98,15 +93,9 @@ class AirflowCluster:
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__TRIGGERER__CAPACITY": "50",
-            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws", "extra": {
-                "endpoint_url": engine_url, "region_name": "us-east-1"}}),
             "AWS_ENDPOINT_URL": engine_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
             **(env or {}),
-        }
+        })
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     # -- lifecycle

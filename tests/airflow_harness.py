@@ -20,6 +20,25 @@ from typing import Any
 AIRFLOW = os.environ.get("AIRFLOW_BIN") or str(Path(sys.executable).parent / "airflow")
 
 
+def airflow_env(home: Path, dags_folder: Path, engine_url: str, **settings: str) -> dict[str, str]:
+    """The environment of an Airflow command or component of the tests: this process's environment without its
+    Airflow and AWS settings, its own home and DAG folder, fake credentials and the engine as ``aws_default``
+    (the engine's URL as ``AWS_ENDPOINT_URL`` too only where a caller adds it: the DAGs' own boto3 clients)."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "AWS_"))},
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws", "extra": {
+            "endpoint_url": engine_url, "region_name": "us-east-1"}}),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        **settings,
+    }
+
+
 @dataclass
 class DagRun:
     dag_id: str

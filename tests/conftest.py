@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from airflow_cluster import ROOT, AirflowCluster, shared_dag_folder
 
+CLUSTER = pytest.StashKey[AirflowCluster]()
+
 # Airflow reads its configuration on import: give every test session its own home, no examples.
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="airflow-home-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
@@ -58,8 +60,8 @@ def forget_event_rules(_sagemaker_local_engine_session: Any) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def airflow_cluster(_sagemaker_local_engine_session: Any,
-                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowCluster]:
+def airflow_cluster(_sagemaker_local_engine_session: Any, tmp_path_factory: pytest.TempPathFactory,
+                    request: pytest.FixtureRequest) -> Iterator[AirflowCluster]:
     """One Airflow (api-server, scheduler, dag-processor, triggerer; logged in) for every test that needs the
     real components: tests/e2e over the examples and tests/runtime's scheduler tests over their DAGs.
 
@@ -100,9 +102,32 @@ def airflow_cluster(_sagemaker_local_engine_session: Any,
     assert setup.returncode == 0, setup.stderr
     with cluster:
         cluster.login()
+        request.config.stash[CLUSTER] = cluster
         yield cluster
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The shared cluster's tests last, in their order (a stable sort): see airflow_cluster.
-    items.sort(key=lambda item: "airflow_cluster" in getattr(item, "fixturenames", ()))
+def _uses_cluster(item: pytest.Item | None) -> bool:
+    return item is not None and "airflow_cluster" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    distributed = getattr(config.option, "dist", "no") != "no"
+    # Serially, the shared cluster's tests last, in their order (a stable sort): see airflow_cluster. Under
+    # `-n 2 --dist loadgroup --no-loadscope-reorder` (the Makefile's suites) one worker runs all of them, one
+    # cluster for them, first, while the other worker runs the rest; every other module stays whole on one
+    # worker, as in a serial run: its module fixtures are made once and no other module's test (the engine's
+    # reset) runs between its tests.
+    items.sort(key=lambda item: _uses_cluster(item) != distributed)
+    if distributed:
+        for item in items:
+            group = "airflow_cluster" if _uses_cluster(item) else item.nodeid.split("::")[0]
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield
+    # After its last test the cluster stops, not at the session's end: under xdist its worker goes on with other
+    # tests, which its four idle-looping components would otherwise slow down.
+    if _uses_cluster(item) and not _uses_cluster(nextitem) and (cluster := item.config.stash.get(CLUSTER, None)):
+        cluster.stop()

@@ -11,7 +11,6 @@ shim (tests/provider_system/shim/README.md).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import uuid
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow_harness import dags_test, migrate
+from airflow_harness import airflow_env, dags_test, migrate
 from botocore.exceptions import ClientError
 
 pytestmark = pytest.mark.e2e
@@ -43,23 +42,14 @@ def test_providers_sagemaker_pipeline_system_test_runs_green(sagemaker_local_eng
     home.mkdir()
     env_id = f"sys{uuid.uuid4().hex[:8]}"
     engine_url = sagemaker_local_engine.url
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "AWS_"))},
+    env = airflow_env(home, dags, engine_url, **{
         "PYTHONPATH": os.pathsep.join([str(HERE / "shim"), str(HERE.parents[1]), os.environ.get("PYTHONPATH", "")]),
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws", "extra": {
-            "endpoint_url": engine_url, "region_name": "us-east-1"}}),
         # The example's own boto3 clients (create/delete pipeline, teardown) reach the engine this way.
         "AWS_ENDPOINT_URL": engine_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
         # The system-test context (shim): env id and the role the pipeline runs as.
         "SYSTEM_TESTS_ENV_ID": env_id,
         "ROLE_ARN": ROLE,
-    }
+    })
     migrate(env)
     run = dags_test(home, env, "example_sagemaker_pipeline")
     assert run.state == "success", run.output[-6000:]

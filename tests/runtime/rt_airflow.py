@@ -5,12 +5,10 @@ A module of its own (not conftest.py): test modules import it by a name no other
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
-from airflow_harness import DagRun, dags_test, migrate
+from airflow_harness import DagRun, airflow_env, dags_test, migrate
 
 DAGS = Path(__file__).parent / "dags"
 
@@ -18,18 +16,7 @@ DAGS = Path(__file__).parent / "dags"
 class AirflowRunner:
     def __init__(self, home: Path, engine_url: str) -> None:
         self.home = home
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "AWS_"))},
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws", "extra": {
-                "endpoint_url": engine_url, "region_name": "us-east-1"}}),
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
+        self.env = airflow_env(home, DAGS, engine_url)
 
     def migrate(self) -> None:
         migrate(self.env)

@@ -15,6 +15,9 @@ CLUSTER = pytest.StashKey[AirflowCluster]()
 
 # Airflow reads its configuration on import: give every test session its own home, no examples.
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="airflow-home-"))
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    # Each xdist worker its own home and SQLite database (a worker inherits the controller's environment).
+    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix=f"airflow-home-{worker}-")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 # Triggers run in-process here, with no scheduler to race (triggers/pipelines.min_deferral_seconds).

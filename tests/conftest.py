@@ -68,9 +68,10 @@ def airflow_cluster(_sagemaker_local_engine_session: Any, tmp_path_factory: pyte
     """One Airflow (api-server, scheduler, dag-processor, triggerer; logged in) for every test that needs the
     real components: tests/e2e over the examples and tests/runtime's scheduler tests over their DAGs.
 
-    Those tests run last (pytest_collection_modifyitems below), so the cluster starts once and its processes
-    do not load the machine while the other tests run. What a DAG needs of it is a DAG-level setting or its
-    run's conf, never a cluster setting of one test; the event queues exist before the cluster starts.
+    Those tests run one after the other (pytest_collection_modifyitems below: last serially, first on one
+    xdist worker), so the cluster starts once, and it stops after the last of them (pytest_runtest_teardown),
+    so its processes do not load the machine while the other tests run. What a DAG needs of it is a DAG-level
+    setting or its run's conf, never a cluster setting of one test; the event queues exist before it starts.
     """
     from airflow_sagemaker_mlops.hooks.events import setup_event_queue
 

@@ -131,8 +131,8 @@ test-af3: $(VENV)/.installed chromium
 
 # The in-process part of test-af3: compiler, definition, IAM, hooks, triggers, operators and sensors driven
 # directly, the engine, the UI and the CLI; no Airflow component runs and, but for the UI tests' fixture (one
-# `airflow dags test`), no Airflow command. 1,450 tests; 3 min 35 s serially (on both cores not yet measured; 5 min 22 s
-# while the event tests' EventBridge rules stayed: every later execution's events went to their queues).
+# `airflow dags test`), no Airflow command. 1,450 tests; 2 min 20 s on 2 cores (3 min 35 s serially;
+# 5 min 22 s while the event tests' EventBridge rules stayed: every later execution's events went to their queues).
 FAST_IGNORE := --ignore=tests/runtime --ignore=tests/e2e --ignore=tests/mwaa --ignore=tests/provider_system \
 	--ignore=tests/examples/test_demo.py --ignore=tests/examples/test_runs.py
 test-fast: $(VENV)/.installed chromium

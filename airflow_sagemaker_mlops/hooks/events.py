@@ -17,13 +17,12 @@ Connection extra keys (on the AWS connection the tasks use)::
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from airflow_sagemaker_mlops.definition.events import event_pattern, queue_policy
-from airflow_sagemaker_mlops.hooks.pipelines import _RetryingAwsHook
+from airflow_sagemaker_mlops.hooks.pipelines import _RetryingAsyncAwsHook, _RetryingAwsHook
 
 #: Connection extra keys.
 QUEUE_EXTRA = "event_queue_url"
@@ -119,30 +118,19 @@ def setup_with_hook(aws: Any, **kwargs: Any) -> EventQueueSetup:
 class SageMakerEventQueueHook(_RetryingAwsHook):
     """SQS client (sync) with our retries."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["client_type"] = "sqs"
-        super().__init__(*args, **kwargs)
+    aws_service = "sqs"
 
 
 class SageMakerEventBusHook(_RetryingAwsHook):
     """EventBridge client (sync) with our retries."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["client_type"] = "events"
-        super().__init__(*args, **kwargs)
+    aws_service = "events"
 
 
-class SageMakerEventQueueAsyncHook(_RetryingAwsHook):
+class SageMakerEventQueueAsyncHook(_RetryingAsyncAwsHook):
     """The triggerer's SQS client, on aiobotocore (long polling)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["client_type"] = "sqs"
-        super().__init__(*args, **kwargs)
-
-    @asynccontextmanager
-    async def client(self) -> AsyncIterator[Any]:
-        async with await self.get_async_conn() as client:
-            yield client
+    aws_service = "sqs"
 
 
 def connection_event_settings(hook: Any) -> tuple[str | None, float | None]:

@@ -22,7 +22,6 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from airflow_sagemaker_mlops.definition.step_kinds import STEP_KINDS
@@ -228,14 +227,8 @@ def _not_found(exc: ClientError) -> bool:
 
 
 class _LogsHook(_RetryingAwsHook):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["client_type"] = "logs"
-        super().__init__(*args, **kwargs)
-
-    @property
-    def config(self) -> Config:
-        base = super(_RetryingAwsHook, self).config  # a connection's own retries still win
-        return base if base.retries else base.merge(Config(retries=dict(LOGS_RETRIES)))
+    aws_service = "logs"
+    default_retries = LOGS_RETRIES
 
 
 class SageMakerJobLogsHook(_LogsHook):

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from botocore.config import Config
@@ -124,10 +124,15 @@ def quiet_credential_chatter() -> None:
 
 
 class _RetryingAwsHook(AwsBaseHook):
-    """AwsBaseHook whose clients default to our retry policy (a connection's own ``retries`` wins)."""
+    """AwsBaseHook for one ``aws_service`` whose clients default to ``default_retries`` (a connection's own
+    ``retries`` wins)."""
+
+    aws_service: ClassVar[str]
+    default_retries: ClassVar[dict[str, Any]] = DEFAULT_RETRIES
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         quiet_credential_chatter()
+        kwargs["client_type"] = self.aws_service
         super().__init__(*args, **kwargs)
 
     @property
@@ -135,15 +140,23 @@ class _RetryingAwsHook(AwsBaseHook):
         base = super().config
         if base.retries:
             return base
-        return base.merge(Config(retries=dict(DEFAULT_RETRIES)))
+        return base.merge(Config(retries=dict(self.default_retries)))
+
+
+class _RetryingAsyncAwsHook(_RetryingAwsHook):
+    """The same on aiobotocore: a poller opens one client with :meth:`client` and passes it to every call
+    (creating one loads the service model, which is costly)."""
+
+    @asynccontextmanager
+    async def client(self) -> AsyncIterator[Any]:
+        async with await self.get_async_conn() as client:
+            yield client
 
 
 class SageMakerApiHook(_RetryingAwsHook):
     """A SageMaker client with our retries; ``_call`` turns ClientErrors into SageMakerApiError subclasses."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["client_type"] = "sagemaker"
-        super().__init__(*args, **kwargs)
+    aws_service = "sagemaker"
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -720,23 +733,12 @@ _OUTPUT_READERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], None]] = {
 }
 
 
-class SageMakerPipelinesAsyncHook(_RetryingAwsHook):
-    """The calls a trigger makes, on aiobotocore with the same retry policy.
+class SageMakerPipelinesAsyncHook(_RetryingAsyncAwsHook):
+    """The calls a trigger makes, on aiobotocore with the same retry policy; without ``client=`` a call opens
+    and closes its own client."""
 
-    Creating an aiobotocore client loads the SageMaker service model (costly), so a poller opens one with
-    :meth:`client` and passes it to every call; without ``client=`` a call opens and closes its own.
-    """
-
+    aws_service = "sagemaker"
     steps_page_size = SageMakerPipelinesHook.steps_page_size
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["client_type"] = "sagemaker"
-        super().__init__(*args, **kwargs)
-
-    @asynccontextmanager
-    async def client(self) -> AsyncIterator[Any]:
-        async with await self.get_async_conn() as client:
-            yield client
 
     async def describe_execution(self, execution_arn: str, *, client: Any = None) -> dict[str, Any]:
         if client is None:

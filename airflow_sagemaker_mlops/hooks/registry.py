@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from .errors import wrap_client_error
-from .pipelines import SageMakerApiHook, _RetryingAwsHook, jsonable
+from .pipelines import SageMakerApiHook, _RetryingAsyncAwsHook, jsonable
 
 log = logging.getLogger(__name__)
 
@@ -150,17 +148,10 @@ class SageMakerModelRegistryHook(SageMakerApiHook):
         return self.describe_version(model_package_arn)
 
 
-class SageMakerModelRegistryAsyncHook(_RetryingAwsHook):
+class SageMakerModelRegistryAsyncHook(_RetryingAsyncAwsHook):
     """What the approval trigger calls, on aiobotocore."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["client_type"] = "sagemaker"
-        super().__init__(*args, **kwargs)
-
-    @asynccontextmanager
-    async def client(self) -> AsyncIterator[Any]:
-        async with await self.get_async_conn() as client:
-            yield client
+    aws_service = "sagemaker"
 
     async def describe_version(self, model_package_arn: str, *, client: Any) -> dict[str, Any]:
         try:

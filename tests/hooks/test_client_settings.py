@@ -5,8 +5,18 @@ from __future__ import annotations
 import pytest
 
 from airflow_sagemaker_mlops.exceptions import PipelineDefinitionError
-from airflow_sagemaker_mlops.hooks.logs import SageMakerJobLogsAsyncHook
-from airflow_sagemaker_mlops.hooks.pipelines import SageMakerPipelinesAsyncHook, SageMakerPipelinesHook
+from airflow_sagemaker_mlops.hooks.events import (
+    SageMakerEventBusHook,
+    SageMakerEventQueueAsyncHook,
+    SageMakerEventQueueHook,
+)
+from airflow_sagemaker_mlops.hooks.logs import LOGS_RETRIES, SageMakerJobLogsAsyncHook, SageMakerJobLogsHook
+from airflow_sagemaker_mlops.hooks.pipelines import (
+    DEFAULT_RETRIES,
+    SageMakerPipelinesAsyncHook,
+    SageMakerPipelinesHook,
+)
+from airflow_sagemaker_mlops.hooks.registry import SageMakerModelRegistryAsyncHook, SageMakerModelRegistryHook
 from airflow_sagemaker_mlops.hooks.settings import AwsClientSettings, check_client_settings
 
 CA = "/etc/ssl/corp-ca.pem"
@@ -20,6 +30,30 @@ def test_hooks_get_verify_and_the_botocore_options_and_keep_our_retries() -> Non
         assert hook.region_name == "eu-west-1"
         assert hook.config.connect_timeout == 3 and hook.config.user_agent_extra == "corp"
         assert hook.config.retries  # our default retry policy, since the options name none
+
+
+@pytest.mark.parametrize(
+    ("cls", "service", "retries"),
+    [
+        (SageMakerPipelinesHook, "sagemaker", DEFAULT_RETRIES),
+        (SageMakerPipelinesAsyncHook, "sagemaker", DEFAULT_RETRIES),
+        (SageMakerModelRegistryHook, "sagemaker", DEFAULT_RETRIES),
+        (SageMakerModelRegistryAsyncHook, "sagemaker", DEFAULT_RETRIES),
+        (SageMakerEventQueueHook, "sqs", DEFAULT_RETRIES),
+        (SageMakerEventQueueAsyncHook, "sqs", DEFAULT_RETRIES),
+        (SageMakerEventBusHook, "events", DEFAULT_RETRIES),
+        # a few attempts only: minutes of backoff would hold up the shared poller
+        (SageMakerJobLogsHook, "logs", LOGS_RETRIES),
+        (SageMakerJobLogsAsyncHook, "logs", LOGS_RETRIES),
+    ],
+)
+def test_each_hook_talks_to_its_service_with_its_default_retries(cls: type, service: str, retries: dict) -> None:
+    hook = AwsClientSettings(None, "eu-west-1").hook(cls)
+    assert hook.client_type == service
+    assert hook.config.retries == retries
+    assert hook.config.retries is not retries  # a copy: a client changing it leaves the default alone
+    mine = AwsClientSettings(None, "eu-west-1", None, {"retries": {"max_attempts": 2}}).hook(cls)
+    assert mine.config.retries == {"max_attempts": 2}  # the user's win
 
 
 def test_the_client_is_built_with_them() -> None:

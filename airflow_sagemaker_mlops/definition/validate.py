@@ -427,12 +427,23 @@ def _start_time_value_problems(value: Any, definition: PipelineDefinition, where
 
 def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, Step], cache: _Cache
                    ) -> Iterator[Problem]:
-    name = step.name
     if step.type not in KNOWN_STEP_TYPES:
         yield Problem(
             f"unsupported step type {step.type!r}: SageMaker knows {', '.join(sorted(KNOWN_STEP_TYPES))}",
-            step=name, field="Type",
+            step=step.name, field="Type",
         )
+    yield from _dependency_problems(step, steps)
+    yield from _settings_problems(step)
+    yield from _property_file_problems(step)
+    if isinstance(step, ConditionStep):
+        yield from _condition_problems(step, definition, steps)
+    yield from _type_specific_problems(step)
+    yield from _request_problems(step, definition)
+    yield from _expression_problems(step, definition, steps, cache)
+
+
+def _dependency_problems(step: Step, steps: dict[str, Step]) -> Iterator[Problem]:
+    name = step.name
     for entry in step.depends_on:
         dep = depends_on_name(entry)
         if isinstance(entry, DependsOnTrigger) and entry.trigger not in DEPENDS_ON_TRIGGERS:
@@ -442,11 +453,27 @@ def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, 
             yield Problem("a step cannot depend on itself", step=name, field="DependsOn")
         elif dep not in steps:
             yield Problem(f"depends on unknown step {dep!r}", step=name, field="DependsOn")
-    if step.cache_config is not None and step.type not in CACHEABLE_STEP_TYPES:
-        yield Problem(f"{step.type} steps cannot be cached", step=name, field="CacheConfig")
+
+
+def _settings_problems(step: Step) -> Iterator[Problem]:
+    """CacheConfig, DisplayName, Description and RetryPolicies."""
+    name = step.name
     if step.cache_config is not None:
+        if step.type not in CACHEABLE_STEP_TYPES:
+            yield Problem(f"{step.type} steps cannot be cached", step=name, field="CacheConfig")
         for why in step.cache_config.problems():
             yield Problem(why, step=name, field="CacheConfig")
+    yield from _text_problems(step)
+    if step.retry_policies and step.type not in RETRYABLE_STEP_TYPES:
+        yield Problem(f"{step.type} steps take no retry policies", step=name, field="RetryPolicies")
+    for i, policy in enumerate(step.retry_policies):
+        for why in policy.problems():
+            yield Problem(why, step=name, field=f"RetryPolicies[{i}]")
+
+
+def _text_problems(step: Step) -> Iterator[Problem]:
+    """DisplayName and Description."""
+    name = step.name
     for key, text, limit_name in (("DisplayName", step.display_name, "StepDisplayName"),
                                   ("Description", step.description, "StepDescription")):
         if text is None:
@@ -460,11 +487,10 @@ def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, 
         elif "{{" in text and "}}" in text:
             yield Problem(f"a Jinja template is not rendered in a step's {key}: it is the same for every run",
                           step=name, field=key)
-    if step.retry_policies and step.type not in RETRYABLE_STEP_TYPES:
-        yield Problem(f"{step.type} steps take no retry policies", step=name, field="RetryPolicies")
-    for i, policy in enumerate(step.retry_policies):
-        for why in policy.problems():
-            yield Problem(why, step=name, field=f"RetryPolicies[{i}]")
+
+
+def _property_file_problems(step: Step) -> Iterator[Problem]:
+    name = step.name
     if step.property_files and step.type != StepType.PROCESSING:
         yield Problem("only Processing steps have property files", step=name, field="PropertyFiles")
     for i, pf in enumerate(step.property_files):
@@ -477,15 +503,21 @@ def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, 
     for dup in sorted({n for n in file_names if file_names.count(n) > 1}):
         yield Problem(f"property file {dup!r} is declared twice", step=name, field="PropertyFiles")
 
-    if isinstance(step, ConditionStep):
-        if not step.conditions:
-            yield Problem("the condition is empty: give at least one condition", step=name, field="Conditions")
-        for i, cond in enumerate(step.conditions):
-            for nested in cond.conditions():
-                why = _operand_problem(nested) or _check_comparison(nested, definition, steps)
-                if why:
-                    yield Problem(why, step=name, field=f"Conditions[{i}]")
-    yield from _type_specific_problems(step)
+
+def _condition_problems(step: ConditionStep, definition: PipelineDefinition, steps: dict[str, Step]
+                        ) -> Iterator[Problem]:
+    name = step.name
+    if not step.conditions:
+        yield Problem("the condition is empty: give at least one condition", step=name, field="Conditions")
+    for i, cond in enumerate(step.conditions):
+        for nested in cond.conditions():
+            why = _operand_problem(nested) or _check_comparison(nested, definition, steps)
+            if why:
+                yield Problem(why, step=name, field=f"Conditions[{i}]")
+
+
+def _request_problems(step: Step, definition: PipelineDefinition) -> Iterator[Problem]:
+    name = step.name
     parameter_types = {n: p.type for n, p in definition.parameters.items()}
     request = request_problems(step.type, step.arguments, parameter_types)
     for where, why in itertools.islice(request, MAX_REQUEST_PROBLEMS):
@@ -494,6 +526,11 @@ def _step_problems(step: Step, definition: PipelineDefinition, steps: dict[str, 
         yield Problem(f"more values of the request break its shape; only the first {MAX_REQUEST_PROBLEMS} are "
                       "shown", step=name, field="Arguments")
 
+
+def _expression_problems(step: Step, definition: PipelineDefinition, steps: dict[str, Step], cache: _Cache
+                         ) -> Iterator[Problem]:
+    """Parameters, step properties and property files the step's expressions read."""
+    name = step.name
     checks = _property_checks()
     for where, expr in _expressions(step, cache):
         field_name = where or None
@@ -550,27 +587,33 @@ def _type_specific_problems(step: Step) -> Iterator[Problem]:
             yield Problem("ErrorMessage must be a string or a pipeline expression", step=name,
                           field="Arguments.ErrorMessage")
     if step.type == StepType.CALLBACK:
-        url = step.extra.get("SqsQueueUrl")
-        if not url:
-            yield Problem("a Callback step needs an SQS queue URL", step=name, field="SqsQueueUrl")
-        elif not isinstance(url, str | Expression):
-            yield Problem(f"the SQS queue URL must be a string or a pipeline expression, got {type(url).__name__}",
-                          step=name, field="SqsQueueUrl")
-        elif isinstance(url, str) and not SQS_QUEUE_URL.match(url):
-            yield Problem(f"{url!r} is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)",
-                          step=name, field="SqsQueueUrl")
+        yield from _target_problems(step, "SqsQueueUrl", "an SQS queue URL", "an SQS queue URL", SQS_QUEUE_URL,
+                                    "https://sqs.<region>.amazonaws.com/<account>/<queue>")
     if step.type == StepType.LAMBDA:
-        arn = step.extra.get("FunctionArn")
-        if not arn:
-            yield Problem("a Lambda step needs a function ARN", step=name, field="FunctionArn")
-        elif not isinstance(arn, str | Expression):
-            yield Problem(f"the function ARN must be a string or a pipeline expression, got {type(arn).__name__}",
-                          step=name, field="FunctionArn")
-        elif isinstance(arn, str) and not LAMBDA_FUNCTION_ARN.match(arn):
-            yield Problem(f"{arn!r} is not a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:"
-                          "<name>[:<version or alias>])", step=name, field="FunctionArn")
+        yield from _target_problems(step, "FunctionArn", "a function ARN", "a Lambda function ARN",
+                                    LAMBDA_FUNCTION_ARN,
+                                    "arn:aws:lambda:<region>:<account>:function:<name>[:<version or alias>]")
     if step.type == StepType.EMR_SERVERLESS:
         yield from _emr_serverless_problems(step)
+    yield from _output_parameter_problems(step)
+
+
+def _target_problems(step: Step, key: str, needs: str, what: str, pattern: re.Pattern[str], form: str
+                     ) -> Iterator[Problem]:
+    """The queue a Callback step sends to, the function a Lambda step calls: ``needs`` names it in the
+    message for a missing one, ``what`` and ``form`` for a malformed one."""
+    value = step.extra.get(key)
+    if not value:
+        yield Problem(f"a {step.type} step needs {needs}", step=step.name, field=key)
+    elif not isinstance(value, str | Expression):
+        yield Problem(f"the {needs.split(' ', 1)[1]} must be a string or a pipeline expression, "
+                      f"got {type(value).__name__}", step=step.name, field=key)
+    elif isinstance(value, str) and not pattern.match(value):
+        yield Problem(f"{value!r} is not {what} ({form})", step=step.name, field=key)
+
+
+def _output_parameter_problems(step: Step) -> Iterator[Problem]:
+    name = step.name
     outputs = step.extra.get("OutputParameters", [])
     seen: set[str] = set()
     if isinstance(outputs, list) and len(outputs) > limit("OutputParameters")["max"]:

@@ -208,3 +208,35 @@ def test_from_request_rejects_what_is_not_a_definition():
         PipelineDefinition.from_request({"Version": "2020-12-01"})
     with pytest.raises(PipelineDefinitionError, match="missing required key 'Type'"):
         PipelineDefinition.from_request({"Steps": [{"Name": "a"}]})
+
+
+@pytest.mark.parametrize(
+    ("step_type", "key", "value", "message"),
+    [
+        ("Callback", "SqsQueueUrl", None, "a Callback step needs an SQS queue URL"),
+        ("Callback", "SqsQueueUrl", 7, "the SQS queue URL must be a string or a pipeline expression, got int"),
+        ("Callback", "SqsQueueUrl", "https://example.com/q",
+         "'https://example.com/q' is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)"),
+        ("Lambda", "FunctionArn", "", "a Lambda step needs a function ARN"),
+        ("Lambda", "FunctionArn", ["arn"], "the function ARN must be a string or a pipeline expression, got list"),
+        ("Lambda", "FunctionArn", "arn:aws:s3:::bucket",
+         "'arn:aws:s3:::bucket' is not a Lambda function ARN "
+         "(arn:aws:lambda:<region>:<account>:function:<name>[:<version or alias>])"),
+    ],
+)
+def test_the_queue_or_function_a_step_calls_is_checked(step_type: str, key: str, value: object, message: str):
+    extra = {} if value is None else {key: value}
+    definition = PipelineDefinition(steps=[Step("Call", step_type, {}, extra=extra)])
+    problems = [p for p in find_problems(definition) if p.field == key]
+    assert [(p.step, p.message) for p in problems] == [("Call", message)]
+
+
+@pytest.mark.parametrize("step_type, key, value", [
+    ("Callback", "SqsQueueUrl", "https://sqs.eu-west-1.amazonaws.com/123456789012/q"),
+    ("Lambda", "FunctionArn", "arn:aws:lambda:eu-west-1:123456789012:function:score:live"),
+    ("Lambda", "FunctionArn", ParameterRef("Fn")),
+])
+def test_a_well_formed_queue_or_function_passes(step_type: str, key: str, value: object):
+    definition = PipelineDefinition(parameters={"Fn": PipelineParameter("String", "x")},
+                                    steps=[Step("Call", step_type, {}, extra={key: value})])
+    assert [p for p in find_problems(definition) if p.field == key] == []

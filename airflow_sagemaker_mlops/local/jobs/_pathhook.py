@@ -16,17 +16,24 @@ import builtins
 import io
 import os
 import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only: the user's Python may be 3.8, where these do not subscript at run time
+    from collections.abc import Callable
+
+    Remap = Callable[[Any], Any]
 
 _ENV_ROOT = "SAGEMAKER_LOCAL_OPT_ML"
 _VIRTUAL = "/opt/ml"
 _VIRTUAL_B = b"/opt/ml"
 
 
-def _install(real_root: str) -> None:
+def _remapper(real_root: str) -> Remap:
+    """``remap(path)``: a path under /opt/ml moved under ``real_root``, any other path as it was."""
     real_root = real_root.rstrip("/")
     real_root_b = os.fsencode(real_root)
 
-    def remap(path):
+    def remap(path: Any) -> Any:
         # Fast path for the common types; PathLike objects are converted only when they would change.
         if isinstance(path, str):
             if path.startswith(_VIRTUAL) and (len(path) == 7 or path[7] == "/"):
@@ -42,92 +49,102 @@ def _install(real_root: str) -> None:
             return path if mapped is raw else mapped
         return path
 
-    def wrap1(func):
-        def wrapper(path, *args, **kwargs):
-            return func(remap(path), *args, **kwargs)
+    return remap
 
-        wrapper.__name__ = getattr(func, "__name__", "wrapper")
-        wrapper.__doc__ = getattr(func, "__doc__", None)
-        wrapper.__wrapped__ = func
-        return wrapper
 
-    def wrap2(func):
-        def wrapper(src, dst, *args, **kwargs):
-            return func(remap(src), remap(dst), *args, **kwargs)
+class _Remapped:
+    """A file API whose first ``paths`` arguments (and ``path``/``src``/``dst``/``file`` keywords) are remapped.
 
-        wrapper.__name__ = getattr(func, "__name__", "wrapper")
-        wrapper.__doc__ = getattr(func, "__doc__", None)
-        wrapper.__wrapped__ = func
-        return wrapper
+    An object, not a function: a class body that stores it (pathlib's ``_NormalAccessor`` on Python < 3.11:
+    ``mkdir = os.mkdir``) must not bind it as a method, as it would a function (``Path.mkdir`` then got the
+    accessor as its path).
+    """
 
-    def wrap_optional(func):
-        # listdir/scandir take an optional path (default '.').
-        def wrapper(path=None, *args, **kwargs):
-            if path is None:
-                return func(*args, **kwargs)
-            return func(remap(path), *args, **kwargs)
+    _KEYWORDS = ("path", "src", "dst", "file")
 
-        wrapper.__name__ = getattr(func, "__name__", "wrapper")
-        wrapper.__doc__ = getattr(func, "__doc__", None)
-        wrapper.__wrapped__ = func
-        return wrapper
+    def __init__(self, func: Callable[..., Any], remap: Remap, paths: int) -> None:
+        self.__wrapped__ = func
+        self.__name__ = getattr(func, "__name__", "wrapper")
+        self.__doc__ = getattr(func, "__doc__", None)
+        self._remap = remap
+        self._paths = paths
 
-    def wrap_symlink(func):
-        # The link target is stored verbatim, so it must point at the real location.
-        def wrapper(src, dst, *args, **kwargs):
-            return func(remap(src), remap(dst), *args, **kwargs)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        remap = self._remap
+        if kwargs:
+            for key in self._KEYWORDS:
+                if key in kwargs:
+                    kwargs[key] = remap(kwargs[key])
+        if not args:
+            return self.__wrapped__(**kwargs)
+        if self._paths == 1 or len(args) == 1:  # the common calls, without building a tuple
+            return self.__wrapped__(remap(args[0]), *args[1:], **kwargs)
+        return self.__wrapped__(remap(args[0]), remap(args[1]), *args[2:], **kwargs)
 
-        wrapper.__name__ = "symlink"
-        wrapper.__wrapped__ = func
-        return wrapper
+    def __repr__(self) -> str:
+        return f"<remapped {self.__wrapped__!r}>"
 
-    replaced = {}
 
-    def patch(owner, name, factory):
+_OS_ONE_PATH = (
+    "stat", "lstat", "open", "mkdir", "rmdir", "remove", "unlink", "chdir", "chmod", "chown",
+    "lchown", "access", "utime", "readlink", "truncate", "statvfs", "mkfifo", "chroot",
+    "getxattr", "setxattr", "listxattr", "removexattr", "pathconf",
+    "listdir", "scandir",  # their path is optional ('.'); None stays None
+)
+
+
+def _install(real_root: str) -> None:
+    remap = _remapper(real_root)
+    replaced: dict[int, tuple[Any, Any]] = {}
+
+    def patch(owner: Any, name: str, paths: int) -> None:
         func = getattr(owner, name, None)
         if func is None or getattr(func, "__wrapped__", None) is not None:
             return
-        new = factory(func)
+        new = _Remapped(func, remap, paths)
         setattr(owner, name, new)
         replaced[id(func)] = (func, new)
 
-    patch(builtins, "open", wrap1)
-    patch(io, "open", wrap1)
-    if getattr(io, "open_code", None) is not None:
-        patch(io, "open_code", wrap1)
-    for name in (
-        "stat", "lstat", "open", "mkdir", "rmdir", "remove", "unlink", "chdir", "chmod", "chown",
-        "lchown", "access", "utime", "readlink", "truncate", "statvfs", "mkfifo", "chroot",
-        "getxattr", "setxattr", "listxattr", "removexattr", "pathconf",
-    ):
-        patch(os, name, wrap1)
-    for name in ("listdir", "scandir"):
-        patch(os, name, wrap_optional)
-    for name in ("rename", "replace", "link"):
-        patch(os, name, wrap2)
-    patch(os, "symlink", wrap_symlink)
+    patch(builtins, "open", 1)
+    for name in ("open", "open_code"):
+        patch(io, name, 1)
+    for name in _OS_ONE_PATH:
+        patch(os, name, 1)
+    # A link's target is stored verbatim, so symlink's must name the real location too.
+    for name in ("rename", "replace", "link", "symlink"):
+        patch(os, name, 2)
+    _rebind_imported_names(replaced)
+    _install_path_hook(remap)
 
-    # Modules imported before this hook (by site or .pth files) may hold the original functions
-    # under their own names (``from os import stat``); point those names at the wrappers too.
+
+def _rebind_imported_names(replaced: dict[int, tuple[Any, Any]]) -> None:
+    """Modules imported before this hook (by site or .pth files) may hold the original functions under
+    their own names (``from os import stat``); point those names at the wrappers too."""
+    def wrapper_of(value: Any) -> Any:
+        hit = replaced.get(id(value))
+        return hit[1] if hit is not None and hit[0] is value else None
+
     for module in list(sys.modules.values()):
         namespace = getattr(module, "__dict__", None)
         if not isinstance(namespace, dict) or module in (builtins, io, os):
             continue
         for attr, value in list(namespace.items()):
-            hit = replaced.get(id(value))
-            if hit is not None and hit[0] is value:
-                namespace[attr] = hit[1]
+            new = wrapper_of(value)
+            if new is not None:
+                namespace[attr] = new
     accessor = getattr(sys.modules.get("pathlib"), "_NormalAccessor", None)  # Python < 3.11
     if accessor is not None:
         for attr, value in list(vars(accessor).items()):
-            hit = replaced.get(id(value))
-            if hit is not None and hit[0] is value:
-                setattr(accessor, attr, staticmethod(hit[1]))
+            new = wrapper_of(value)
+            if new is not None:
+                setattr(accessor, attr, staticmethod(new))
 
-    # Imports go through importlib's own os bindings, so sys.path entries under /opt/ml need a path hook.
+
+def _install_path_hook(remap: Remap) -> None:
+    """Imports go through importlib's own os bindings, so sys.path entries under /opt/ml need a path hook."""
     original_hooks = list(sys.path_hooks)
 
-    def opt_ml_path_hook(entry):
+    def opt_ml_path_hook(entry: Any) -> Any:
         mapped = remap(entry)
         if not isinstance(entry, str) or mapped == entry:
             raise ImportError("not a sandboxed path")

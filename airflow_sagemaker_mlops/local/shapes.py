@@ -11,6 +11,7 @@ that matter themselves (pipeline names).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -53,73 +54,75 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 100 else text[:100] + "..."
 
 
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+#: A member type -> what a value of it must be, and what AWS says when it is not.
+_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "structure": (lambda v: isinstance(v, dict), "an object"),
+    "list": (lambda v: isinstance(v, list), "a list"),
+    "map": (lambda v: isinstance(v, dict), "a map"),
+    "string": (lambda v: isinstance(v, str), "a string"),
+    "integer": (_is_integer, "an integer"),
+    "long": (_is_integer, "an integer"),
+    "float": (_is_number, "a number"),
+    "double": (_is_number, "a number"),
+    "boolean": (lambda v: isinstance(v, bool), "a boolean"),
+    "timestamp": (lambda v: isinstance(v, int | float | str) and not isinstance(v, bool), "a timestamp"),
+}
+
+
+def _broken(value: Any, path: str, rule: str) -> str:
+    return f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: Member must {rule}"
+
+
 def _check(shape: Any, value: Any, path: str, errors: list[str]) -> None:
-    kind = shape.type_name
     if value is None:
         return
-    if kind == "structure":
-        if not isinstance(value, dict):
-            errors.append(f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: Member must be an object")
-            return
-        for name in shape.required_members:
-            # Idempotency tokens are filled in by the SDKs; the engine does not insist on them.
-            if value.get(name) is None and not shape.members[name].metadata.get("idempotencyToken"):
-                errors.append(f"Value null at '{_member_path(path, name)}' failed to satisfy constraint: "
-                              "Member must not be null")
-        for name, member in shape.members.items():
-            if name in value:
-                _check(member, value[name], _member_path(path, name), errors)
+    kind = shape.type_name
+    accepts = _TYPES.get(kind)
+    if accepts is not None and not accepts[0](value):
+        errors.append(_broken(value, path, f"be {accepts[1]}"))
         return
-    if kind == "list":
-        if not isinstance(value, list):
-            errors.append(f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: Member must be a list")
-            return
+    if kind == "structure":
+        _check_structure(shape, value, path, errors)
+    elif kind == "list":
         _check_length(shape, len(value), value, path, errors, "length")
         for index, item in enumerate(value):
             _check(shape.member, item, f"{path}.{index + 1}.member", errors)
-        return
-    if kind == "map":
-        if not isinstance(value, dict):
-            errors.append(f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: Member must be a map")
-            return
+    elif kind == "map":
         for key, item in value.items():
             _check(shape.key, key, f"{path}.key", errors)
             _check(shape.value, item, f"{path}.{key}.member", errors)
-        return
-    if kind == "string":
-        if not isinstance(value, str):
-            errors.append(f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: Member must be a string")
-            return
+    elif kind == "string":
         enum = getattr(shape, "enum", None)
         if enum and value not in enum:
-            errors.append(f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: Member must satisfy "
-                          f"enum value set: [{', '.join(enum)}]")
+            errors.append(_broken(value, path, f"satisfy enum value set: [{', '.join(enum)}]"))
         _check_length(shape, len(value), value, path, errors, "length")
-        return
-    if kind in ("integer", "long"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            errors.append(
-                f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: Member must be an integer"
-            )
-            return
+    elif kind in ("integer", "long"):
         _check_length(shape, value, value, path, errors, "value")
-        return
-    if kind in ("float", "double"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            errors.append(f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: Member must be a number")
-        return
-    if kind == "boolean" and not isinstance(value, bool):
-        errors.append(f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: Member must be a boolean")
-    if kind == "timestamp" and (isinstance(value, bool) or not isinstance(value, (int, float, str))):
-        errors.append(f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: Member must be a timestamp")
+
+
+def _check_structure(shape: Any, value: dict[str, Any], path: str, errors: list[str]) -> None:
+    for name in shape.required_members:
+        # Idempotency tokens are filled in by the SDKs; the engine does not insist on them.
+        if value.get(name) is None and not shape.members[name].metadata.get("idempotencyToken"):
+            errors.append(f"Value null at '{_member_path(path, name)}' failed to satisfy constraint: "
+                          "Member must not be null")
+    for name, member in shape.members.items():
+        if name in value:
+            _check(member, value[name], _member_path(path, name), errors)
 
 
 def _check_length(shape: Any, size: int, value: Any, path: str, errors: list[str], what: str) -> None:
     metadata = shape.metadata
     low, high = metadata.get("min"), metadata.get("max")
     if low is not None and size < low:
-        errors.append(f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: Member must have "
-                      f"{what} greater than or equal to {low}")
+        errors.append(_broken(value, path, f"have {what} greater than or equal to {low}"))
     if high is not None and size > high:
-        errors.append(f"Value '{_shown(value)}' at '{path}' failed to satisfy constraint: Member must have "
-                      f"{what} less than or equal to {high}")
+        errors.append(_broken(value, path, f"have {what} less than or equal to {high}"))

@@ -19,6 +19,7 @@ import functools
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -162,61 +163,84 @@ def _walk(step_type: str, path: str | Sequence[Any]) -> tuple[str | None, str | 
         segments = _segments(path)
     except ValueError as err:
         return None, str(err)
-    shapes = schema["shapes"]
-    where = f"{'an' if step_type[:1] in 'AEIOU' else 'a'} {step_type} step"
-    done: list[PathSegment] = []
+    at = _At(step_type, schema["shapes"], f"{'an' if step_type[:1] in 'AEIOU' else 'a'} {step_type} step")
     for seg in segments:
-        kind = _kind(ref)
-        here = format_property_path(done)
-        if kind in (_ANY, _JSON):
+        if _kind(ref) in (_ANY, _JSON):
             # The service does not describe what is below (callback outputs, ForEach iteration outputs,
             # the JSON document of a Job step).
             return _ANY, None
         if isinstance(seg, str):
-            if kind == "structure":
-                members = shapes[ref]
-                if not members:
-                    return None, f"{step_type} steps have no properties"
-                if seg not in members:
-                    owner = f"a property of {where}" if not done else f"a member of {here} in {where}"
-                    return None, f"{seg!r} is not {owner}; {_suggest(seg, list(members))}"
-                ref = members[seg]
-            elif kind == "list":
-                inner = ref[1:-1]
-                hint = f"{here}[0]" + (f" or {here}['<name>']" if _kind(inner) == "structure" else "")
-                return None, f"{here} in {where} is {_describe(ref)}: index it ({hint}) before '.{seg}'"
-            elif kind == "map":
-                hint = f"{here}['<key>']"
-                return None, f"{here} in {where} is {_describe(ref)}: index it ({hint}) before '.{seg}'"
-            else:
-                return None, f"{here} in {where} is {_describe(ref)} and has no member {seg!r}"
+            ref, why = at.member(ref, seg)
         elif isinstance(seg, tuple):
-            if kind == "map":
-                ref = ref[1:-1]
-            elif kind == "list" and _kind(ref[1:-1]) == "structure":
-                # A named element (Outputs['train'] matches OutputName); the service resolves the name.
-                ref = ref[1:-1]
-            elif kind == "list":
-                return None, (f"{here} in {where} is {_describe(ref)}, which have no names: "
-                              f"index it by position ({here}[0]), not {format_property_path([seg])}")
-            elif kind == "structure" and not done and not shapes[ref]:
-                return None, f"{step_type} steps have no properties"
-            else:
-                member = kind == "structure" and seg[0] in shapes[ref]
-                fix = f"; did you mean '{format_property_path([*done, seg[0]])}'?" if member else ""
-                return None, f"{here or 'the step'} in {where} is {_describe(ref)}, not a map or list{fix}"
+            ref, why = at.named(ref, seg)
         elif isinstance(seg, int) and not isinstance(seg, bool):
-            if kind == "list":
-                ref = ref[1:-1]
-            elif kind == "map":
-                hint = f"{here}['<key>']"
-                return None, f"{here} in {where} is {_describe(ref)}: index it by key ({hint}), not [{seg}]"
-            else:
-                return None, f"{here or 'the step'} in {where} is {_describe(ref)}, not a list"
+            ref, why = at.index(ref, seg)
         else:
             return None, f"unexpected property path segment {seg!r}"
-        done.append(seg)
+        if why is not None:
+            return None, why
+        at.done.append(seg)
     return ref, None
+
+
+@dataclass
+class _At:
+    """Where a walk down a step's properties is: one method a segment kind, each returning the shape
+    reached or why the segment does not apply there."""
+
+    step_type: str
+    shapes: dict[str, Any]
+    where: str
+    done: list[PathSegment] = field(default_factory=list)
+
+    @property
+    def here(self) -> str:
+        return format_property_path(self.done)
+
+    def member(self, ref: str, seg: str) -> tuple[str | None, str | None]:
+        """``.Name``"""
+        kind, here, where = _kind(ref), self.here, self.where
+        if kind == "structure":
+            members = self.shapes[ref]
+            if not members:
+                return None, f"{self.step_type} steps have no properties"
+            if seg not in members:
+                owner = f"a property of {where}" if not self.done else f"a member of {here} in {where}"
+                return None, f"{seg!r} is not {owner}; {_suggest(seg, list(members))}"
+            return members[seg], None
+        if kind == "list":
+            inner = ref[1:-1]
+            hint = f"{here}[0]" + (f" or {here}['<name>']" if _kind(inner) == "structure" else "")
+            return None, f"{here} in {where} is {_describe(ref)}: index it ({hint}) before '.{seg}'"
+        if kind == "map":
+            return None, f"{here} in {where} is {_describe(ref)}: index it ({here}['<key>']) before '.{seg}'"
+        return None, f"{here} in {where} is {_describe(ref)} and has no member {seg!r}"
+
+    def named(self, ref: str, seg: tuple[str]) -> tuple[str | None, str | None]:
+        """``['name']``"""
+        kind, here, where = _kind(ref), self.here, self.where
+        if kind == "map":
+            return ref[1:-1], None
+        if kind == "list" and _kind(ref[1:-1]) == "structure":
+            # A named element (Outputs['train'] matches OutputName); the service resolves the name.
+            return ref[1:-1], None
+        if kind == "list":
+            return None, (f"{here} in {where} is {_describe(ref)}, which have no names: "
+                          f"index it by position ({here}[0]), not {format_property_path([seg])}")
+        if kind == "structure" and not self.done and not self.shapes[ref]:
+            return None, f"{self.step_type} steps have no properties"
+        member = kind == "structure" and seg[0] in self.shapes[ref]
+        fix = f"; did you mean '{format_property_path([*self.done, seg[0]])}'?" if member else ""
+        return None, f"{here or 'the step'} in {where} is {_describe(ref)}, not a map or list{fix}"
+
+    def index(self, ref: str, seg: int) -> tuple[str | None, str | None]:
+        """``[0]``"""
+        kind, here, where = _kind(ref), self.here, self.where
+        if kind == "list":
+            return ref[1:-1], None
+        if kind == "map":
+            return None, f"{here} in {where} is {_describe(ref)}: index it by key ({here}['<key>']), not [{seg}]"
+        return None, f"{here or 'the step'} in {where} is {_describe(ref)}, not a list"
 
 
 def validate_property_path(step_type: str, path: str | Sequence[Any]) -> str | None:

@@ -7,7 +7,6 @@ reads the serialized DAGs, runs and XComs the way the api-server reads them.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow_harness import AIRFLOW, DagRun, dags_test, migrate
+from airflow_harness import AIRFLOW, DagRun, airflow_env, dags_test, migrate
 
 DAGS = Path(__file__).parent / "dags"
 
@@ -34,18 +33,8 @@ def ui_airflow(_sagemaker_local_engine_session: Any) -> Iterator[UiAirflow]:
 
     engine = _sagemaker_local_engine_session
     home = Path(os.environ["AIRFLOW_HOME"])
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "AWS_"))},
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": conf.get("database", "sql_alchemy_conn"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws", "extra": {
-            "endpoint_url": engine.url, "region_name": "us-east-1"}}),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
+    env = airflow_env(home, DAGS, engine.url,
+                      AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=conf.get("database", "sql_alchemy_conn"))
     migrate(env)
     reserialized = subprocess.run([AIRFLOW, "dags", "reserialize"], env=env, capture_output=True, text=True,
                                   timeout=300)

@@ -48,22 +48,6 @@ class PipelineGraph:
     parameters: dict[str, dict[str, Any]]
     steps: dict[str, StepSpec]
 
-    def topological_order(self) -> list[str]:
-        """Step names, every step after the steps it waits for (the definition has no cycle: checked)."""
-        order: list[str] = []
-        done: set[str] = set()
-
-        def visit(name: str) -> None:
-            if name in done:
-                return
-            done.add(name)
-            for dep in sorted(self.steps[name].depends_on):
-                visit(dep)
-            order.append(name)
-
-        for name in self.steps:
-            visit(name)
-        return order
 
 
 def iter_step_refs(value: Any) -> Iterator[str]:

@@ -80,7 +80,6 @@ class CloudWatchJobLog:
     _last_ts: int = 0
     _thread: threading.Thread | None = None
     _client: Any = None
-    lines_sent: int = 0
 
     def write(self, line: str) -> None:
         if self._closed:
@@ -118,7 +117,6 @@ class CloudWatchJobLog:
                 self._ensure_stream()
                 for batch in _batches(events):
                     self._client.put_log_events(logGroupName=self.group, logStreamName=self.stream, logEvents=batch)
-                    self.lines_sent += len(batch)
             except Exception as exc:  # the job goes on; its log just is not in CloudWatch
                 self._broken = True
                 log.warning("cannot write the job log to CloudWatch Logs %s %s: %s", self.group, self.stream, exc)

@@ -124,14 +124,14 @@ XDIST ?= -n 2 --dist loadgroup --no-loadscope-reorder
 # The Airflow 3 suite: test-fast's tests, then the Airflow-process tests: `airflow dags test` runs (tests/runtime,
 # the examples, the provider's system test) and one Airflow cluster for the session (tests/conftest.py's
 # airflow_cluster: api-server, scheduler, dag-processor, triggerer), shared by tests/e2e and tests/runtime's
-# scheduler and events tests. 11 min 35 s for 1,495 tests on 2 cores (15 min 59 s serially; 25 min 57 s before
+# scheduler and events tests. 11 min 28 s for 1,519 tests on 2 cores (15 min 59 s serially for 1,495; 25 min 57 s before
 # the cluster was shared, under load; the cluster's 13 tests take 339 s, 526 s with one cluster per module).
 test-af3: $(VENV)/.installed chromium
 	$(call run_pytest,$(VENV)/bin/pytest -q $(XDIST),tests)
 
 # The in-process part of test-af3: compiler, definition, IAM, hooks, triggers, operators and sensors driven
 # directly, the engine, the UI and the CLI; no Airflow component runs and, but for the UI tests' fixture (one
-# `airflow dags test`), no Airflow command. 1,450 tests; 2 min 20 s on 2 cores (3 min 35 s serially;
+# `airflow dags test`), no Airflow command. 1,474 tests; 2 min 27 s on 2 cores (3 min 35 s serially for 1,450;
 # 5 min 22 s while the event tests' EventBridge rules stayed: every later execution's events went to their queues).
 FAST_IGNORE := --ignore=tests/runtime --ignore=tests/e2e --ignore=tests/mwaa --ignore=tests/provider_system \
 	--ignore=tests/examples/test_demo.py --ignore=tests/examples/test_runs.py

@@ -67,7 +67,8 @@ def get_provider_info() -> dict[str, Any]:
                 "description": "airflow-sagemaker-mlops at run time.",
                 "options": {
                     "min_deferral_seconds": {
-                        "description": "Seconds a PipelineExecutionTrigger waits from its start before it fires, "
+                        "description": "Seconds a trigger that resumes a task (PipelineExecutionTrigger, "
+                        "ModelPackageApprovalTrigger) waits from its start before it fires, "
                         "so that the scheduler has processed the deferring attempt first (apache/airflow#72716: "
                         "a task resumed too soon can be failed as 'state changed externally'). 0 for "
                         "`airflow dags test`, which runs no scheduler.",

@@ -129,6 +129,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    # A cluster test that fails says what the components logged, whichever assertion gave up: a timeout
+    # alone does not tell a slow scheduler from a failed task.
+    if report.failed and _uses_cluster(item) and (cluster := item.config.stash.get(CLUSTER, None)):
+        report.sections.append(("the Airflow cluster's logs (tails)", cluster.logs()))
+
+
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     yield
     # After its last test the cluster stops, not at the session's end: under xdist its worker goes on with other

@@ -461,6 +461,13 @@ def min_deferral_seconds() -> float:
     return max(0.0, conf.getfloat("sagemaker_mlops", "min_deferral_seconds", fallback=10.0))
 
 
+async def hold_until_min_deferral(started: float) -> None:
+    """Sleep until :func:`min_deferral_seconds` have passed since ``started`` (the event loop's clock): every
+    trigger that resumes a task calls it before its event."""
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(max(0.0, started + min_deferral_seconds() - loop.time()))
+
+
 class PipelineExecutionTrigger(BaseTrigger):
     """Fires when an execution ends, or when one of its steps ends / never runs / awaits its callback.
 
@@ -593,7 +600,7 @@ class PipelineExecutionTrigger(BaseTrigger):
             poller.unsubscribe(sub)
             if consumer is not None:
                 consumer.release()
-        await asyncio.sleep(max(0.0, started + min_deferral_seconds() - loop.time()))
+        await hold_until_min_deferral(started)
         self._log_job_lines(sub)
         self.log.info("%s of %s: %s", what, self.execution_arn, payload["status"])
         if self.end_task is not None:

@@ -60,6 +60,11 @@ class ModelPackageApprovalTrigger(BaseTrigger):
                  "poll_interval": self.poll_interval})
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        # A decision made right after the sensor deferred (the e2e approves at once) must not resume it within
+        # Airflow's stale-executor-event window: see triggers.pipelines.min_deferral_seconds.
+        from airflow_sagemaker_mlops.triggers.pipelines import hold_until_min_deferral
+
+        started = asyncio.get_running_loop().time()
         hook = self.aws.hook(SageMakerModelRegistryAsyncHook)
         failures = 0
         self.log.info("waiting for an approval decision on %s", self.model_package_arn)
@@ -75,6 +80,7 @@ class ModelPackageApprovalTrigger(BaseTrigger):
                     self.log.warning("describing %s failed (%d/%d): %s", self.model_package_arn, failures,
                                      MAX_POLL_FAILURES, exc)
                     if failures >= MAX_POLL_FAILURES:
+                        await hold_until_min_deferral(started)
                         yield TriggerEvent({"status": ERROR, "model_package_arn": self.model_package_arn,
                                             "message": f"cannot describe {self.model_package_arn}: {exc}"})
                         return
@@ -82,6 +88,7 @@ class ModelPackageApprovalTrigger(BaseTrigger):
                     payload = approval_event(self.model_package_arn, version)
                     if payload is not None:
                         self.log.info("%s: %s", self.model_package_arn, version.get("ModelApprovalStatus"))
+                        await hold_until_min_deferral(started)
                         yield TriggerEvent(payload)
                         return
                 await asyncio.sleep(self.poll_interval)

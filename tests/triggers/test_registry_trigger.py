@@ -53,3 +53,20 @@ def test_serialize_round_trip():
     assert again.serialize() == (path, kwargs)
     with pytest.raises(ValueError, match="poll_interval"):
         ModelPackageApprovalTrigger("arn:x", poll_interval=0)
+
+
+@pytest.mark.parametrize("decided", ["Approved", None])
+def test_the_event_comes_no_sooner_than_the_minimum_deferral(engine, monkeypatch, decided):
+    # Airflow's stale-executor-event race (apache/airflow#72716), as for the execution trigger: a decision
+    # already there when the trigger starts (or an unknown package) still waits the minimum.
+    import time
+
+    _, (arn,) = make_group(engine, 1)
+    if decided:
+        engine.client("sagemaker").update_model_package(ModelPackageArn=arn, ModelApprovalStatus=decided)
+    monkeypatch.setenv("AIRFLOW__SAGEMAKER_MLOPS__MIN_DEFERRAL_SECONDS", "1.5")
+    trigger = ModelPackageApprovalTrigger(arn if decided else arn + "9", aws_conn_id=None, poll_interval=FAST)
+    began = time.monotonic()
+    payload = asyncio.run(first_event(trigger))
+    assert payload["status"] == ("approved" if decided else "error")
+    assert time.monotonic() - began >= 1.5

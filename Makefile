@@ -124,7 +124,7 @@ XDIST ?= -n 2 --dist loadgroup --no-loadscope-reorder
 # The Airflow 3 suite: test-fast's tests, then the Airflow-process tests: `airflow dags test` runs (tests/runtime,
 # the examples, the provider's system test) and one Airflow cluster for the session (tests/conftest.py's
 # airflow_cluster: api-server, scheduler, dag-processor, triggerer), shared by tests/e2e and tests/runtime's
-# scheduler and events tests. 11 min 28 s for 1,519 tests on 2 cores (15 min 59 s serially for 1,495; 25 min 57 s before
+# scheduler and events tests. 11 min 41 s for 1,521 tests on 2 cores (15 min 59 s serially for 1,495; 25 min 57 s before
 # the cluster was shared, under load; the cluster's 13 tests take 339 s, 526 s with one cluster per module).
 test-af3: $(VENV)/.installed chromium
 	$(call run_pytest,$(VENV)/bin/pytest -q $(XDIST),tests)
